@@ -1,0 +1,27 @@
+# `make run` starts the app, `make test` runs every test; both create and fill .venv first when needed.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# Tests and benchmarks read MNIST's test set from the shared data folder unless AE_DATA_DIR says otherwise.
+AE_DATA_DIR ?= $(abspath ../shared/data)
+
+.PHONY: run test bench
+
+$(VENV)/installed: requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/installed-test: $(VENV)/installed requirements-test.txt
+	$(PYTHON) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/installed
+	$(PYTHON) -m streamlit run app.py
+
+test: $(VENV)/installed-test
+	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) -m pytest
+
+bench: $(VENV)/installed
+	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) bench/training_speed.py
+	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) bench/quality.py

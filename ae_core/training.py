@@ -1,0 +1,283 @@
+"""The training engine: a compiled train step in a plain Python loop, so a listener sees every batch and another
+thread can pause or stop between batches.
+
+Calling ``model.train_step`` inside our own ``tf.function`` does the same update as ``model.fit`` (same loss,
+optimizer and metrics) without fit's per-step callback and iterator machinery, which dominates the time of small
+models on a CPU.
+"""
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ae_core.backend import keras, tf
+from ae_core.config import ModelConfig, TrainConfig, check_train_config
+from ae_core.models import encoder_of
+from ae_core.noise import corrupt
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """Where training stands after one batch. ``logs`` hold the running means over the epoch so far."""
+
+    epoch: int  # 1-based
+    batch: int  # 1-based, within the epoch
+    batches_per_epoch: int
+    epochs: int
+    samples_seen: int
+    samples_total: int
+    elapsed_seconds: float  # training time, pauses excluded
+    logs: dict
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float:
+        rate = self.samples_per_second
+        return (self.samples_total - self.samples_seen) / rate if rate > 0 else math.inf
+
+    @property
+    def fraction_done(self) -> float:
+        return self.samples_seen / self.samples_total
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    """One finished epoch: train and ``val_`` logs, and the fixed preview batch seen through the model."""
+
+    epoch: int  # 1-based
+    logs: dict
+    preview_reconstructions: np.ndarray  # (preview_size, height, width, channels) in [0, 1]
+    preview_codes: np.ndarray  # (preview_size, latent_dim)
+    elapsed_seconds: float
+
+
+class TrainingListener:
+    """Receives progress from ``train``, on the training thread. Override what you need."""
+
+    def on_batch(self, progress: BatchProgress) -> None:
+        pass
+
+    def on_epoch_end(self, epoch: EpochEnd) -> None:
+        pass
+
+
+class TrainingControl:
+    """Pause, resume and stop requests from another thread; ``train`` honours them between batches."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # a paused loop must wake up to see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        self._running.wait()
+
+
+@dataclass(frozen=True)
+class Divergence:
+    epoch: int
+    batch: int
+    loss: float
+
+    @property
+    def message(self) -> str:
+        restored = f"the weights from the end of epoch {self.epoch - 1}" if self.epoch > 1 else "the initial weights"
+        return (
+            f"Training diverged: the loss became {self.loss} at epoch {self.epoch}, batch {self.batch}. "
+            f"Training stopped and {restored} were restored. Try a lower learning rate."
+        )
+
+
+@dataclass
+class TrainingResult:
+    history: dict  # metric name -> one value per completed epoch
+    batch_losses: list  # (fractional epoch, running train loss) after every batch
+    epochs_completed: int
+    samples_seen: int
+    train_seconds: float  # pauses excluded
+    preview_images: np.ndarray  # (preview_size, height, width, channels): the fixed validation images
+    preview_timeline: np.ndarray  # (epochs_completed, preview_size, height, width, channels)
+    preview_codes: np.ndarray  # (epochs_completed, preview_size, latent_dim)
+    stopped: bool = False
+    divergence: Divergence | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        if self.samples_seen == 0:
+            return math.nan
+        samples_per_epoch = self.samples_seen / max(self.epochs_completed, 1)
+        return self.train_seconds / self.samples_seen * samples_per_epoch
+
+
+OPTIMIZER_CLASSES = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+
+
+def compile_for_training(model: keras.Model, model_config: ModelConfig, config: TrainConfig) -> None:
+    optimizer = OPTIMIZER_CLASSES[config.optimizer](learning_rate=config.learning_rate)
+    if model_config.preset == "vae":
+        model.compile(optimizer=optimizer)  # the VAE computes its own losses in train_step
+    else:
+        model.compile(optimizer=optimizer, loss=model_config.loss)
+
+
+def _as_float_logs(logs: dict) -> dict:
+    return {name: float(value) for name, value in logs.items()}
+
+
+class _Steps:
+    """The compiled functions one training run calls."""
+
+    def __init__(self, model: keras.Model):
+        encoder = encoder_of(model)
+        self.model = model
+        self.train = tf.function(lambda inputs, targets: model.train_step((inputs, targets)), reduce_retracing=True)
+        self.test = tf.function(lambda inputs, targets: model.test_step((inputs, targets)), reduce_retracing=True)
+
+        def preview(images):
+            codes = encoder(images, training=False)
+            return model(images, training=False), codes[0] if isinstance(codes, (list, tuple)) else codes
+
+        self.preview = tf.function(preview)
+
+    def evaluate(self, inputs: tf.Tensor, batch_size: int) -> dict:
+        self.model.reset_metrics()
+        logs = {}
+        for start in range(0, int(inputs.shape[0]), batch_size):
+            batch = inputs[start : start + batch_size]
+            logs = self.test(batch, batch)
+        return {f"val_{name}": value for name, value in _as_float_logs(logs).items()}
+
+
+def train(
+    model: keras.Model,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    model_config: ModelConfig,
+    config: TrainConfig,
+    listener: TrainingListener | None = None,
+    control: TrainingControl | None = None,
+) -> TrainingResult:
+    """Train ``model`` (built by ``build_autoencoder``) to reconstruct its inputs.
+
+    x_train, x_val : ndarray of shape (n, height, width, channels), float32 in [0, 1]. A denoising preset sees
+    inputs corrupted afresh every epoch and is scored against the clean images.
+    The same seed, data and configs give the same losses. A non-finite loss stops training and restores the
+    weights of the last finished epoch; ``result.divergence`` says where it happened.
+    """
+    check_train_config(config, len(x_train))
+    compile_for_training(model, model_config, config)
+    loop = _TrainingLoop(model, x_train, x_val, model_config, config)
+    return loop.run(listener or TrainingListener(), control or TrainingControl())
+
+
+class _TrainingLoop:
+    def __init__(self, model, x_train, x_val, model_config: ModelConfig, config: TrainConfig):
+        self.model, self.model_config, self.config = model, model_config, config
+        self.steps = _Steps(model)
+        self.x_train = np.ascontiguousarray(x_train, dtype=np.float32)
+        self.train_targets = tf.constant(self.x_train)
+        self.val_inputs = tf.constant(np.asarray(x_val, dtype=np.float32))
+        self.preview_images = np.asarray(x_val[: config.preview_size], dtype=np.float32)
+        self.rng = np.random.default_rng(config.seed)
+        self.batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
+        self.result = TrainingResult(
+            history={}, batch_losses=[], epochs_completed=0, samples_seen=0, train_seconds=0.0,
+            preview_images=self.preview_images, preview_timeline=np.empty((0, *self.preview_images.shape), np.float32),
+            preview_codes=np.empty((0, len(self.preview_images), 0), np.float32),
+        )  # fmt: skip
+        self.good_weights = model.get_weights()
+
+    def run(self, listener: TrainingListener, control: TrainingControl) -> TrainingResult:
+        timelines, codes = [], []
+        for epoch in range(1, self.config.epochs + 1):
+            finished = self._train_epoch(epoch, listener, control)
+            if not finished:
+                break
+            end = self._end_epoch(epoch)
+            timelines.append(end.preview_reconstructions)
+            codes.append(end.preview_codes)
+            listener.on_epoch_end(end)
+        if timelines:
+            self.result.preview_timeline = np.stack(timelines)
+            self.result.preview_codes = np.stack(codes)
+        return self.result
+
+    def _epoch_inputs(self) -> tf.Tensor:
+        if not self.model_config.corrupts_inputs:
+            return self.train_targets
+        noisy = corrupt(self.x_train, self.model_config.noise_type, self.model_config.noise_level, self.rng)
+        return tf.constant(noisy)
+
+    def _train_epoch(self, epoch: int, listener: TrainingListener, control: TrainingControl) -> bool:
+        """Run one epoch's batches; False when a stop request or a divergence ended it early."""
+        self.model.reset_metrics()
+        inputs = self._epoch_inputs()
+        order = self.rng.permutation(len(self.x_train))
+        batch_size = self.config.batch_size
+        for batch in range(1, self.batches_per_epoch + 1):
+            control.wait_while_paused()
+            if control.stop_requested:
+                self.result.stopped = True
+                return False
+            started = time.perf_counter()
+            indices = tf.constant(order[(batch - 1) * batch_size : batch * batch_size])
+            logs = _as_float_logs(self.steps.train(tf.gather(inputs, indices), tf.gather(self.train_targets, indices)))
+            self.result.train_seconds += time.perf_counter() - started
+            self.result.samples_seen += int(indices.shape[0])
+            if not math.isfinite(logs["loss"]):
+                self._diverge(epoch, batch, logs["loss"])
+                return False
+            self.result.batch_losses.append((epoch - 1 + batch / self.batches_per_epoch, logs["loss"]))
+            listener.on_batch(self._progress(epoch, batch, logs))
+        return True
+
+    def _progress(self, epoch: int, batch: int, logs: dict) -> BatchProgress:
+        return BatchProgress(
+            epoch=epoch, batch=batch, batches_per_epoch=self.batches_per_epoch, epochs=self.config.epochs,
+            samples_seen=self.result.samples_seen, samples_total=self.config.epochs * len(self.x_train),
+            elapsed_seconds=self.result.train_seconds, logs=logs,
+        )  # fmt: skip
+
+    def _diverge(self, epoch: int, batch: int, loss: float) -> None:
+        self.model.set_weights(self.good_weights)
+        self.result.divergence = Divergence(epoch=epoch, batch=batch, loss=loss)
+        self.result.notes.append(self.result.divergence.message)
+
+    def _end_epoch(self, epoch: int) -> EpochEnd:
+        started = time.perf_counter()
+        logs = _as_float_logs({name: value for name, value in self.model.get_metrics_result().items()})
+        logs.update(self.steps.evaluate(self.val_inputs, self.config.batch_size))
+        reconstructions, codes = self.steps.preview(tf.constant(self.preview_images))
+        self.result.train_seconds += time.perf_counter() - started
+        for name, value in logs.items():
+            self.result.history.setdefault(name, []).append(value)
+        self.result.epochs_completed = epoch
+        self.good_weights = self.model.get_weights()
+        return EpochEnd(
+            epoch=epoch, logs=logs, elapsed_seconds=self.result.train_seconds,
+            preview_reconstructions=np.clip(reconstructions.numpy(), 0.0, 1.0), preview_codes=codes.numpy(),
+        )  # fmt: skip
