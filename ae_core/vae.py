@@ -3,12 +3,20 @@
 from ae_core.backend import keras, tf
 
 
+def kl_divergence(z_mean, z_log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per image: -1/2 * sum(1 + log_var - mean^2 - exp(log_var)).
+
+    z_mean, z_log_var : (n, latent_dim) -> (n,)
+    """
+    return -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=1)
+
+
 @keras.saving.register_keras_serializable(package="ae_core")
 class VariationalAutoencoder(keras.Model):
     """Encoder maps images to (z_mean, z_log_var); a code is sampled with the reparameterisation trick and decoded.
 
     Loss per image = reconstruction_loss + beta * kl_loss, where reconstruction_loss sums the per-pixel loss (MSE or
-    binary cross-entropy) over the image and kl_loss = -1/2 * sum(1 + log_var - mean^2 - exp(log_var)).
+    binary cross-entropy) over the image and kl_loss is ``kl_divergence``.
     Calling the model decodes the mean code, so reconstructions are deterministic.
     """
 
@@ -42,8 +50,7 @@ class VariationalAutoencoder(keras.Model):
         else:
             pixel_loss = tf.square(targets - reconstructions)
         reconstruction_loss = tf.reduce_mean(tf.reduce_sum(pixel_loss, axis=[1, 2, 3]))
-        kl_per_image = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=1)
-        kl_loss = tf.reduce_mean(kl_per_image)
+        kl_loss = tf.reduce_mean(kl_divergence(z_mean, z_log_var))
         return reconstruction_loss + self.beta * kl_loss, reconstruction_loss, kl_loss
 
     def _track(self, total_loss, reconstruction_loss, kl_loss):

@@ -1,0 +1,276 @@
+"""Browser-test fixtures: the app served by ``streamlit run``, Debian's Chromium driven by Playwright, and a page
+object with the steps a person takes (choose, type, click, navigate, wait, look).
+
+The app runs once per test session with ``AE_DATA_DIR`` (MNIST's test set from ../shared/data unless set) and a
+temporary ``AE_RUNS_DIR``. Screenshots and the server log land in ``test-artifacts/browser/``.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
+CHROMIUM = os.environ.get("AE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+VIEWPORT = {"width": 1400, "height": 1000}
+SERVER_START_TIMEOUT_S = 120  # first start imports Streamlit and pandas on a busy 2-core machine
+RERUN_TIMEOUT_S = 60  # one script run after a click; the first run that imports TensorFlow is the slow one
+IDLE_SETTLE_S = 0.5  # the app counts as idle once no script has run for this long
+EXCEPTION = '[data-testid="stException"]'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(port: int, data_dir: Path, runs_dir: Path, log_path: Path) -> subprocess.Popen:
+    """``streamlit run app.py`` on ``port`` with the venv's Python (the one running the tests)."""
+    env = {**os.environ, "AE_DATA_DIR": str(data_dir), "AE_RUNS_DIR": str(runs_dir)}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    log = open(log_path, "w")
+    try:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        log.close()  # the child holds its own copy of the file descriptor
+
+
+def wait_for_health(url: str, process: subprocess.Popen, timeout_s: float, log_path: Path) -> None:
+    """Return once ``url``/_stcore/health answers "ok"; fail with the server log if it exits or never answers."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with status {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout_s:.0f} s:\n"
+                       f"{log_path.read_text()[-3000:]}")  # fmt: skip
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+class StreamlitPage:
+    """A Playwright page showing the app. Unknown attributes go to the Playwright page (``locator``, ``evaluate``).
+
+    Every wait fails early, with a screenshot, when the app shows an exception box.
+    """
+
+    def __init__(self, page, name: str = "page"):
+        self.page = page
+        self.name = name
+
+    def __getattr__(self, attribute):
+        return getattr(self.page, attribute)
+
+    # Waiting ------------------------------------------------------------------------------------------------------
+
+    def script_state(self) -> str | None:
+        """"running" while a script run is in progress, "notRunning" otherwise (Streamlit's own test attribute)."""
+        return self.page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+
+    def wait_idle(self, timeout_s: float = RERUN_TIMEOUT_S) -> None:
+        """Wait until no script has run for IDLE_SETTLE_S, so a click's rerun has started and ended."""
+        deadline = time.monotonic() + timeout_s
+        quiet_since = None
+        while time.monotonic() < deadline:
+            self.check_no_exception()
+            if self.script_state() == "notRunning":
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= IDLE_SETTLE_S:
+                    return
+            else:
+                quiet_since = None
+            self.page.wait_for_timeout(100)
+        self.fail(f"the app was still running a script after {timeout_s:.0f} s")
+
+    def wait_for(self, locator, what: str, timeout_s: float = RERUN_TIMEOUT_S):
+        """Wait until ``locator`` has a visible match; return its first match."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.check_no_exception()
+            for index in range(locator.count()):
+                match = locator.nth(index)
+                if match.is_visible():
+                    return match
+            self.page.wait_for_timeout(250)
+        self.fail(f"{what} did not appear within {timeout_s:.0f} s")
+
+    def wait_for_text(self, pattern: str | re.Pattern, timeout_s: float = RERUN_TIMEOUT_S):
+        """Wait for an element whose text matches ``pattern`` (a substring, or a regular expression)."""
+        return self.wait_for(self.page.get_by_text(pattern), f"text {pattern!r}", timeout_s)
+
+    def wait_until(self, condition, what: str, timeout_s: float = RERUN_TIMEOUT_S):
+        """Poll ``condition()`` until it returns something truthy; return that."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            self.check_no_exception()
+            value = condition()
+            if value:
+                return value
+            self.page.wait_for_timeout(250)
+        self.fail(f"{what} did not happen within {timeout_s:.0f} s")
+
+    def check_no_exception(self) -> None:
+        boxes = self.page.locator(EXCEPTION)
+        if boxes.count():
+            self.fail(f"the app shows an exception:\n{boxes.first.inner_text()[:2000]}")
+
+    def fail(self, message: str):
+        path = self.screenshot(f"FAILED-{self.name}")
+        pytest.fail(f"{self.name}: {message} (screenshot: {path})")
+
+    # Acting -------------------------------------------------------------------------------------------------------
+
+    def _widget(self, testid: str, label: str):
+        """The widget with data-testid ``testid`` whose label text is exactly ``label``."""
+        label_element = self.page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
+        return self.page.locator(f'[data-testid="{testid}"]').filter(has=label_element)
+
+    def select(self, label: str, option: str, exact: bool = True) -> str:
+        """Choose ``option`` in the selectbox labelled ``label`` (``exact=False``: the option containing it).
+
+        Returns the option text now shown in the box.
+        """
+        box = self.wait_for(self._widget("stSelectbox", label), f"selectbox {label!r}")
+        box.click()
+        choice = self.page.get_by_role("option", name=option, exact=exact)
+        choice = self.wait_for(choice, f"option {option!r} of {label!r}", timeout_s=10)
+        chosen = choice.inner_text().strip()
+        choice.click()
+        self.wait_idle()
+        shown = box.locator("input").input_value()
+        if shown != chosen:
+            self.fail(f"selectbox {label!r} shows {shown!r} after choosing {chosen!r}")
+        return chosen
+
+    def set_number(self, label: str, value: int | float) -> None:
+        """Type ``value`` into the number input labelled ``label`` and commit it with Enter."""
+        field = self.wait_for(self._widget("stNumberInput", label), f"number input {label!r}").locator("input")
+        field.fill(str(value))
+        field.press("Enter")
+        self.wait_idle()
+        if float(field.input_value()) != float(value):
+            self.fail(f"number input {label!r} shows {field.input_value()!r} after typing {value!r}")
+
+    def button(self, text: str):
+        return self.page.get_by_role("button", name=text, exact=True)
+
+    def click_button(self, text: str, wait: bool = True) -> None:
+        """Click the button labelled exactly ``text``; with ``wait``, also wait for the rerun to end."""
+        self.wait_for(self.button(text), f"button {text!r}").click()
+        if wait:
+            self.wait_idle()
+
+    def go_to(self, title: str) -> None:
+        """Click the navigation link of the page titled ``title`` and wait for that page to render."""
+        links = self.page.locator('[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]')
+        link = self.wait_for(links.filter(has=self.page.get_by_text(title, exact=True)), f"nav link {title!r}")
+        link.click()
+        self.wait_until(lambda: link.get_attribute("aria-current") == "page", f"page {title!r} becoming current")
+        self.wait_idle()
+
+    # Looking ------------------------------------------------------------------------------------------------------
+
+    def plot_traces(self) -> list[list[dict]]:
+        """Every Plotly chart's traces as {"name", "x", "y"} with plain lists, in page order.
+
+        ``el.data`` keeps NumPy arrays in Plotly's base64 form ({"dtype", "bdata"}), so x and y come from the decoded
+        ``el._fullData`` when ``el.data`` does not hold a plain array.
+        """
+        return self.page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
+            (el.data || []).map((trace, i) => {
+                const full = (el._fullData || []).find(f => f.index === i) || {};
+                const values = key => Array.isArray(trace[key]) ? trace[key] : Array.from(full[key] || []);
+                return {name: trace.name ?? full.name ?? '', x: values('x'), y: values('y')};
+            }))""")
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The app's address; the server runs for the whole session with a temporary runs folder."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run).")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(os.environ.get("AE_DATA_DIR") or DEFAULT_DATA_DIR)
+    runs_dir = tmp_path_factory.mktemp("runs")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = ARTIFACTS / "streamlit.log"
+    process = start_app(port, data_dir, runs_dir, log_path)
+    try:
+        wait_for_health(url, process, SERVER_START_TIMEOUT_S, log_path)
+        yield url
+    finally:
+        stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_app(browser, app_url):
+    """Factory: ``open_app(name)`` opens the app in a fresh browser context (its own Streamlit session)."""
+    contexts = []
+
+    def open_new(name: str = "page") -> StreamlitPage:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = StreamlitPage(context.new_page(), name)
+        page.goto(app_url)
+        page.wait_for(page.locator('[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'),
+                      "the navigation", timeout_s=RERUN_TIMEOUT_S)  # fmt: skip
+        page.wait_idle()
+        return page
+
+    yield open_new
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_app) -> StreamlitPage:
+    """The app in a fresh 1400x1000 browser context, first page rendered."""
+    return open_app()

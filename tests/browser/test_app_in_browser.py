@@ -1,0 +1,138 @@
+"""The app in real Chromium, driven the way a person uses it: choose data, train, stop, look at reconstructions.
+
+Screenshots of every step land in test-artifacts/browser/. Training uses scikit-learn's 8x8 digits so each run
+takes seconds; the timeouts are generous because a 2-core machine runs the app, TensorFlow and Chromium at once.
+"""
+
+import math
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+TRAINING_TIMEOUT_S = 180
+FINISHED = re.compile(r"^Finished")
+PREVIEW_CAPTION = re.compile(r"^Originals \(top\) and reconstructions \(bottom\)")
+VALIDATION_NAME = re.compile(r"val", re.IGNORECASE)
+
+
+def validation_trace(page) -> dict | None:
+    """The validation-loss trace of the page's Plotly charts: a trace named like "val...", one with "loss" first."""
+    traces = [trace for chart in page.plot_traces() for trace in chart if VALIDATION_NAME.search(trace["name"])]
+    traces.sort(key=lambda trace: "loss" not in trace["name"].lower())
+    return traces[0] if traces else None
+
+
+def validation_points(page) -> int:
+    trace = validation_trace(page)
+    return len(trace["y"]) if trace else 0
+
+
+def visible_image(page, within: str = '[data-testid="stMain"]'):
+    """The first loaded, visible <img> in ``within``; its natural size is checked so a broken image fails."""
+    images = page.locator(f"{within} img")
+
+    def loaded():
+        for index in range(images.count()):
+            image = images.nth(index)
+            if image.is_visible() and image.evaluate("img => img.complete && img.naturalWidth > 0"):
+                return image
+        return None
+
+    return page.wait_until(loaded, f"a loaded image in {within}")
+
+
+def choose_digits(page) -> None:
+    chosen = page.select("Dataset", "Digits", exact=False)
+    assert "Digits" in chosen
+
+
+def start_training(page, preset: str, epochs: int) -> None:
+    page.select("Preset", preset)
+    page.set_number("Epochs", epochs)
+    page.click_button("Start training", wait=False)
+
+
+def check_data_page_shows_digits(page) -> None:
+    current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+    assert current.inner_text().strip() == "Data", "the app should open on the Data page"
+    choose_digits(page)
+    page.wait_for_text("8x8")
+    grid = visible_image(page)
+    width, height = grid.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert width >= 64 and height >= 64, f"the sample grid should hold several digits; it is {width}x{height} px"
+    page.screenshot("01-data-digits")
+
+
+def check_two_epochs_of_conv_training(page) -> None:
+    page.go_to("Train")
+    start_training(page, "Convolutional", epochs=2)
+    page.wait_for_text(FINISHED, timeout_s=TRAINING_TIMEOUT_S)
+    page.wait_for(page.locator('[data-testid="stPlotlyChart"]'), "the loss chart")
+    page.wait_until(lambda: validation_points(page) >= 2, "a validation-loss trace with 2 points")
+    trace = validation_trace(page)
+    assert len(trace["x"]) == len(trace["y"]) == 2, trace
+    assert all(math.isfinite(value) and value > 0 for value in trace["y"]), trace
+    caption = page.wait_for_text(PREVIEW_CAPTION)
+    preview = page.locator('[data-testid="stImage"]').filter(has_text=PREVIEW_CAPTION)
+    assert preview.count() == 1, "the preview caption should belong to one image"
+    visible_image(page, '[data-testid="stImage"]:has-text("Originals (top)")')
+    assert caption.is_visible()
+    page.screenshot("02-train-conv-2-epochs")
+
+
+def check_stop_keeps_partial_history(page) -> None:
+    page.set_number("Epochs", 200)
+    page.click_button("Start training", wait=False)
+    page.wait_until(lambda: page.get_by_text("Epoch 2/200").count() or validation_points(page) == 1,
+                    "the end of the first epoch", timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    page.click_button("Stop", wait=False)
+    warning = page.wait_for_text("Stopped after", timeout_s=TRAINING_TIMEOUT_S)
+    page.wait_idle()
+    epochs_done = validation_points(page)
+    assert 1 <= epochs_done < 200, f"the chart should keep the partial history; it has {epochs_done} points"
+    stopped_after = re.search(r"Stopped after (\d+)", warning.inner_text())
+    if stopped_after:
+        assert int(stopped_after.group(1)) == epochs_done, (warning.inner_text(), epochs_done)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    page.screenshot("03-train-stopped")
+
+
+def check_reconstructions_page(page) -> None:
+    page.go_to("Reconstructions")
+    pca = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has_text="PCA"), "the PCA metric",
+                        timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    visible_image(page)
+    page.wait_idle()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert re.search(r"\d", pca.inner_text()), f"the PCA metric should show a number: {pca.inner_text()!r}"
+    page.screenshot("04-reconstructions")
+
+
+def test_one_session_from_data_to_reconstructions(page):
+    check_data_page_shows_digits(page)
+    check_two_epochs_of_conv_training(page)
+    check_stop_keeps_partial_history(page)
+    check_reconstructions_page(page)
+
+
+def test_two_sessions_train_at_the_same_time(open_app):
+    sessions = [open_app("session-a"), open_app("session-b")]
+    for page in sessions:
+        choose_digits(page)
+        page.go_to("Train")
+        page.select("Preset", "Dense")
+        page.set_number("Epochs", 3)
+    for page in sessions:
+        page.click_button("Start training", wait=False)
+    assert not sessions[0].get_by_text(FINISHED).count(), "session A finished before B started; nothing overlapped"
+    for page in sessions:
+        page.wait_for_text(FINISHED, timeout_s=TRAINING_TIMEOUT_S)
+    for page in sessions:
+        page.wait_idle()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.wait_until(lambda: validation_points(page) >= 3, f"{page.name}: a validation trace with 3 points")
+        trace = validation_trace(page)
+        assert trace["x"] and len(trace["y"]) == 3, f"{page.name} should chart its own 3 epochs: {trace}"
+        page.screenshot(f"05-concurrent-{page.name}")

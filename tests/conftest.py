@@ -1,0 +1,27 @@
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA_DIR = Path(os.environ.get("AE_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The folder holding MNIST's 10,000-image test set (../shared/data unless AE_DATA_DIR says otherwise)."""
+    return SHARED_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from ae_core.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def mnist_slice(shared_data_dir):
+    """The first 1,000 MNIST training images, (1000, 28, 28, 1) float32 in [0, 1]."""
+    from ae_core.data import load_dataset
+
+    return load_dataset("mnist", data_dir=shared_data_dir, allow_download=False).x_train[:1000]

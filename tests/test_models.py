@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+
+from ae_core.backend import keras, tf
+from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig
+from ae_core.models import build_autoencoder, decode, decoder_of, encode, encoder_of, reconstruct
+from ae_core.noise import corrupt
+from ae_core.training import train
+from ae_core.vae import kl_divergence
+
+
+def _dense_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
+def test_seed_dense_is_the_textbook_model():
+    model = build_autoencoder(SEED_DENSE, (28, 28, 1))
+    encoder_layers = [(layer.units, layer.activation.__name__) for layer in _dense_layers(encoder_of(model))]
+    decoder_layers = [(layer.units, layer.activation.__name__) for layer in _dense_layers(decoder_of(model))]
+    assert encoder_layers == [(64, "relu"), (32, "relu"), (32, "linear")]
+    assert decoder_layers == [(32, "relu"), (64, "relu"), (784, "linear")]
+    textbook_parameters = (784 * 64 + 64) + (64 * 32 + 32) + (32 * 32 + 32) + (32 * 32 + 32) + (32 * 64 + 64) + (
+        64 * 784 + 784
+    )
+    assert model.count_params() == textbook_parameters
+
+
+def _textbook_reference():
+    """The textbook script's model on flat 784-pixel vectors, compiled as it is there."""
+    inputs = keras.Input((784,))
+    hidden = keras.layers.Dense(64, activation="relu")(inputs)
+    hidden = keras.layers.Dense(32, activation="relu")(hidden)
+    code = keras.layers.Dense(32)(hidden)
+    hidden = keras.layers.Dense(32, activation="relu")(code)
+    hidden = keras.layers.Dense(64, activation="relu")(hidden)
+    outputs = keras.layers.Dense(784)(hidden)
+    reference = keras.Model(inputs, outputs)
+    reference.compile(optimizer="adam", loss="mse")
+    return reference
+
+
+def test_seed_dense_training_step_matches_plain_keras_fit(mnist_slice):
+    images = mnist_slice[:256]
+    model = build_autoencoder(SEED_DENSE, (28, 28, 1), seed=3)
+    reference = _textbook_reference()
+    reference.set_weights(model.get_weights())
+
+    train(model, images, images, SEED_DENSE, TrainConfig(epochs=2, batch_size=256, seed=3))
+    flat = images.reshape(256, 784)
+    reference.fit(flat, flat, batch_size=256, epochs=2, shuffle=False, verbose=0)
+
+    for ours, theirs in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("image_shape", [(8, 8, 1), (28, 28, 1), (13, 17, 3)])
+@pytest.mark.parametrize("preset", ["seed_dense", "dense", "conv", "vae"])
+def test_reconstructions_keep_any_image_shape(preset, image_shape):
+    config = ModelConfig(preset=preset, latent_dim=4, hidden_units=(16,), filters=(4, 8))
+    model = build_autoencoder(config, image_shape)
+    images = np.random.default_rng(0).random((3, *image_shape), dtype=np.float32)
+    codes = encode(model, images)
+    assert codes.shape == (3, 4)
+    assert decode(model, codes).shape == (3, *image_shape)
+    assert reconstruct(model, images).shape == (3, *image_shape)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (ModelConfig(latent_dim=0), "latent_dim must be an integer between 2 and 256; got 0."),
+        (ModelConfig(preset="wide"), "preset must be one of seed_dense, dense, conv, denoising, sparse, vae; got 'wide'"),
+        (ModelConfig(hidden_units=()), "hidden_units must list 1 to 5 layer sizes; got ()."),
+        (ModelConfig(preset="conv", filters=(8, 8, 8, 8, 8)), "need images of at least 16 pixels a side; got 8x8"),
+        (ModelConfig(preset="denoising", noise_level=2.0), "noise_level must be a number between 0 and 1; got 2.0."),
+        (ModelConfig(preset="seed_dense", loss="binary_crossentropy"), "textbook model with MSE loss"),
+    ],
+)
+def test_impossible_configs_are_refused_with_the_received_value(config, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build_autoencoder(config, (8, 8, 1))
+
+
+def test_sparse_preset_penalises_the_code():
+    dense = build_autoencoder(ModelConfig(preset="dense", latent_dim=8, hidden_units=(16,)), (8, 8, 1))
+    sparse = build_autoencoder(ModelConfig(preset="sparse", latent_dim=8, hidden_units=(16,), l1=0.1), (8, 8, 1))
+    images = np.ones((2, 8, 8, 1), np.float32)
+    dense(images)
+    sparse(images)
+    assert not dense.losses
+    assert len(sparse.losses) == 1 and float(sparse.losses[0]) > 0
+
+
+def test_kl_divergence_matches_the_closed_form():
+    rng = np.random.default_rng(0)
+    z_mean = rng.normal(size=(5, 3)).astype(np.float32)
+    z_log_var = rng.normal(size=(5, 3)).astype(np.float32)
+    expected = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=1)
+    np.testing.assert_allclose(kl_divergence(tf.constant(z_mean), tf.constant(z_log_var)).numpy(), expected, rtol=1e-5)
+    assert np.allclose(kl_divergence(tf.zeros((2, 3)), tf.zeros((2, 3))).numpy(), 0.0)
+
+
+def test_corruptions_do_what_they_say():
+    rng = np.random.default_rng(0)
+    images = np.full((200, 8, 8, 1), 0.5, np.float32)
+    masked = corrupt(images, "masking", 0.25, rng)
+    assert abs(np.mean(masked == 0.0) - 0.25) < 0.02 and set(np.unique(masked)) == {0.0, 0.5}
+    salted = corrupt(images, "salt_pepper", 0.2, rng)
+    assert abs(np.mean(salted != 0.5) - 0.2) < 0.02 and set(np.unique(salted)) == {0.0, 0.5, 1.0}
+    noisy = corrupt(images, "gaussian", 0.1, rng)
+    assert 0.08 < float(np.std(noisy)) < 0.12 and noisy.min() >= 0.0 and noisy.max() <= 1.0
+    assert np.all(images == 0.5)  # the input is left untouched
