@@ -23,5 +23,5 @@ test: $(VENV)/installed-test
 	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) -m pytest
 
 bench: $(VENV)/installed
-	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) bench/training_speed.py
-	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) bench/quality.py
+	AE_DATA_DIR=$(AE_DATA_DIR) PYTHONPATH=. $(PYTHON) bench/training_speed.py
+	AE_DATA_DIR=$(AE_DATA_DIR) PYTHONPATH=. $(PYTHON) bench/quality.py

@@ -27,7 +27,8 @@ IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Files that macOS and Windows add to folders and archives on their own; they are never part of the data.
 _OS_JUNK = {"__MACOSX", "Thumbs.db", "desktop.ini"}
-_MAX_CLASSES = 1_000  # one class name per id up to the largest label, so a stray huge label must not allocate millions
+# A class name is made for every id up to the largest label, so one stray huge label must not make millions.
+_MAX_CLASSES = 1_000
 _KERAS_KEYS = {"x_train", "y_train", "x_test", "y_test", "class_names"}
 _IMAGES_KEYS = {"images", "labels", "class_names"}
 
@@ -52,7 +53,8 @@ class LoadedArrays:
     val_labels: np.ndarray | None = None
 
 
-def _human(n_bytes: int) -> str:
+def human_size(n_bytes: int) -> str:
+    """A byte count for messages: "1 GiB", "9.766 KiB", "1,000 bytes"."""
     for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n_bytes >= size:
             return f"{n_bytes / size:,.4g} {unit}"
@@ -64,8 +66,8 @@ def check_decoded_size(shape: tuple[int, ...], what: str) -> None:
     n_bytes = math.prod(shape) * 4
     if n_bytes > MAX_DECOMPRESSED_BYTES:
         raise DataFileError(
-            f"{what}: {' x '.join(map(str, shape))} float32 pixels would take {_human(n_bytes)}, over the "
-            f"{_human(MAX_DECOMPRESSED_BYTES)} limit; use fewer images or a smaller image_size such as (64, 64).")
+            f"{what}: {' x '.join(map(str, shape))} float32 pixels would take {human_size(n_bytes)}, over the "
+            f"{human_size(MAX_DECOMPRESSED_BYTES)} limit; use fewer images or a smaller image_size such as (64, 64).")
 
 
 def images_from_array(x: np.ndarray, what: str) -> tuple[np.ndarray, list[str]]:
@@ -86,7 +88,8 @@ def images_from_array(x: np.ndarray, what: str) -> tuple[np.ndarray, list[str]]:
             f"{what} has shape {x.shape}; expected (n, height, width), (n, height, width, 1 or 3) or (n, d) "
             "with d a perfect square, and n >= 1. Reshape the array, e.g. x.reshape(n, 28, 28).")
     if len(x) > MAX_IMAGES:
-        raise DataFileError(f"{what} holds {len(x):,} images; the limit is {MAX_IMAGES:,}. Use a subset, e.g. x[:{MAX_IMAGES}].")
+        raise DataFileError(f"{what} holds {len(x):,} images; the limit is {MAX_IMAGES:,}. "
+                            f"Use a subset, e.g. x[:{MAX_IMAGES}].")
     check_decoded_size(x.shape, what)
     x, note = _to_unit_range(x, what)
     return np.ascontiguousarray(x, dtype=np.float32), notes + ([note] if note else [])
@@ -151,7 +154,7 @@ def gunzip(data: bytes, name: str) -> bytes:
         raise DataFileError(f"{name} could not be decompressed ({exc}); expected a complete .gz file. "
                             "Download it again.") from exc
     if len(out) > MAX_DECOMPRESSED_BYTES:
-        raise DataFileError(f"{name} decompresses to more than {_human(MAX_DECOMPRESSED_BYTES)}, the limit; "
+        raise DataFileError(f"{name} decompresses to more than {human_size(MAX_DECOMPRESSED_BYTES)}, the limit; "
                             "refused. Use a smaller file.")
     return out
 
@@ -162,7 +165,8 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
     magic = int.from_bytes(data[:4], "big")
     if len(data) < 4 or magic not in (IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC):
         raise DataFileError(f"{name} starts with magic number {magic:#010x}; expected 0x00000803 (IDX images) or "
-                            "0x00000801 (IDX labels), as in MNIST's *-ubyte files. Use .npz, .zip or a folder for other data.")
+                            "0x00000801 (IDX labels), as in MNIST's *-ubyte files. Other data can come as .npz, "
+                            ".zip or a folder of images.")
     header = 4 + 4 * data[3]
     dims = tuple(int.from_bytes(data[i:i + 4], "big") for i in range(4, header, 4))
     if len(data) != header + math.prod(dims):
@@ -174,30 +178,243 @@ def parse_idx(data: bytes, name: str) -> np.ndarray:
 
 def idx_arrays(images: tuple[str, np.ndarray], labels: tuple[str, np.ndarray] | None) -> LoadedArrays:
     """Build LoadedArrays from parsed IDX files given as (file name, array); labels None -> unlabeled."""
-    (images_name, x), names = images, (images[0], labels[0] if labels else "")
-    if x.ndim != 3 or (labels and labels[1].ndim != 1):
-        raise DataFileError(f"{names} do not hold IDX images (magic 0x00000803) and labels (0x00000801); "
-                            "pass the images file first and its labels file second.")
+    (images_name, x), (labels_name, y) = images, labels or ("", None)
+    if x.ndim != 3:
+        raise DataFileError(f"{images_name} is an IDX labels file; expected an IDX images file (magic 0x00000803). "
+                            "Pass the images file; a labels file beside it is found by name.")
+    if y is not None and y.ndim != 1:
+        raise DataFileError(f"{labels_name} is an IDX images file; expected a labels file (magic 0x00000801).")
     x, notes = images_from_array(x, images_name)
-    if labels is None:
+    if y is None:
         return LoadedArrays(x, None, (), tuple(notes))
-    labels_name, y = labels
     if len(y) != len(x):
         raise DataFileError(f"{labels_name} holds {len(y):,} labels but {images_name} holds {len(x):,} images; "
-                            "expected one label per image. Pair files of the same set (train-* with train-*, t10k-* with t10k-*).")
+                            "expected one label per image. Pair files of the same set (train-* with train-*, "
+                            "t10k-* with t10k-*).")
     y = labels_from_array(y, len(x), labels_name)
     return LoadedArrays(x, y, class_names_for([y], None, labels_name), tuple(notes))
 
 
-def read_file_bytes(path: Path) -> bytes:
+def _read_file_bytes(path: Path) -> bytes:
     """Read a whole file, refusing one larger than MAX_DECOMPRESSED_BYTES."""
-    if path.stat().st_size > MAX_DECOMPRESSED_BYTES:
-        raise DataFileError(f"{path} is {_human(path.stat().st_size)}; the limit is {_human(MAX_DECOMPRESSED_BYTES)}.")
+    size = path.stat().st_size
+    if size > MAX_DECOMPRESSED_BYTES:
+        raise DataFileError(f"{path} is {human_size(size)}; the limit is {human_size(MAX_DECOMPRESSED_BYTES)}.")
     return path.read_bytes()
 
 
 def read_idx_files(images_path: Path, labels_path: Path | None) -> LoadedArrays:
     """Read an IDX images file and, unless labels_path is None, its labels file."""
-    images = (images_path.name, parse_idx(read_file_bytes(images_path), images_path.name))
-    labels = labels_path and (labels_path.name, parse_idx(read_file_bytes(labels_path), labels_path.name))
-    return idx_arrays(images, labels or None)
+    images, labels = ((path.name, parse_idx(_read_file_bytes(path), path.name)) if path else None
+                      for path in (images_path, labels_path))
+    return idx_arrays(images, labels)
+
+
+def _open_zip(source: Path | bytes, name: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataFileError(f"{name} is not a readable zip archive ({exc}); expected a .zip or .npz file.") from exc
+
+
+def read_npz(source: Path | bytes, name: str) -> LoadedArrays:
+    """Read a .npz in Keras layout (x_train, x_test, optional y_train, y_test, class_names; x_test becomes the
+    validation set) or images layout (images, optional labels, class_names). Pickled arrays are refused."""
+    with _open_zip(source, name) as archive:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        keys = set(members)
+        if not ({"x_train", "x_test"} <= keys <= _KERAS_KEYS or ("images" in keys and keys <= _IMAGES_KEYS)):
+            raise DataFileError(f"{name} holds arrays {sorted(keys)}; expected x_train and x_test (Keras layout, "
+                                "optionally y_train, y_test, class_names) or images (optionally labels, class_names). "
+                                "Save with np.savez(path, images=x, labels=y).")
+        total = sum(info.file_size for info in members.values())
+        if total > MAX_DECOMPRESSED_BYTES:  # zipfile stops each member at its stated size, so this bounds the reads
+            raise DataFileError(f"{name} unpacks to {human_size(total)}; the limit is "
+                                f"{human_size(MAX_DECOMPRESSED_BYTES)}. Save fewer or smaller arrays.")
+        arrays = {key: _read_npy(archive, info, f"{name}[{key!r}]") for key, info in members.items()}
+    return _npz_arrays(arrays, name)
+
+
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> np.ndarray:
+    try:
+        with archive.open(info) as stream:
+            version = np.lib.format.read_magic(stream)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            dtype = header(stream)[2]
+        if dtype.hasobject:  # checked on the header, before numpy would try to unpickle anything
+            raise DataFileError(f"{what} is an object array, which needs pickle to load; refused, because unpickling "
+                                "can run code. Save plain numeric arrays, e.g. x.astype('uint8').")
+        with archive.open(info) as stream:
+            return np.lib.format.read_array(stream, allow_pickle=False)
+    except DataFileError:
+        raise
+    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        raise DataFileError(f"{what} could not be read ({exc}); expected a .npz written by np.savez.") from exc
+
+
+def _npz_arrays(arrays: dict[str, np.ndarray], name: str) -> LoadedArrays:
+    """arrays : a .npz's arrays in Keras layout or images layout (see read_npz), checked and converted."""
+    x_key, y_key = ("images", "labels") if "images" in arrays else ("x_train", "y_train")
+    x_train, notes = images_from_array(arrays[x_key], f"{name}: {x_key}")
+    x_val = None
+    if "x_test" in arrays:
+        x_val, val_notes = images_from_array(arrays["x_test"], f"{name}: x_test")
+        notes += val_notes
+        if x_val.shape[1:] != x_train.shape[1:]:
+            raise DataFileError(f"{name}: x_test images have shape {x_val.shape[1:]} but x_train images have "
+                                f"{x_train.shape[1:]}; expected the same (height, width, channels).")
+        if ("y_train" in arrays) != ("y_test" in arrays):
+            raise DataFileError(f"{name} holds labels for only one of its sets; expected y_train and y_test, "
+                                "or neither.")
+    if y_key not in arrays:
+        return LoadedArrays(x_train, None, (), tuple(notes), x_val)
+    y_train = labels_from_array(arrays[y_key], len(x_train), f"{name}: {y_key}")
+    y_val = None if x_val is None else labels_from_array(arrays["y_test"], len(x_val), f"{name}: y_test")
+    names = class_names_for([y for y in (y_train, y_val) if y is not None], arrays.get("class_names"), name)
+    return LoadedArrays(x_train, y_train, names, tuple(notes), x_val, y_val)
+
+
+def _wanted(parts: tuple[str, ...], source: str) -> bool:
+    """True for an image to read, False for hidden and OS files to skip; anything else is an error."""
+    if any(part.startswith(".") or part in _OS_JUNK for part in parts):
+        return False
+    if not parts[-1].lower().endswith(IMAGE_SUFFIXES):
+        raise DataFileError(f"{source} holds {'/'.join(parts)!r}, which is not a PNG or JPEG image; expected only "
+                            ".png, .jpg or .jpeg files, in one sub-folder per class. Remove it and try again.")
+    return True
+
+
+def folder_members(folder: Path) -> Iterator[tuple[tuple[str, ...], bytes]]:
+    """Yield (path parts relative to folder, file bytes) for each image file, in sorted order."""
+    budget = MAX_DECOMPRESSED_BYTES
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and _wanted(parts, folder.name):
+            budget -= path.stat().st_size
+            if budget < 0:
+                raise DataFileError(f"{folder} holds more than {human_size(MAX_DECOMPRESSED_BYTES)} of images, the "
+                                    "limit; use fewer or smaller images.")
+            yield parts, path.read_bytes()
+
+
+def zip_members(source: Path | bytes, name: str) -> Iterator[tuple[tuple[str, ...], bytes]]:
+    """Yield (path parts, bytes) for each image in a zip, read in memory (nothing is extracted to disk)."""
+    with _open_zip(source, name) as archive:
+        budget = MAX_DECOMPRESSED_BYTES
+        for info in archive.infolist():
+            parts = tuple(part for part in info.filename.replace("\\", "/").split("/") if part not in ("", "."))
+            if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
+                raise DataFileError(f"{name} holds {info.filename!r}, a path that points outside the archive; refused. "
+                                    "Zip the folder again with relative paths.")
+            if info.is_dir() or not parts or not _wanted(parts, name):
+                continue
+            if info.file_size > budget:  # the stated size may refuse early; only the bytes read may accept
+                raise _too_big(name, info.filename)
+            try:
+                with archive.open(info) as stream:
+                    data = stream.read(budget + 1)
+            except (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
+                raise DataFileError(f"{name}: member {info.filename!r} could not be read ({exc}).") from exc
+            budget -= len(data)
+            if budget < 0:
+                raise _too_big(name, info.filename)
+            yield parts, data
+
+
+def _too_big(name: str, member: str) -> DataFileError:
+    return DataFileError(f"{name} unpacks to more than {human_size(MAX_DECOMPRESSED_BYTES)}, the limit (reached at "
+                         f"{member!r}); refused. Use fewer or smaller images.")
+
+
+def read_images(members: Iterable[tuple[tuple[str, ...], bytes]], name: str, *,
+                image_size: tuple[int, int] | None, resize: bool) -> LoadedArrays:
+    """Decode PNG/JPEG images given as (path parts, bytes); a class is the sub-folder an image sits in.
+
+    All grayscale -> 1 channel, else RGB. image_size : (height, width) to resize to; None -> the most common
+    size. Mixed sizes with resize=False are an error. Returns images (n, h, w, c) float32 in [0, 1].
+    """
+    entries = []
+    for entry in members:
+        entries.append(entry)
+        if len(entries) > MAX_IMAGES:
+            raise DataFileError(f"{name} holds more than {MAX_IMAGES:,} images, the limit; use a subset.")
+    if not entries:
+        raise DataFileError(f"{name} holds no images; expected .png, .jpg or .jpeg files, one sub-folder per class.")
+    labels, class_names = _folder_labels([parts for parts, _ in entries], name)
+    probes = [_probe("/".join(parts), data) for parts, data in entries]
+    (height, width), notes = _target_size([size for size, _ in probes], image_size, resize, name)
+    n_gray = sum(gray for _, gray in probes)
+    mode, channels = ("L", 1) if n_gray == len(entries) else ("RGB", 3)
+    if 0 < n_gray < len(entries):
+        notes.append(f"converted {n_gray:,} grayscale images to RGB, as the others are in colour")
+    check_decoded_size((len(entries), height, width, channels), name)
+    images = np.empty((len(entries), height, width, channels), np.float32)
+    for i, (parts, data) in enumerate(entries):
+        images[i] = _decode("/".join(parts), data, mode, (width, height))
+    return LoadedArrays(images, labels, class_names, tuple(notes))
+
+
+def _folder_labels(paths: list[tuple[str, ...]], name: str) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    while all(len(parts) > 1 and parts[0] == paths[0][0] for parts in paths):
+        paths = [parts[1:] for parts in paths]  # a folder wrapping everything (zip -r data.zip data/) is no class
+    top = [parts for parts in paths if len(parts) == 1]
+    if not top:
+        class_names, labels = np.unique([parts[0] for parts in paths], return_inverse=True)
+        return labels.astype(np.int64), tuple(class_names.tolist())
+    if len(top) == len(paths):
+        return None, ()
+    nested = next(parts for parts in paths if len(parts) > 1)
+    raise DataFileError(f"{name} holds images both at the top level ({top[0][0]!r}) and in sub-folders "
+                        f"({'/'.join(nested)!r}); expected one sub-folder per class, or all images at the top level "
+                        "for unlabeled data. Move the loose images into a class folder.")
+
+
+def _unreadable(member: str, exc: Exception) -> DataFileError:
+    return DataFileError(f"{member!r} could not be read as a PNG or JPEG image ({exc}); replace or remove it.")
+
+
+def _probe(member: str, data: bytes) -> tuple[tuple[int, int], bool]:
+    """Return an image's (height, width) and whether it is grayscale, without decoding its pixels."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            return (image.height, image.width), image.getbands()[0] in ("1", "L", "I", "F")
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(member, exc) from exc
+
+
+def _decode(member: str, data: bytes, mode: str, size: tuple[int, int]) -> np.ndarray:
+    """Decode one image into mode ("L" or "RGB") at size (width, height); returns (h, w, c) float32 in [0, 1]."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
+            image = image.convert(mode)
+            if image.size != size:
+                image = image.resize(size, Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.float32) / 255
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise _unreadable(member, exc) from exc
+    return pixels.reshape(size[1], size[0], -1)  # (h, w) -> (h, w, c) for grayscale
+
+
+def _target_size(sizes: list[tuple[int, int]], image_size: tuple[int, int] | None, resize: bool,
+                 name: str) -> tuple[tuple[int, int], list[str]]:
+    counts = Counter(sizes)
+    target = image_size or counts.most_common(1)[0][0]
+    n_other = len(sizes) - counts[target]
+    found = ", ".join(f"{h}x{w}" for (h, w), _ in counts.most_common(5)) + (", ..." if len(counts) > 5 else "")
+    if n_other and not resize:
+        raise DataFileError(f"{name} holds images of sizes {found}; with resize=False expected all to be "
+                            f"{target[0]}x{target[1]}. Pass resize=True to resize them, or resize the files.")
+    notes = [f"resized {n_other:,} of {len(sizes):,} images (sizes found: {found}) to {target[0]}x{target[1]}"]
+    return target, notes if n_other else []
+
+
+def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize images (n, h, w, c) float32 in [0, 1] to size (height, width); returns (n, height, width, c)."""
+    n, _, _, channels = images.shape
+    check_decoded_size((n, *size, channels), "resized images")
+    out = np.empty((n, *size, channels), np.float32)
+    for i in range(n):
+        for channel in range(channels):
+            plane = Image.fromarray(np.ascontiguousarray(images[i, :, :, channel]))  # mode "F": float32
+            out[i, :, :, channel] = np.asarray(plane.resize(size[::-1], Image.Resampling.BILINEAR))
+    return np.clip(out, 0, 1, out=out)  # bilinear weights are convex; this only removes rounding error

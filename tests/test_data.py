@@ -140,6 +140,37 @@ def test_missing_dataset_without_download_raises_unavailable(empty_data_dir):
     assert "t10k-labels-idx1-ubyte.gz" in message and "AE_DATA_DIR" in message and "--data-dir" in message
 
 
+def test_loose_idx_files_count_as_mnist_and_fashion_needs_its_own_folder(empty_data_dir):
+    images = np.random.default_rng(4).integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    for folder in (empty_data_dir, empty_data_dir / "fashion_mnist"):
+        folder.mkdir(exist_ok=True)
+        (folder / "t10k-images-idx3-ubyte").write_bytes(_idx(images))
+        (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.arange(10))))
+    statuses = {status.spec.name: status for status in dataset_status(empty_data_dir)}
+    assert statuses["mnist"].location == str(empty_data_dir)
+    assert statuses["fashion_mnist"].location == str(empty_data_dir / "fashion_mnist")
+    (empty_data_dir / "fashion_mnist" / "t10k-images-idx3-ubyte").unlink()
+    assert not dataset_status(empty_data_dir)[2].available  # the loose MNIST files are not taken as Fashion-MNIST
+    dataset = load_dataset("mnist", data_dir=empty_data_dir, val_fraction=0.3)
+    assert (dataset.n_train, dataset.n_val) == (7, 3)
+    np.testing.assert_array_equal(dataset.y_val, [7, 8, 9])
+
+
+def test_fashion_mnist_from_the_keras_cache_keeps_its_test_set(empty_data_dir, tmp_path):
+    cache = tmp_path / "home" / ".keras" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    rng = np.random.default_rng(5)
+    for prefix, n in (("train", 12), ("t10k", 4)):
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        (cache / f"{prefix}-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx(images)))
+        (cache / f"{prefix}-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx(np.arange(n) % 10)))
+    dataset = load_dataset("fashion_mnist", data_dir=empty_data_dir, allow_download=False)
+    assert (dataset.n_train, dataset.n_val, dataset.source) == (12, 4, str(cache))
+    assert dataset.class_names[9] == "Ankle boot"
+    assert dataset.class_counts()["T-shirt/top"] == 3  # training images 0 and 10, test image 0
+    assert np.array_equal(dataset.y_val, [0, 1, 2, 3])
+
+
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(ValueError, match="digits, mnist, fashion_mnist"):
         load_dataset("cifar10")
