@@ -85,5 +85,5 @@ def verdict(model_mse: float, pca_mse: float, n_components: int) -> str:
         return f"The autoencoder beats PCA-{n_components}: its error is {ratio:.2f}x PCA's ({model_mse:.4f} vs {pca_mse:.4f})."
     return (
         f"PCA-{n_components} still wins: the autoencoder's error is {ratio:.2f}x PCA's "
-        f"({model_mse:.4f} vs {pca_mse:.4f}). Train longer or use a convolutional model."
+        f"({model_mse:.4f} vs {pca_mse:.4f}). Train for more epochs or give the model more capacity."
     )
