@@ -3,6 +3,7 @@
 Kept free of Keras so the pages and the command line can describe, check and show settings without loading it.
 """
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -123,6 +124,12 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def recommended_latent_dim(image_shape: tuple[int, int, int]) -> int:
+    """The textbook code size of 32, capped at 1/8 of the pixel count: PCA with 32 components already reconstructs
+    64-pixel digits almost perfectly, which leaves nothing for an autoencoder to show."""
+    return max(2, min(32, math.prod(image_shape) // 8))
 
 
 def recommended_train_config(model_config: ModelConfig) -> TrainConfig:

@@ -16,6 +16,13 @@ from ae_core.training import BatchProgress, EpochEnd, TrainingControl, TrainingL
 RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED = "running", "paused", "done", "stopped", "diverged", "failed"
 
 
+def _stopped_message(epochs_completed: int, progress: BatchProgress | None) -> str:
+    partial = ""
+    if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
+        partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
+    return f"Stopped after {epochs_completed} finished epochs{partial}; the model so far is kept."
+
+
 @dataclass(frozen=True)
 class JobSnapshot:
     """A consistent copy of a job's state at one moment."""
@@ -114,7 +121,7 @@ class TrainingJob(TrainingListener):
         if result.divergence is not None:
             return DIVERGED, result.divergence.message
         if result.stopped:
-            return STOPPED, f"Stopped after {result.epochs_completed} finished epochs; the model so far is kept."
+            return STOPPED, _stopped_message(result.epochs_completed, state.progress)
         return DONE, ""
 
     def snapshot(self) -> JobSnapshot:

@@ -5,6 +5,7 @@ latent maps call the encoder and generation calls the decoder, whatever the pres
 """
 
 import math
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -12,6 +13,10 @@ import numpy as np
 from ae_core.backend import keras
 from ae_core.config import ModelConfig, check_model_config
 from ae_core.vae import VariationalAutoencoder
+
+# Keras draws initial weights from process-wide random state; two sessions building at once would interleave
+# their draws, and the same seed would no longer give the same model.
+_BUILD_LOCK = threading.Lock()
 
 def build_autoencoder(config: ModelConfig, image_shape: tuple[int, int, int], seed: int = 0) -> keras.Model:
     """Build (not compile) the autoencoder for ``config``; weights are initialised from ``seed``.
@@ -21,17 +26,18 @@ def build_autoencoder(config: ModelConfig, image_shape: tuple[int, int, int], se
     """
     check_model_config(config, image_shape)
     image_shape = tuple(int(side) for side in image_shape)
-    keras.utils.set_random_seed(seed)
-    if config.preset == "seed_dense":
-        encoder, decoder = _seed_dense(config, image_shape)
-    elif config.is_conv:
-        encoder, decoder = _conv(config, image_shape)
-    else:
-        encoder, decoder = _dense(config, image_shape)
-    if config.preset == "vae":
-        return VariationalAutoencoder(encoder, decoder, beta=config.beta, loss=config.loss, seed=seed, name="vae")
-    images = keras.Input(image_shape, name="images")
-    return keras.Model(images, decoder(encoder(images)), name=f"{config.preset}_autoencoder")
+    with _BUILD_LOCK:  # also keeps Keras's automatic layer names unique when sessions build at the same time
+        keras.utils.set_random_seed(seed)
+        if config.preset == "seed_dense":
+            encoder, decoder = _seed_dense(config, image_shape)
+        elif config.is_conv:
+            encoder, decoder = _conv(config, image_shape)
+        else:
+            encoder, decoder = _dense(config, image_shape)
+        if config.preset == "vae":
+            return VariationalAutoencoder(encoder, decoder, beta=config.beta, loss=config.loss, seed=seed, name="vae")
+        images = keras.Input(image_shape, name="images")
+        return keras.Model(images, decoder(encoder(images)), name=f"{config.preset}_autoencoder")
 
 
 def _latent_outputs(config: ModelConfig, features):
