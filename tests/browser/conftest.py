@@ -24,10 +24,12 @@ CHROMIUM = os.environ.get("AE_CHROMIUM") or shutil.which("chromium") or "/usr/bi
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]  # fmt: skip
 VIEWPORT = {"width": 1400, "height": 1000}
+MAX_SCREENSHOT_HEIGHT = 8000
 SERVER_START_TIMEOUT_S = 120  # first start imports Streamlit and pandas on a busy 2-core machine
 RERUN_TIMEOUT_S = 60  # one script run after a click; the first run that imports TensorFlow is the slow one
 IDLE_SETTLE_S = 0.5  # the app counts as idle once no script has run for this long
 EXCEPTION = '[data-testid="stException"]'
+ERROR_BOX = '[data-testid="stAlertContentError"]'  # st.error, e.g. "Training failed: ..."
 
 
 def free_port() -> int:
@@ -37,10 +39,14 @@ def free_port() -> int:
 
 
 def start_app(port: int, data_dir: Path, runs_dir: Path, log_path: Path) -> subprocess.Popen:
-    """``streamlit run app.py`` on ``port`` with the venv's Python (the one running the tests)."""
+    """``streamlit run app.py`` on ``port`` with the venv's Python (the one running the tests).
+
+    The file watcher is off: no module reloads while a test runs, and no watcher CPU on a 2-core machine.
+    """
     env = {**os.environ, "AE_DATA_DIR": str(data_dir), "AE_RUNS_DIR": str(runs_dir)}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]  # fmt: skip
+               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none"]  # fmt: skip
     log = open(log_path, "w")
     try:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -81,7 +87,7 @@ def launch_chromium(playwright):
 class StreamlitPage:
     """A Playwright page showing the app. Unknown attributes go to the Playwright page (``locator``, ``evaluate``).
 
-    Every wait fails early, with a screenshot, when the app shows an exception box.
+    Every wait fails early, with a screenshot, when the app shows an exception or an error box.
     """
 
     def __init__(self, page, name: str = "page"):
@@ -140,9 +146,10 @@ class StreamlitPage:
         self.fail(f"{what} did not happen within {timeout_s:.0f} s")
 
     def check_no_exception(self) -> None:
-        boxes = self.page.locator(EXCEPTION)
-        if boxes.count():
-            self.fail(f"the app shows an exception:\n{boxes.first.inner_text()[:2000]}")
+        for selector, kind in ((EXCEPTION, "an exception"), (ERROR_BOX, "an error")):
+            boxes = self.page.locator(selector)
+            if boxes.count():
+                self.fail(f"the app shows {kind}:\n{boxes.first.inner_text()[:2000]}")
 
     def fail(self, message: str):
         path = self.screenshot(f"FAILED-{self.name}")
@@ -190,6 +197,11 @@ class StreamlitPage:
         if wait:
             self.wait_idle()
 
+    def wait_enabled(self, text: str, timeout_s: float = RERUN_TIMEOUT_S) -> None:
+        """Wait until the button labelled exactly ``text`` can be clicked."""
+        button = self.button(text)
+        self.wait_until(lambda: button.count() and button.first.is_enabled(), f"button {text!r} enabled", timeout_s)
+
     def go_to(self, title: str) -> None:
         """Click the navigation link of the page titled ``title`` and wait for that page to render."""
         links = self.page.locator('[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]')
@@ -214,9 +226,23 @@ class StreamlitPage:
             }))""")
 
     def screenshot(self, name: str) -> Path:
+        """Save the whole page to ARTIFACTS/name.png. Streamlit scrolls inside its main container, so Playwright's
+        full_page sees one screen; the viewport is stretched to the content's height for the shot instead."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        viewport = self.page.viewport_size
+        content_height = self.page.evaluate("""() => Math.max(...[document.scrollingElement,
+            ...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+            .map(el => el ? el.scrollHeight : 0))""")
+        height = min(max(content_height, viewport["height"]), MAX_SCREENSHOT_HEIGHT)
+        self.page.set_viewport_size({"width": viewport["width"], "height": height})
+        self.page.evaluate("() => document.activeElement && document.activeElement.blur()")  # no focus ring
+        self.page.mouse.move(viewport["width"] - 5, 5)  # no hover effects
+        try:
+            self.page.wait_for_timeout(300)  # let Plotly resize to the new layout
+            self.page.screenshot(path=str(path))
+        finally:
+            self.page.set_viewport_size(viewport)
         return path
 
 
@@ -226,6 +252,8 @@ def app_url(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run).")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old_screenshot in ARTIFACTS.glob("*.png"):
+        old_screenshot.unlink()
     data_dir = Path(os.environ.get("AE_DATA_DIR") or DEFAULT_DATA_DIR)
     runs_dir = tmp_path_factory.mktemp("runs")
     port = free_port()

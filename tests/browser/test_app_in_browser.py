@@ -15,6 +15,7 @@ TRAINING_TIMEOUT_S = 180
 FINISHED = re.compile(r"^Finished")
 PREVIEW_CAPTION = re.compile(r"^Originals \(top\) and reconstructions \(bottom\)")
 VALIDATION_NAME = re.compile(r"val", re.IGNORECASE)
+IMAGE_SIZE_8X8 = re.compile(r"^8\s*[x×]\s*8(\s*[x×]\s*1)?$")  # the Data page writes 8×8×1
 
 
 def validation_trace(page) -> dict | None:
@@ -27,6 +28,13 @@ def validation_trace(page) -> dict | None:
 def validation_points(page) -> int:
     trace = validation_trace(page)
     return len(trace["y"]) if trace else 0
+
+
+def progress_epoch(page, epochs: int) -> int:
+    """The epoch the progress text ("Epoch 3/200 · batch ...") names, 0 when none is shown."""
+    texts = page.get_by_text(re.compile(rf"Epoch \d+/{epochs}\b")).all_inner_texts()
+    return max((int(match.group(1)) for text in texts for match in re.finditer(rf"Epoch (\d+)/{epochs}\b", text)),
+               default=0)
 
 
 def visible_image(page, within: str = '[data-testid="stMain"]'):
@@ -48,20 +56,29 @@ def choose_digits(page) -> None:
     assert "Digits" in chosen
 
 
-def start_training(page, preset: str, epochs: int) -> None:
-    page.select("Preset", preset)
-    page.set_number("Epochs", epochs)
+def start_training(page, preset: str | None = None, epochs: int | None = None) -> None:
+    """Set what is given, click "Start training" and wait until the job runs (Stop enabled), so the outcome
+    and chart of an earlier run on the page are not mistaken for this one's."""
+    if preset is not None:
+        page.select("Preset", preset)
+    if epochs is not None:
+        page.set_number("Epochs", epochs)
     page.click_button("Start training", wait=False)
+    page.wait_enabled("Stop")
 
 
 def check_data_page_shows_digits(page) -> None:
     current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
-    assert current.inner_text().strip() == "Data", "the app should open on the Data page"
+    assert current.get_by_text("Data", exact=True).count() == 1, "the app should open on the Data page"
     choose_digits(page)
-    page.wait_for_text("8x8")
-    grid = visible_image(page)
-    width, height = grid.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    assert width >= 64 and height >= 64, f"the sample grid should hold several digits; it is {width}x{height} px"
+    image_size = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has_text="Image size"),
+                               "the Image size metric")  # fmt: skip
+    value = image_size.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    assert IMAGE_SIZE_8X8.match(value), f"digits are 8x8 pixels; the page says {value!r}"
+    # The sample grid is one Plotly image trace, drawn as an SVG <image> of the tiled digits.
+    grid = page.wait_for(page.locator('.st-key-samples .js-plotly-plot image'), "the sample grid image")
+    box = grid.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 60, f"the sample grid is drawn at {box}"
     page.screenshot("01-data-digits")
 
 
@@ -83,9 +100,9 @@ def check_two_epochs_of_conv_training(page) -> None:
 
 
 def check_stop_keeps_partial_history(page) -> None:
-    page.set_number("Epochs", 200)
-    page.click_button("Start training", wait=False)
-    page.wait_until(lambda: page.get_by_text("Epoch 2/200").count() or validation_points(page) == 1,
+    start_training(page, epochs=200)
+    # The page redraws every 0.75 s and a digits epoch takes less, so any epoch past the first counts.
+    page.wait_until(lambda: progress_epoch(page, 200) >= 2 or validation_points(page) >= 1,
                     "the end of the first epoch", timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
     page.click_button("Stop", wait=False)
     warning = page.wait_for_text("Stopped after", timeout_s=TRAINING_TIMEOUT_S)
@@ -93,20 +110,22 @@ def check_stop_keeps_partial_history(page) -> None:
     epochs_done = validation_points(page)
     assert 1 <= epochs_done < 200, f"the chart should keep the partial history; it has {epochs_done} points"
     stopped_after = re.search(r"Stopped after (\d+)", warning.inner_text())
-    if stopped_after:
-        assert int(stopped_after.group(1)) == epochs_done, (warning.inner_text(), epochs_done)
+    assert stopped_after, f"the warning should say after how many epochs: {warning.inner_text()!r}"
+    assert int(stopped_after.group(1)) == epochs_done, (warning.inner_text(), epochs_done)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     page.screenshot("03-train-stopped")
 
 
 def check_reconstructions_page(page) -> None:
     page.go_to("Reconstructions")
-    pca = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has_text="PCA"), "the PCA metric",
+    pca_label = page.locator('[data-testid="stMetricLabel"]').filter(has_text="PCA")
+    pca = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has=pca_label), "the PCA metric",
                         timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
-    visible_image(page)
+    visible_image(page, '[data-testid="stImage"]:has-text("Originals (top)")')
     page.wait_idle()
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert re.search(r"\d", pca.inner_text()), f"the PCA metric should show a number: {pca.inner_text()!r}"
+    value = pca.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    assert re.fullmatch(r"\d+(\.\d+)?", value), f"the PCA metric should show a number; it shows {value!r}"
     page.screenshot("04-reconstructions")
 
 
@@ -136,3 +155,5 @@ def test_two_sessions_train_at_the_same_time(open_app):
         trace = validation_trace(page)
         assert trace["x"] and len(trace["y"]) == 3, f"{page.name} should chart its own 3 epochs: {trace}"
         page.screenshot(f"05-concurrent-{page.name}")
+    first, second = (validation_trace(page)["y"] for page in sessions)
+    assert first == second, "the same settings and seed should give the same losses in both sessions"
