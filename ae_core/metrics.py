@@ -32,6 +32,13 @@ def _ssim_window(height: int, width: int) -> int:
     return side if side % 2 == 1 else side - 1
 
 
+def per_image_mse(originals: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
+    """originals, reconstructions : (n, height, width, channels) in [0, 1] -> (n,) float64 mean squared errors;
+    reconstructions are clipped to [0, 1] first, as an image can show nothing outside that range."""
+    errors = originals.astype(np.float64) - np.clip(reconstructions.astype(np.float64), 0.0, 1.0)
+    return np.mean(errors**2, axis=(1, 2, 3))
+
+
 def score_images(originals: np.ndarray, reconstructions: np.ndarray) -> ImageScores:
     """Score ``reconstructions`` against ``originals``, both (n, height, width, channels) float in [0, 1]."""
     if originals.shape != reconstructions.shape:
@@ -39,9 +46,9 @@ def score_images(originals: np.ndarray, reconstructions: np.ndarray) -> ImageSco
             f"originals and reconstructions must have the same shape; got {originals.shape} and "
             f"{reconstructions.shape}."
         )
+    mse = per_image_mse(originals, reconstructions)
     originals = originals.astype(np.float64)
     reconstructions = np.clip(reconstructions.astype(np.float64), 0.0, 1.0)
-    mse = np.mean((originals - reconstructions) ** 2, axis=(1, 2, 3))
     window = _ssim_window(*originals.shape[1:3])
     with np.errstate(divide="ignore"):
         psnr = np.array(

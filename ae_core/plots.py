@@ -6,10 +6,14 @@ Nothing here imports Streamlit or Keras, so pages that only show data stay fast 
 import math
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 PREVIEW_TILE_PIXELS = 56  # upscale small images until a tile is about this tall, so 8x8 digits stay readable
 MAX_CURVE_POINTS = 2_000  # a live chart redraws often; more points than a chart is wide only cost time
+# Inferno from pure black: its own first colour, #000004, is one of the placeholder colours Streamlit's chart
+# theming swaps for a theme colour, which would paint every error-free pixel lavender.
+ERROR_COLORSCALE = plotly.colors.make_colorscale(["#000000", *plotly.colors.sequential.Inferno[1:]])
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -76,7 +80,7 @@ def loss_figure(batch_losses: list, history: dict, log_y: bool = False,
     figure = go.Figure()
     points = _thin(list(batch_losses), max_points)
     figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
-                                name="train loss (per batch)"))  # fmt: skip
+                                name="train loss (epoch mean so far, per batch)"))  # fmt: skip
     for metric in _epoch_metrics(history):
         values = history.get(metric, [])
         epochs = list(range(1, len(values) + 1))
@@ -122,7 +126,7 @@ def squared_error(original: np.ndarray, reconstruction: np.ndarray) -> np.ndarra
 
 def error_heatmap(original: np.ndarray, reconstruction: np.ndarray) -> go.Figure:
     """Heatmap of the per-pixel squared error of one image, row 0 at the top like the image itself."""
-    figure = go.Figure(go.Heatmap(z=squared_error(original, reconstruction), colorscale="Inferno",
+    figure = go.Figure(go.Heatmap(z=squared_error(original, reconstruction), colorscale=ERROR_COLORSCALE,
                                   colorbar={"title": "error²"}))  # fmt: skip
     figure.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
     figure.update_xaxes(showticklabels=False, constrain="domain")
@@ -131,22 +135,22 @@ def error_heatmap(original: np.ndarray, reconstruction: np.ndarray) -> go.Figure
 
 
 def sample_figure(images: np.ndarray, labels: list, cols: int = 10) -> go.Figure:
-    """A labelled grid of sample images as one Plotly image: images (n, height, width, channels) in [0, 1]."""
+    """A grid of sample images as one Plotly image, each labelled above: images (n, height, width, channels)."""
     n, height, width, _ = images.shape
     rows = math.ceil(n / cols)
-    gap = max(1, height // 4)
+    gap = max(2, height // 2)  # room for a label above each row
     picture = to_uint8(image_grid(images, rows, cols, gap=gap))
     if picture.shape[-1] == 1:
         picture = np.repeat(picture, 3, axis=-1)  # go.Image needs RGB
     figure = go.Figure(go.Image(z=picture, hoverinfo="skip"))
     for index, label in enumerate(labels):
         figure.add_annotation(
-            x=(index % cols) * (width + gap), y=(index // cols) * (height + gap), text=str(label), showarrow=False,
-            xanchor="left", yanchor="top", font={"size": 11, "color": "#e4572e"}, bgcolor="rgba(255,255,255,0.7)",
+            x=(index % cols) * (width + gap) + (width - 1) / 2, y=(index // cols) * (height + gap) - 0.5,
+            text=str(label), showarrow=False, yanchor="bottom", font={"size": 12},
         )  # fmt: skip
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
-    figure.update_layout(height=max(200, 60 * rows), margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    figure.update_layout(height=40 + 75 * rows, margin={"l": 0, "r": 0, "t": 24, "b": 0})
     return figure
 
 

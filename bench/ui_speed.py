@@ -36,18 +36,22 @@ harness = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(harness)
 
 TRAINING_TIMEOUT_S = 900
-FINISHED_TEXT = re.compile(r"Finished (\d+) epochs in ([0-9.]+) s")  # the page's "Finished 5 epochs in 30.7 s · ..."
+FINISHED_TEXT = re.compile(r"Finished (\d+) epochs? in ([0-9.]+) s")  # the page's "Finished 5 epochs in 30.7 s · ..."
 
 AE_CORE_SNIPPET = """
 import json, sys, time
-from ae_core.config import ModelConfig, TrainConfig
+from dataclasses import replace
+from ae_core.config import ModelConfig, recommended_latent_dim, recommended_train_config
 from ae_core.data import load_dataset
 from ae_core.runs import train_run
 
 data_dir, preset, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 dataset = load_dataset("mnist", data_dir=data_dir, allow_download=False)
 start = time.perf_counter()
-run = train_run(dataset.x_train, dataset.x_val, dataset.name, ModelConfig(preset=preset), TrainConfig(epochs=epochs))
+# The settings the Train page starts from for this preset and dataset.
+model_config = ModelConfig(preset=preset, latent_dim=recommended_latent_dim(dataset.image_shape))
+train_config = replace(recommended_train_config(model_config), epochs=epochs)
+run = train_run(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config)
 print(json.dumps({"wall_s": time.perf_counter() - start, "seconds_per_epoch": run.result.seconds_per_epoch,
                   "n_train": len(dataset.x_train), "epochs": run.result.epochs_completed}))
 """

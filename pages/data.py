@@ -1,0 +1,101 @@
+"""Data page: choose the dataset every page works on, or upload one, and look at it."""
+
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
+from ae_core.plots import class_count_figure, sample_figure
+from pages import common
+
+SAMPLE_COUNT = 30  # three rows of ten
+
+
+def accept_upload() -> None:
+    """Uploader callback: load the files; on success select the new dataset, on failure keep the current one."""
+    files = st.session_state.get(common.UPLOADER) or []
+    st.session_state.pop(common.UPLOAD_ERROR, None)
+    if not files:
+        return
+    try:
+        dataset = load_upload([(file.name, file.getvalue()) for file in files])
+    except (DataFileError, ValueError) as error:
+        st.session_state[common.UPLOAD_ERROR] = str(error)
+        return
+    except Exception as error:  # a reader bug must not lose the session; say what happened instead
+        st.session_state[common.UPLOAD_ERROR] = (
+            f"Could not read {', '.join(file.name for file in files)}: {type(error).__name__}: {error}. "
+            "Expected one .npz, one .zip of images, or an IDX images file with its labels file."
+        )
+        return
+    if dataset.name in DATASETS:  # an upload must not hide the built-in dataset of the same name
+        dataset = replace(dataset, name=f"{dataset.name} (upload)")
+    common.uploads()[dataset.name] = dataset
+    st.session_state[common.DATASET] = dataset.name
+
+
+def dataset_picker() -> None:
+    """The Dataset selectbox (available built-ins and this session's uploads), the uploader, and what is missing."""
+    options = common.available_builtins() + list(common.uploads())
+    if common.selected_dataset_name() not in options:
+        st.session_state[common.DATASET] = options[0]
+    pick, upload = st.columns(2)
+    with pick:
+        st.selectbox("Dataset", options, key=common.DATASET, format_func=common.dataset_title)
+        for status in dataset_status(common.data_dir()):
+            if not status.available:
+                st.caption(f"**{status.spec.title}** is not available: {status.reason}")
+    with upload:
+        st.file_uploader(
+            "Upload your own images", accept_multiple_files=True, key=common.UPLOADER, on_change=accept_upload,
+            help="One .npz (x_train/x_test or images/labels arrays), one .zip of PNG/JPEG images with one folder "
+            "per class, or an IDX images file together with its labels file (raw or .gz).",
+        )  # fmt: skip
+        if common.UPLOAD_ERROR in st.session_state:
+            st.error(st.session_state[common.UPLOAD_ERROR])
+
+
+def show_dataset(dataset) -> None:
+    height, width, channels = dataset.image_shape
+    columns = st.columns(4)
+    columns[0].metric("Image size", f"{height}×{width}×{channels}")
+    columns[1].metric("Training images", f"{dataset.n_train:,}")
+    columns[2].metric("Validation images", f"{dataset.n_val:,}")
+    columns[3].metric("Classes", len(dataset.class_names) or "unlabeled")
+    samples, counts = st.columns([3, 2])
+    with samples:
+        st.subheader("Samples")
+        count = min(SAMPLE_COUNT, dataset.n_train)
+        labels = [dataset.class_names[y] for y in dataset.y_train[:count]] if dataset.y_train is not None else []
+        st.plotly_chart(sample_figure(dataset.x_train[:count], labels), key="samples")
+        st.caption("The first training images, each with its class name." if labels else "The first training images.")
+    with counts:
+        st.subheader("Images per class")
+        if dataset.class_counts():
+            st.plotly_chart(class_count_figure(dataset.class_counts()), key="class_counts")
+        else:
+            st.info("This dataset has no labels: the autoencoder does not need them.")
+    st.markdown(f"**Source:** {dataset.source}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "
+                f"{np.max(dataset.x_train):.2f}")  # fmt: skip
+    for note in dataset.notes:
+        st.caption(f"Note: {note}")
+
+
+common.start_page()
+st.title("Data")
+st.write("The images an autoencoder learns to squeeze through a small code and rebuild.")
+with st.expander("What am I looking at?"):
+    st.markdown(
+        "An autoencoder learns from images alone: it never sees the labels. The **training images** teach it; the "
+        "**validation images** are held back and only used to check how well it rebuilds images it has not seen. "
+        "Every pixel is scaled to the range 0 (black) to 1 (white). The class counts show whether some kinds of "
+        "image are rarer than others, which usually makes them harder to rebuild."
+    )
+dataset_picker()
+try:
+    current = common.current_dataset()
+except (DatasetUnavailableError, DataFileError) as error:
+    st.error(f"{common.dataset_title(common.selected_dataset_name())} could not be loaded: {error}")
+    st.stop()
+show_dataset(current)

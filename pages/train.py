@@ -1,0 +1,199 @@
+"""Train page: pick a preset and its settings, watch the model learn, and keep, save, open or compare runs."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from ae_core.config import ACTIVATIONS, ARCHITECTURES, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS, SEED_DENSE
+from ae_core.config import ModelConfig, TrainConfig, recommended_latent_dim, recommended_train_config
+from ae_core.data import DataFileError, DatasetUnavailableError
+from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
+from ae_core.metrics import verdict
+from ae_core.noise import NOISE_TYPES
+from ae_core.plots import comparison_figure, comparison_image, loss_figure, progress_caption
+from ae_core.runs import sanitize_run_name, save_run
+from pages import common
+from pages.common import setting
+
+REFRESH_SECONDS = 0.75  # a few redraws per second-long epoch, each ~20-60 ms of server time (see config.toml)
+
+
+def sizes(label: str, text: str, problems: list) -> tuple[int, ...]:
+    """Layer sizes typed like "256,128"; an unreadable entry is reported in ``problems`` and read as ()."""
+    try:
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        problems.append(f"{label} must be whole numbers separated by commas, such as 256,128; got {text!r}.")
+        return ()
+
+
+def recommend_batch_size() -> None:
+    """A new preset or architecture starts from the batch size recommended for it."""
+    config = ModelConfig(preset=st.session_state[setting("preset", "dense")],
+                         architecture=st.session_state[setting("architecture", "dense")])
+    st.session_state[setting("batch_size", 256)] = recommended_train_config(config).batch_size
+
+
+def model_ui(dataset, problems: list) -> ModelConfig:
+    preset = st.selectbox("Preset", PRESETS, key=setting("preset", "dense"), format_func=PRESET_TITLES.get,
+                          on_change=recommend_batch_size)
+    if preset == "seed_dense":
+        st.info(f"Fixed: {dataset.x_train[0].size}-64-32-32, ReLU, linear code and output, MSE, Adam.")
+        return SEED_DENSE
+    architecture = preset if preset in ("dense", "conv") else st.selectbox(
+        "Architecture", ARCHITECTURES, key=setting("architecture", "dense"), on_change=recommend_batch_size)
+    if st.session_state.get(common.LATENT_DATASET) != dataset.name:  # a new dataset starts from its recommended size
+        st.session_state[setting("latent", 32)] = recommended_latent_dim(dataset.image_shape)
+        st.session_state[common.LATENT_DATASET] = dataset.name
+    latent = st.number_input("Latent size", 2, 256, step=1, key=setting("latent", 32))
+    config = ModelConfig(preset=preset, latent_dim=latent, architecture=architecture)
+    conv = config.is_conv
+    label, field, default = ("Filters", "filters", "32,64") if conv else ("Hidden units", "hidden_units", "256,128")
+    text = st.text_input(label, key=setting(field, default), help="Encoder layer sizes; the decoder mirrors them.")
+    config = replace(config, **{field: sizes(label, text, problems)})
+    return replace(config, activation=st.selectbox("Activation", ACTIVATIONS, key=setting("activation", "relu")),
+                   loss=st.selectbox("Loss", LOSSES, key=setting("loss", "mse")))
+
+
+def extras_ui(config: ModelConfig) -> ModelConfig:
+    if config.preset == "denoising":
+        noise_type = st.selectbox("Noise type", NOISE_TYPES, key=setting("noise_type", "gaussian"))
+        level = st.slider("Noise level", 0.0, 1.0, step=0.05, key=setting("noise_level", 0.3))
+        return replace(config, noise_type=noise_type, noise_level=level)
+    if config.preset == "sparse":
+        l1 = st.number_input("L1 weight", 0.0, 1.0, step=1e-4, format="%g", key=setting("l1", 1e-4))
+        return replace(config, l1=l1)
+    if config.preset == "vae":
+        return replace(config, beta=st.number_input("Beta", 0.0, 100.0, step=0.1, key=setting("beta", 1.0)))
+    return config
+
+
+def train_ui(fixed: bool) -> TrainConfig:
+    return TrainConfig(
+        optimizer="adam" if fixed else st.selectbox("Optimizer", OPTIMIZERS, key=setting("optimizer", "adam")),
+        learning_rate=st.number_input("Learning rate", 1e-6, 10.0, step=1e-4, format="%g", key=setting("lr", 1e-3)),
+        batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=setting("batch_size", 256)),
+        epochs=st.number_input("Epochs", 1, 10_000, step=1, key=setting("epochs", 10)),
+        seed=st.number_input("Seed", 0, 2**31 - 1, step=1, key=setting("seed", 0)),
+    )
+
+
+def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: str, problems: list) -> None:
+    """Start a job from the settings, or say why it cannot start; the settings stay as they are."""
+    try:
+        if problems:
+            raise ValueError(problems[0])
+        run_name = sanitize_run_name(name) if name else None
+        job = TrainingJob(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name)
+    except ValueError as error:
+        st.error(f"Cannot start training: {error}")
+        return
+    st.session_state[common.JOB] = job
+    job.start()
+    st.rerun()  # redraw the buttons with Start disabled
+
+
+def draw_training(snapshot) -> None:
+    """Loss chart and preview grid, the same while training and after it."""
+    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=st.session_state[setting("log_scale", False)])
+    st.plotly_chart(figure, key="loss_chart")
+    if snapshot.preview_reconstructions is None:
+        st.image(comparison_image(snapshot.preview_images), caption="Originals; reconstructions follow epoch 1.")
+    else:
+        st.image(comparison_image(snapshot.preview_images, snapshot.preview_reconstructions),
+                 caption=f"Originals (top) and reconstructions (bottom), epoch {snapshot.epochs_completed}")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live_view() -> None:
+    job = st.session_state[common.JOB]
+    snapshot = job.snapshot()
+    if snapshot.finished:
+        st.rerun()  # the whole page, once: it then shows the outcome and keeps the run
+    progress = snapshot.progress
+    text = progress_caption(progress, paused=snapshot.status == PAUSED, stopping=job.control.stop_requested)
+    st.progress(progress.fraction_done if progress else 0.0, text=text)
+    draw_training(snapshot)
+
+
+def outcome(snapshot) -> None:
+    run = snapshot.run
+    if snapshot.status == DONE:
+        mse, pca_mse = run.metrics["val_mse"], run.metrics["pca_val_mse"]
+        epochs = run.result.epochs_completed
+        st.success(f"Finished {epochs} epoch{'s' * (epochs != 1)} in {run.result.train_seconds:.1f} s · validation "
+                   f"MSE {mse:.4f}. {verdict(mse, pca_mse, run.metrics['pca_components'])}")
+    elif snapshot.status == STOPPED:
+        st.warning(snapshot.message)
+    else:
+        st.error(snapshot.message)
+    if run is not None:
+        st.page_link("pages/reconstructions.py", label=f"Inspect run {run.name}", icon=":material/compare:")
+
+
+def save_ui(run) -> None:
+    name = st.text_input("Save as", value=run.name, key=f"save_as.{run.name}.{run.created}")
+    if st.button("Save run"):
+        try:
+            path = save_run(replace(run, name=sanitize_run_name(name)), common.runs_dir())
+        except FileExistsError as error:
+            st.error(f"{error} Edit “Save as” above, then press Save run again.")
+        except (ValueError, OSError) as error:
+            st.error(f"Could not save the run: {error}")
+        else:
+            st.success(f"Saved to {path.resolve()}")
+
+
+common.start_page()
+st.title("Train")
+st.write("Train an autoencoder on the chosen dataset and watch its losses and reconstructions as it learns.")
+with st.expander("What am I looking at?"):
+    st.markdown("The encoder squeezes each image into a code of *latent size* numbers; the decoder rebuilds the "
+                "image from that code. Training lowers the reconstruction error, here the mean squared error:")
+    st.latex(r"\text{MSE} = \frac{1}{N}\sum_{i=1}^{N} (x_i - \hat{x}_i)^2")
+    st.markdown("The **train loss** line is the epoch's mean loss so far, after every batch, so it restarts each "
+                "epoch. **Validation loss** markers score unseen images once per epoch; a widening gap means "
+                "overfitting. A VAE adds a KL term pulling its codes toward a standard normal: another scale.")
+try:
+    dataset = common.current_dataset()
+except (DatasetUnavailableError, DataFileError) as error:
+    st.error(f"The chosen dataset could not be loaded: {error}")
+    st.page_link("pages/data.py", label="Choose another dataset")
+    st.stop()
+st.markdown(f"Dataset: **{common.dataset_title(dataset.name)}**, {dataset.n_train:,} training and {dataset.n_val:,} "
+            f"validation images of {'×'.join(map(str, dataset.image_shape))} pixels.")
+job = st.session_state.get(common.JOB)
+status = common.collect_finished_job()
+problems = []
+with st.container(border=True):
+    model_column, train_column, extras_column = st.columns(3)
+    with model_column:
+        model_config = model_ui(dataset, problems)
+    with train_column:
+        train_config = train_ui(fixed=model_config.preset == "seed_dense")
+    with extras_column:
+        model_config = extras_ui(model_config)
+        run_name = st.text_input("Run name", key=setting("run_name", ""), placeholder="automatic: preset-dataset-time")
+busy = status in (RUNNING, PAUSED)
+buttons = st.columns(4)
+clicked = buttons[0].button("Start training", type="primary", disabled=busy)
+buttons[1].button("Pause", disabled=status != RUNNING, on_click=getattr(job, "pause", None))
+buttons[2].button("Resume", disabled=status != PAUSED, on_click=getattr(job, "resume", None))
+buttons[3].button("Stop", disabled=not busy, on_click=getattr(job, "stop", None))
+if clicked and not busy:
+    start(dataset, model_config, train_config, run_name.strip(), problems)
+log_y = st.toggle("Log scale", key=setting("log_scale", False))  # for the loss chart (live too) and the comparison
+if busy:
+    live_view()
+elif job is not None:
+    outcome(job.snapshot())
+    draw_training(job.snapshot())
+if common.current_run() is not None:
+    st.subheader("Save the current run")
+    save_ui(common.current_run())
+st.subheader("Saved runs")
+common.saved_runs_ui()
+runs = common.session_runs()
+if compared := st.multiselect("Compare runs", list(runs), default=list(runs)[-3:]):
+    histories = {name: runs[name].result.history for name in compared}
+    st.plotly_chart(comparison_figure(histories, log_y=log_y), key="compare_chart")
