@@ -12,9 +12,12 @@ from ae_core.models import reconstruct
 SORT_ORDERS = ("worst", "best", "dataset")
 
 
-def reconstruct_with_errors(model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The model's reconstructions of ``images`` (same shape, in [0, 1]) and each one's MSE, shape (n,)."""
-    reconstructions = reconstruct(model, images)
+def reconstruct_with_errors(model, images: np.ndarray, known: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """The model's reconstructions of ``images`` (same shape, in [0, 1]) and each one's MSE, shape (n,).
+
+    known : reconstructions of these images computed earlier (e.g. ``Run.val_reconstructions``), used as they are.
+    """
+    reconstructions = reconstruct(model, images) if known is None else known
     return reconstructions, per_image_mse(images, reconstructions)
 
 

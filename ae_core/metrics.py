@@ -21,7 +21,8 @@ class ImageScores:
     def means(self, prefix: str = "") -> dict:
         return {
             f"{prefix}mse": float(self.mse.mean()),
-            f"{prefix}psnr": float(np.mean(np.minimum(self.psnr, 100.0))),  # caps inf so one perfect image can't dominate
+            # Capped at 100 dB: a perfect reconstruction's infinite PSNR would otherwise swamp the mean.
+            f"{prefix}psnr": float(np.mean(np.minimum(self.psnr, 100.0))),
             f"{prefix}ssim": float(self.ssim.mean()),
         }
 
@@ -89,7 +90,10 @@ def verdict(model_mse: float, pca_mse: float, n_components: int) -> str:
     """One line comparing the model's validation MSE with PCA's at the same code size."""
     ratio = model_mse / pca_mse if pca_mse > 0 else float("inf")
     if ratio < 1.0:
-        return f"The autoencoder beats PCA-{n_components}: its error is {ratio:.2f}x PCA's ({model_mse:.4f} vs {pca_mse:.4f})."
+        return (
+            f"The autoencoder beats PCA-{n_components}: its error is {ratio:.2f}x PCA's "
+            f"({model_mse:.4f} vs {pca_mse:.4f})."
+        )
     return (
         f"PCA-{n_components} still wins: the autoencoder's error is {ratio:.2f}x PCA's "
         f"({model_mse:.4f} vs {pca_mse:.4f}). Train for more epochs or give the model more capacity."

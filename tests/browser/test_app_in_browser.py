@@ -151,7 +151,8 @@ def test_two_sessions_train_at_the_same_time(open_app):
     for page in sessions:
         page.wait_idle()
         assert page.locator('[data-testid="stException"]').count() == 0
-        page.wait_until(lambda: validation_points(page) >= 3, f"{page.name}: a validation trace with 3 points")
+        page.wait_until(lambda page=page: validation_points(page) >= 3,
+                        f"{page.name}: a validation trace with 3 points")  # fmt: skip
         trace = validation_trace(page)
         assert trace["x"] and len(trace["y"]) == 3, f"{page.name} should chart its own 3 epochs: {trace}"
         page.screenshot(f"05-concurrent-{page.name}")
