@@ -15,7 +15,10 @@ from ae_core.runs import sanitize_run_name, save_run
 from pages import common
 from pages.common import setting
 
-REFRESH_SECONDS = 0.75  # a few redraws per second-long epoch, each ~20-60 ms of server time (see config.toml)
+# How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
+# ones. Each redraw costs the browser ~0.1-0.3 s of CPU (headless Chromium, software rendering, measured), which a
+# machine running app and browser takes from training; bench/ui_speed.py measures the trade-off.
+REFRESH_SECONDS = 2.0
 
 
 def sizes(label: str, text: str, problems: list) -> tuple[int, ...]:

@@ -101,7 +101,7 @@ def check_two_epochs_of_conv_training(page) -> None:
 
 def check_stop_keeps_partial_history(page) -> None:
     start_training(page, epochs=200)
-    # The page redraws every 0.75 s and a digits epoch takes less, so any epoch past the first counts.
+    # The page redraws every 2 s and a digits epoch takes less, so any epoch past the first counts.
     page.wait_until(lambda: progress_epoch(page, 200) >= 2 or validation_points(page) >= 1,
                     "the end of the first epoch", timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
     page.click_button("Stop", wait=False)
