@@ -10,17 +10,10 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ae_core.config import PRESETS, ModelConfig, TrainConfig
+from ae_core.config import PRESETS, ModelConfig, TrainConfig, parse_layer_sizes
 from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 256,128; got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--latent-dim", type=int, default=32)
     training.add_argument("--architecture", choices=("dense", "conv"), default="dense",
                           help="base of the denoising, sparse and vae presets")  # fmt: skip
-    training.add_argument("--hidden-units", type=_int_list, default=(256, 128), help="dense widths, e.g. 256,128")
-    training.add_argument("--filters", type=_int_list, default=(32, 64), help="conv filters, e.g. 32,64")
+    training.add_argument("--hidden-units", default="256,128", help="dense widths, e.g. 256,128")
+    training.add_argument("--filters", default="32,64", help="conv filters, e.g. 32,64")
     training.add_argument("--activation", default="relu")
     training.add_argument("--loss", default="mse", help="mse or binary_crossentropy")
     training.add_argument("--noise", dest="noise_type", default="gaussian",
@@ -84,6 +77,8 @@ def _datasets(args) -> dict:
 def _model_config(args):
     names = {field.name for field in fields(ModelConfig)}
     values = {name: value for name, value in vars(args).items() if name in names}
+    values["hidden_units"] = parse_layer_sizes("--hidden-units", args.hidden_units)
+    values["filters"] = parse_layer_sizes("--filters", args.filters)
     return ModelConfig(preset=args.model, **values)
 
 

@@ -73,6 +73,14 @@ def _check_choice(name: str, value, choices) -> None:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
 
 
+def parse_layer_sizes(name: str, text: str) -> tuple[int, ...]:
+    """Layer sizes typed as text, such as "256,128" -> (256, 128); ValueError naming ``name`` when unreadable."""
+    try:
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ValueError(f"{name} must be whole numbers separated by commas, such as 256,128; got {text!r}.") from None
+
+
 def check_model_config(config: ModelConfig, image_shape: tuple[int, int, int]) -> None:
     """Raise ValueError with the expected and received values for anything that cannot be built."""
     _check_choice("preset", config.preset, PRESETS)

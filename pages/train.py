@@ -5,7 +5,8 @@ from dataclasses import replace
 import streamlit as st
 
 from ae_core.config import ACTIVATIONS, ARCHITECTURES, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS, SEED_DENSE
-from ae_core.config import ModelConfig, TrainConfig, recommended_latent_dim, recommended_train_config
+from ae_core.config import ModelConfig, TrainConfig, parse_layer_sizes
+from ae_core.config import recommended_latent_dim, recommended_train_config
 from ae_core.data import DataFileError, DatasetUnavailableError
 from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
 from ae_core.metrics import verdict
@@ -19,15 +20,6 @@ from pages.common import setting
 # ones. Each redraw costs the browser ~0.1-0.3 s of CPU (headless Chromium, software rendering, measured), which a
 # machine running app and browser takes from training; bench/ui_speed.py measures the trade-off.
 REFRESH_SECONDS = 2.0
-
-
-def sizes(label: str, text: str, problems: list) -> tuple[int, ...]:
-    """Layer sizes typed like "256,128"; an unreadable entry is reported in ``problems`` and read as ()."""
-    try:
-        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        problems.append(f"{label} must be whole numbers separated by commas, such as 256,128; got {text!r}.")
-        return ()
 
 
 def recommend_batch_size() -> None:
@@ -53,7 +45,10 @@ def model_ui(dataset, problems: list) -> ModelConfig:
     conv = config.is_conv
     label, field, default = ("Filters", "filters", "32,64") if conv else ("Hidden units", "hidden_units", "256,128")
     text = st.text_input(label, key=setting(field, default), help="Encoder layer sizes; the decoder mirrors them.")
-    config = replace(config, **{field: sizes(label, text, problems)})
+    try:
+        config = replace(config, **{field: parse_layer_sizes(label, text)})
+    except ValueError as error:
+        problems.append(str(error))
     return replace(config, activation=st.selectbox("Activation", ACTIVATIONS, key=setting("activation", "relu")),
                    loss=st.selectbox("Loss", LOSSES, key=setting("loss", "mse")))
 

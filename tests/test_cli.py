@@ -47,6 +47,7 @@ def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp
         (("train", "--dataset", "nope"), "'nope' is neither a built-in dataset"),
         (("train", "--dataset", "digits", "--latent-dim", "0"), "latent_dim must be an integer between 2 and 256"),
         (("train", "--dataset", "digits", "--model", "huge"), "invalid choice: 'huge'"),
+        (("train", "--dataset", "digits", "--hidden-units", "64,x"), "--hidden-units must be whole numbers"),
         (("evaluate", "no/such/run"), "is not a saved run"),
     ],
 )

@@ -168,6 +168,15 @@ def test_an_impossible_setting_is_refused_and_nothing_starts():
     assert common.JOB not in at.session_state and at.number_input(key="setting.batch_size").value == 5_000
 
 
+def test_unreadable_layer_sizes_are_refused_and_nothing_starts():
+    at = train_page()
+    at.text_input(key=common.SETTING_PREFIX + "hidden_units").set_value("64,x").run()
+    click(at, "Start training")
+    assert not at.exception
+    assert "Hidden units must be whole numbers separated by commas" in at.error[0].value
+    assert common.JOB not in at.session_state
+
+
 def test_stop_keeps_the_partial_run_which_can_be_saved_once(tmp_path):
     at = train_page(epochs=500, batch_size=32)
     click(click(at, "Start training"), "Stop")
