@@ -10,7 +10,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ae_core.config import PRESETS, ModelConfig, TrainConfig, parse_layer_sizes
+from ae_core.config import PRESETS, SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes, recommended_latent_dim
+from ae_core.config import recommended_train_config
 from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
@@ -27,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     training = commands.add_parser("train", help="train an autoencoder and save the run")
     training.add_argument("--dataset", required=True, help="digits, mnist, fashion_mnist, or a path to your images")
     training.add_argument("--model", default="dense", choices=PRESETS, help="model preset (default: dense)")
-    training.add_argument("--latent-dim", type=int, default=32)
+    training.add_argument("--latent-dim", type=int,
+                          help="code size (default: 32, or 1/8 of the pixels for small images; seed_dense: 32)")
     training.add_argument("--architecture", choices=("dense", "conv"), default="dense",
                           help="base of the denoising, sparse and vae presets")  # fmt: skip
     training.add_argument("--hidden-units", default="256,128", help="dense widths, e.g. 256,128")
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--l1", type=float, default=1e-4, help="sparse: L1 weight on the code")
     training.add_argument("--beta", type=float, default=1.0, help="vae: weight of the KL term")
     training.add_argument("--epochs", type=int, default=20)
-    training.add_argument("--batch-size", type=int, default=256)
+    training.add_argument("--batch-size", type=int, help="default: 256, or 64 for convolutional models")
     training.add_argument("--learning-rate", type=float, default=1e-3)
     training.add_argument("--optimizer", default="adam", help="adam, rmsprop or sgd")
     training.add_argument("--seed", type=int, default=0)
@@ -74,9 +76,13 @@ def _datasets(args) -> dict:
     return {"datasets": rows}
 
 
-def _model_config(args):
+def _model_config(args, image_shape) -> ModelConfig:
+    """The model the arguments describe; an unset latent size gets the app's recommendation for these images."""
     names = {field.name for field in fields(ModelConfig)}
-    values = {name: value for name, value in vars(args).items() if name in names}
+    values = {name: value for name, value in vars(args).items() if name in names and value is not None}
+    if args.latent_dim is None:
+        fixed = args.model == "seed_dense"
+        values["latent_dim"] = SEED_DENSE.latent_dim if fixed else recommended_latent_dim(image_shape)
     values["hidden_units"] = parse_layer_sizes("--hidden-units", args.hidden_units)
     values["filters"] = parse_layer_sizes("--filters", args.filters)
     return ModelConfig(preset=args.model, **values)
@@ -88,7 +94,9 @@ def _train(args) -> dict:
     from ae_core.training import TrainingControl
 
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+    model_config = _model_config(args, dataset.image_shape)
+    batch_size = args.batch_size or recommended_train_config(model_config).batch_size
+    train_config = TrainConfig(epochs=args.epochs, batch_size=batch_size, learning_rate=args.learning_rate,
                                optimizer=args.optimizer, seed=args.seed)  # fmt: skip
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not args.overwrite:
@@ -96,7 +104,7 @@ def _train(args) -> dict:
     control = TrainingControl()
     signal.signal(signal.SIGINT, lambda *_: control.stop())  # Ctrl-C stops after this batch and keeps the run
     with ProgressBar() as progress:
-        run = train_run(dataset.x_train, dataset.x_val, dataset.name, _model_config(args), train_config,
+        run = train_run(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config,
                         listener=progress, control=control, name=out.name if out else None)  # fmt: skip
     path = save_run(run, out.parent if out else "runs", overwrite=args.overwrite)
     report = _report(run, path)

@@ -32,6 +32,7 @@ def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp
     report = json.loads(trained.stdout)
     assert {"val_mse", "pca_val_mse", "seconds_per_epoch", "epochs", "samples"} <= set(report)
     assert report["epochs"] == 2 and report["samples"] == 2 * digits.n_train
+    assert report["pca_components"] == 8  # no --latent-dim: 8x8 digits get the recommended code of 8
     assert (out / "model.keras").is_file()
     assert "oneDNN" not in trained.stderr and "absl" not in trained.stderr  # TensorFlow's start-up lines are hidden
     assert "epoch 2/2" in trained.stderr  # the progress bar
