@@ -10,8 +10,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ae_core.config import PRESETS, SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes, recommended_latent_dim
-from ae_core.config import recommended_train_config
+from ae_core.config import DEFAULT_PRESET, PRESETS, SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes
+from ae_core.config import recommended_latent_dim, recommended_train_config
 from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
@@ -27,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     training = commands.add_parser("train", help="train an autoencoder and save the run")
     training.add_argument("--dataset", required=True, help="digits, mnist, fashion_mnist, or a path to your images")
-    training.add_argument("--model", default="dense", choices=PRESETS, help="model preset (default: dense)")
+    training.add_argument("--model", default=DEFAULT_PRESET, choices=PRESETS,
+                          help=f"preset (default: {DEFAULT_PRESET})")  # fmt: skip
     training.add_argument("--latent-dim", type=int,
                           help="code size (default: 32, or 1/8 of the pixels for small images; seed_dense: 32)")
     training.add_argument("--architecture", choices=("dense", "conv"), default="dense",

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ae_core.config import ACTIVATIONS, ARCHITECTURES, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS, SEED_DENSE
-from ae_core.config import ModelConfig, TrainConfig, parse_layer_sizes
+from ae_core.config import ACTIVATIONS, ARCHITECTURES, DEFAULT_PRESET, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS
+from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes
 from ae_core.config import recommended_latent_dim, recommended_train_config
 from ae_core.data import DataFileError, DatasetUnavailableError
 from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
@@ -20,23 +20,26 @@ from pages.common import setting
 # ones. Each redraw costs the browser ~0.1-0.3 s of CPU (headless Chromium, software rendering, measured), which a
 # machine running app and browser takes from training; bench/ui_speed.py measures the trade-off.
 REFRESH_SECONDS = 2.0
+DEFAULT_MODEL = ModelConfig(preset=DEFAULT_PRESET)
+DEFAULT_BATCH_SIZE = recommended_train_config(DEFAULT_MODEL).batch_size
 
 
 def recommend_batch_size() -> None:
     """A new preset or architecture starts from the batch size recommended for it."""
-    config = ModelConfig(preset=st.session_state[setting("preset", "dense")],
-                         architecture=st.session_state[setting("architecture", "dense")])
-    st.session_state[setting("batch_size", 256)] = recommended_train_config(config).batch_size
+    config = ModelConfig(preset=st.session_state[setting("preset", DEFAULT_MODEL.preset)],
+                         architecture=st.session_state[setting("architecture", DEFAULT_MODEL.architecture)])
+    st.session_state[setting("batch_size", DEFAULT_BATCH_SIZE)] = recommended_train_config(config).batch_size
 
 
 def model_ui(dataset, problems: list) -> ModelConfig:
-    preset = st.selectbox("Preset", PRESETS, key=setting("preset", "dense"), format_func=PRESET_TITLES.get,
+    preset = st.selectbox("Preset", PRESETS, key=setting("preset", DEFAULT_MODEL.preset), format_func=PRESET_TITLES.get,
                           on_change=recommend_batch_size)
     if preset == "seed_dense":
         st.info(f"Fixed: {dataset.x_train[0].size}-64-32-32, ReLU, linear code and output, MSE, Adam.")
         return SEED_DENSE
     architecture = preset if preset in ("dense", "conv") else st.selectbox(
-        "Architecture", ARCHITECTURES, key=setting("architecture", "dense"), on_change=recommend_batch_size)
+        "Architecture", ARCHITECTURES, key=setting("architecture", DEFAULT_MODEL.architecture),
+        on_change=recommend_batch_size)
     if st.session_state.get(common.LATENT_DATASET) != dataset.name:  # a new dataset starts from its recommended size
         st.session_state[setting("latent", 32)] = recommended_latent_dim(dataset.image_shape)
         st.session_state[common.LATENT_DATASET] = dataset.name
@@ -70,7 +73,7 @@ def train_ui(fixed: bool) -> TrainConfig:
     return TrainConfig(
         optimizer="adam" if fixed else st.selectbox("Optimizer", OPTIMIZERS, key=setting("optimizer", "adam")),
         learning_rate=st.number_input("Learning rate", 1e-6, 10.0, step=1e-4, format="%g", key=setting("lr", 1e-3)),
-        batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=setting("batch_size", 256)),
+        batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=setting("batch_size", DEFAULT_BATCH_SIZE)),
         epochs=st.number_input("Epochs", 1, 10_000, step=1, key=setting("epochs", 10)),
         seed=st.number_input("Seed", 0, 2**31 - 1, step=1, key=setting("seed", 0)),
     )

@@ -122,7 +122,7 @@ def train_page(**numbers) -> AppTest:
 
 def test_training_runs_live_then_shows_the_result_with_every_batch_on_the_chart():
     at = train_page(epochs=2, batch_size=64)
-    assert "Convolutional" in at.selectbox(key="setting.preset").options
+    assert at.selectbox(key="setting.preset").value == "conv", "the default preset"
     assert at.number_input(key="setting.latent").value == 8, "digits' recommended code size"
     click(at, "Start training")
     assert not at.exception and at.progress, "the live view shows a progress bar while the job runs"
@@ -141,11 +141,11 @@ def test_training_runs_live_then_shows_the_result_with_every_batch_on_the_chart(
     assert at.success[0].value.startswith("Finished 2 epochs")
 
 
-@pytest.mark.parametrize("preset", ["seed_dense", "conv", "denoising", "sparse", "vae"])
+@pytest.mark.parametrize("preset", ["seed_dense", "dense", "denoising", "sparse", "vae"])
 def test_every_preset_trains_from_its_own_settings(preset):
     at = train_page(epochs=1, batch_size=256)
     at.selectbox(key="setting.preset").set_value(preset).run()
-    expected = {"seed_dense": [], "conv": ["Filters"], "denoising": ["Noise type", "Noise level"],
+    expected = {"seed_dense": [], "dense": ["Hidden units"], "denoising": ["Noise type", "Noise level"],
                 "sparse": ["L1 weight"], "vae": ["Beta"]}[preset]  # fmt: skip
     labels = {widget.label for widget in (*at.selectbox, *at.number_input, *at.slider, *at.text_input)}
     assert set(expected) <= labels and ("Latent size" in labels) == (preset != "seed_dense")
@@ -170,10 +170,10 @@ def test_an_impossible_setting_is_refused_and_nothing_starts():
 
 def test_unreadable_layer_sizes_are_refused_and_nothing_starts():
     at = train_page()
-    at.text_input(key=common.SETTING_PREFIX + "hidden_units").set_value("64,x").run()
+    at.text_input(key=common.SETTING_PREFIX + "filters").set_value("32,x").run()
     click(at, "Start training")
     assert not at.exception
-    assert "Hidden units must be whole numbers separated by commas" in at.error[0].value
+    assert "Filters must be whole numbers separated by commas" in at.error[0].value
     assert common.JOB not in at.session_state
 
 
