@@ -30,7 +30,7 @@ class JobSnapshot:
     status: str  # one of RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED
     progress: BatchProgress | None  # latest batch, None before the first
     history: dict  # metric -> one value per finished epoch
-    batch_losses: list  # (fractional epoch, running train loss)
+    batch_losses: list  # (fractional epoch, that batch's train loss)
     preview_images: np.ndarray  # (k, height, width, channels)
     preview_reconstructions: np.ndarray | None  # from the latest finished epoch
     run: Run | None  # set once the job has ended with a model (done, stopped or diverged)

@@ -74,13 +74,13 @@ def loss_figure(batch_losses: list, history: dict, log_y: bool = False,
                 max_points: int = MAX_CURVE_POINTS) -> go.Figure:  # fmt: skip
     """Training loss after every batch (a line over fractional epochs) and validation loss per epoch (markers).
 
-    batch_losses : (fractional epoch, running mean train loss) pairs; history : metric -> one value per epoch.
+    batch_losses : (fractional epoch, that batch's train loss) pairs; history : metric -> one value per epoch.
     Extra metrics (a VAE's reconstruction_loss and kl_loss) get their own per-epoch train line and val markers.
     """
     figure = go.Figure()
     points = _thin(list(batch_losses), max_points)
     figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
-                                name="train loss (epoch mean so far, per batch)"))  # fmt: skip
+                                name="train loss (per batch)"))  # fmt: skip
     for metric in _epoch_metrics(history):
         values = history.get(metric, [])
         epochs = list(range(1, len(values) + 1))

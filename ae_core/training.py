@@ -20,7 +20,7 @@ from ae_core.noise import corrupt
 
 @dataclass(frozen=True)
 class BatchProgress:
-    """Where training stands after one batch. ``logs`` hold the running means over the epoch so far."""
+    """Where training stands after one batch. ``logs`` hold that batch's losses."""
 
     epoch: int  # 1-based
     batch: int  # 1-based, within the epoch
@@ -114,7 +114,7 @@ class Divergence:
 @dataclass
 class TrainingResult:
     history: dict  # metric name -> one value per completed epoch
-    batch_losses: list  # (fractional epoch, running train loss) after every batch
+    batch_losses: list  # (fractional epoch, that batch's train loss) after every batch
     epochs_completed: int
     samples_seen: int
     train_seconds: float  # pauses excluded
@@ -133,6 +133,8 @@ class TrainingResult:
         return self.train_seconds / self.samples_seen * samples_per_epoch
 
 
+# Scoring needs no gradients, so it runs in larger batches: fewer calls, each cheap per image.
+VALIDATION_BATCH_SIZE = 1024
 OPTIMIZER_CLASSES = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 
 
@@ -142,6 +144,8 @@ def compile_for_training(model: keras.Model, model_config: ModelConfig, config: 
         model.compile(optimizer=optimizer)  # the VAE computes its own losses in train_step
     else:
         model.compile(optimizer=optimizer, loss=model_config.loss)
+    # Creating the optimizer's slots now, not inside the first compiled step, spares that step a second tracing.
+    optimizer.build(model.trainable_variables)
 
 
 def _as_float_logs(logs: dict) -> dict:
@@ -151,17 +155,19 @@ def _as_float_logs(logs: dict) -> dict:
 class _Steps:
     """The compiled functions one training run calls."""
 
-    def __init__(self, model: keras.Model):
+    def __init__(self, model: keras.Model, image_shape: tuple[int, int, int]):
         encoder = encoder_of(model)
         self.model = model
-        self.train = tf.function(lambda inputs, targets: model.train_step((inputs, targets)), reduce_retracing=True)
-        self.test = tf.function(lambda inputs, targets: model.test_step((inputs, targets)), reduce_retracing=True)
+        # Any batch size, so each function is traced once, not again for an epoch's smaller last batch.
+        images = tf.TensorSpec((None, *image_shape), tf.float32)
+        self.train = tf.function(lambda inputs, targets: model.train_step((inputs, targets)), [images, images])
+        self.test = tf.function(lambda inputs, targets: model.test_step((inputs, targets)), [images, images])
 
         def preview(images):
             codes = encoder(images, training=False)
             return model(images, training=False), codes[0] if isinstance(codes, (list, tuple)) else codes
 
-        self.preview = tf.function(preview)
+        self.preview = tf.function(preview, [images])
 
     def evaluate(self, inputs: tf.Tensor, batch_size: int) -> dict:
         self.model.reset_metrics()
@@ -197,7 +203,7 @@ def train(
 class _TrainingLoop:
     def __init__(self, model, x_train, x_val, model_config: ModelConfig, config: TrainConfig):
         self.model, self.model_config, self.config = model, model_config, config
-        self.steps = _Steps(model)
+        self.steps = _Steps(model, x_train.shape[1:])
         self.x_train = np.ascontiguousarray(x_train, dtype=np.float32)
         self.train_targets = tf.constant(self.x_train)
         self.val_inputs = tf.constant(np.asarray(x_val, dtype=np.float32))
@@ -210,6 +216,7 @@ class _TrainingLoop:
             preview_codes=np.empty((0, len(self.preview_images), 0), np.float32),
         )  # fmt: skip
         self.good_weights = model.get_weights()
+        self.epoch_means, self.epoch_samples = {}, 0
 
     def run(self, listener: TrainingListener, control: TrainingControl) -> TrainingResult:
         timelines, codes = [], []
@@ -233,26 +240,62 @@ class _TrainingLoop:
         return tf.constant(noisy)
 
     def _train_epoch(self, epoch: int, listener: TrainingListener, control: TrainingControl) -> bool:
-        """Run one epoch's batches; False when a stop request or a divergence ended it early."""
+        """Run one epoch's batches; False when a stop request or a divergence ended it early.
+
+        A batch's losses are read only once the next batch is queued, so Python prepares one step while
+        TensorFlow computes the other. Before pausing or stopping, the batch in flight is finished and reported.
+        """
         self.model.reset_metrics()
+        self.epoch_means, self.epoch_samples = {}, 0
         inputs = self._epoch_inputs()
         order = self.rng.permutation(len(self.x_train))
-        batch_size = self.config.batch_size
+        batch_size, queued = self.config.batch_size, None
         for batch in range(1, self.batches_per_epoch + 1):
-            control.wait_while_paused()
-            if control.stop_requested:
-                self.result.stopped = True
-                return False
+            if control.paused or control.stop_requested:
+                if not self._settle(epoch, queued, listener):
+                    return False
+                queued = None
+                control.wait_while_paused()
+                if control.stop_requested:
+                    self.result.stopped = True
+                    return False
             started = time.perf_counter()
             indices = tf.constant(order[(batch - 1) * batch_size : batch * batch_size])
-            logs = _as_float_logs(self.steps.train(tf.gather(inputs, indices), tf.gather(self.train_targets, indices)))
+            targets = tf.gather(self.train_targets, indices)
+            batch_inputs = targets if inputs is self.train_targets else tf.gather(inputs, indices)
+            logs = self.steps.train(batch_inputs, targets)
             self.result.train_seconds += time.perf_counter() - started
-            self.result.samples_seen += int(indices.shape[0])
-            if not math.isfinite(logs["loss"]):
-                self._diverge(epoch, batch, logs["loss"])
+            if not self._settle(epoch, queued, listener):
                 return False
-            self.result.batch_losses.append((epoch - 1 + batch / self.batches_per_epoch, logs["loss"]))
-            listener.on_batch(self._progress(epoch, batch, logs))
+            queued = (batch, int(indices.shape[0]), logs)
+        return self._settle(epoch, queued, listener)
+
+    def _settle(self, epoch: int, queued: tuple | None, listener: TrainingListener) -> bool:
+        """Wait for the queued batch (batch number, images, loss tensors) and record it; False if it diverged."""
+        if queued is None:
+            return True
+        started = time.perf_counter()
+        finished = self._finish_batch(epoch, *queued, listener)
+        self.result.train_seconds += time.perf_counter() - started
+        return finished
+
+    def _finish_batch(self, epoch: int, batch: int, samples: int, logs, listener: TrainingListener) -> bool:
+        """Record a computed batch and tell the listener; False when its loss is not finite.
+
+        The model's metrics are means over the epoch so far, weighted by images; the batch's own losses follow from
+        two consecutive means, which spares the compiled step a metrics reset.
+        """
+        means = _as_float_logs(logs)
+        if not math.isfinite(means["loss"]):
+            self._diverge(epoch, batch, means["loss"])
+            return False
+        seen = self.epoch_samples + samples
+        logs = {name: (mean * seen - self.epoch_means.get(name, 0.0) * self.epoch_samples) / samples
+                for name, mean in means.items()}  # fmt: skip
+        self.epoch_means, self.epoch_samples = means, seen
+        self.result.samples_seen += samples
+        self.result.batch_losses.append((epoch - 1 + batch / self.batches_per_epoch, logs["loss"]))
+        listener.on_batch(self._progress(epoch, batch, logs))
         return True
 
     def _progress(self, epoch: int, batch: int, logs: dict) -> BatchProgress:
@@ -269,8 +312,8 @@ class _TrainingLoop:
 
     def _end_epoch(self, epoch: int) -> EpochEnd:
         started = time.perf_counter()
-        logs = _as_float_logs({name: value for name, value in self.model.get_metrics_result().items()})
-        logs.update(self.steps.evaluate(self.val_inputs, self.config.batch_size))
+        logs = dict(self.epoch_means)
+        logs.update(self.steps.evaluate(self.val_inputs, max(self.config.batch_size, VALIDATION_BATCH_SIZE)))
         reconstructions, codes = self.steps.preview(tf.constant(self.preview_images))
         self.result.train_seconds += time.perf_counter() - started
         for name, value in logs.items():

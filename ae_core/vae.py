@@ -53,10 +53,11 @@ class VariationalAutoencoder(keras.Model):
         kl_loss = tf.reduce_mean(kl_divergence(z_mean, z_log_var))
         return reconstruction_loss + self.beta * kl_loss, reconstruction_loss, kl_loss
 
-    def _track(self, total_loss, reconstruction_loss, kl_loss):
-        self.total_loss_tracker.update_state(total_loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
-        self.kl_loss_tracker.update_state(kl_loss)
+    def _track(self, images, total_loss, reconstruction_loss, kl_loss):
+        images_in_batch = tf.cast(tf.shape(images)[0], "float32")  # weighted by images, as Keras weighs its loss
+        self.total_loss_tracker.update_state(total_loss, sample_weight=images_in_batch)
+        self.reconstruction_loss_tracker.update_state(reconstruction_loss, sample_weight=images_in_batch)
+        self.kl_loss_tracker.update_state(kl_loss, sample_weight=images_in_batch)
         return {metric.name: metric.result() for metric in self.metrics}
 
     def train_step(self, data):
@@ -65,11 +66,11 @@ class VariationalAutoencoder(keras.Model):
             losses = self._compute_losses(images, targets, training=True)
         gradients = tape.gradient(losses[0], self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        return self._track(*losses)
+        return self._track(images, *losses)
 
     def test_step(self, data):
         images, targets = data
-        return self._track(*self._compute_losses(images, targets, training=False))
+        return self._track(images, *self._compute_losses(images, targets, training=False))
 
     def get_config(self):
         return {

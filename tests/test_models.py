@@ -45,10 +45,11 @@ def test_seed_dense_training_step_matches_plain_keras_fit(mnist_slice):
     reference = _textbook_reference()
     reference.set_weights(model.get_weights())
 
-    train(model, images, images, SEED_DENSE, TrainConfig(epochs=2, batch_size=256, seed=3))
+    result = train(model, images, images, SEED_DENSE, TrainConfig(epochs=2, batch_size=256, seed=3))
     flat = images.reshape(256, 784)
-    reference.fit(flat, flat, batch_size=256, epochs=2, shuffle=False, verbose=0)
+    history = reference.fit(flat, flat, batch_size=256, epochs=2, shuffle=False, verbose=0).history
 
+    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=1e-5)
     for ours, theirs in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
