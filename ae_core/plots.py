@@ -112,7 +112,9 @@ def comparison_figure(histories: dict, metric: str = "val_loss", log_y: bool = F
     for name, history in histories.items():
         values = history.get(metric, [])
         figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name))
+    epochs = max((len(history.get(metric, [])) for history in histories.values()), default=1)
     figure.update_layout(
+        xaxis={"dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only: there is one point per epoch
         xaxis_title="epoch", yaxis_title=metric.replace("_", " "), yaxis_type="log" if log_y else "linear",
         height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
     )  # fmt: skip
