@@ -88,8 +88,7 @@ class TrainingJob(TrainingListener):
     def on_batch(self, progress: BatchProgress) -> None:
         with self._lock:
             self._state.progress = progress
-            self._state.batch_losses.append((progress.epoch - 1 + progress.batch / progress.batches_per_epoch,
-                                             progress.logs["loss"]))  # fmt: skip
+            self._state.batch_losses.append((progress.epochs_done, progress.logs["loss"]))
 
     def on_epoch_end(self, epoch: EpochEnd) -> None:
         with self._lock:

@@ -44,6 +44,11 @@ class BatchProgress:
     def fraction_done(self) -> float:
         return self.samples_seen / self.samples_total
 
+    @property
+    def epochs_done(self) -> float:
+        """Epochs trained so far, counting this one's batches as a fraction: the x of a per-batch loss curve."""
+        return self.epoch - 1 + self.batch / self.batches_per_epoch
+
 
 @dataclass(frozen=True)
 class EpochEnd:
@@ -294,8 +299,9 @@ class _TrainingLoop:
                 for name, mean in means.items()}  # fmt: skip
         self.epoch_means, self.epoch_samples = means, seen
         self.result.samples_seen += samples
-        self.result.batch_losses.append((epoch - 1 + batch / self.batches_per_epoch, logs["loss"]))
-        listener.on_batch(self._progress(epoch, batch, logs))
+        progress = self._progress(epoch, batch, logs)
+        self.result.batch_losses.append((progress.epochs_done, logs["loss"]))
+        listener.on_batch(progress)
         return True
 
     def _progress(self, epoch: int, batch: int, logs: dict) -> BatchProgress:
