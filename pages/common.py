@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ae_core.data import DATASETS, Dataset, dataset_status, default_dataset_name, load_dataset
+from ae_core.data import DATASETS, Dataset, default_dataset_name, load_dataset
 
 # Session-state keys. Keys starting with SETTING_PREFIX belong to widgets whose values outlive a page switch.
 SETTING_PREFIX = "setting."
@@ -104,10 +104,6 @@ def runs_dir() -> Path:
 def load_builtin(name: str, data_directory: str | None) -> Dataset:
     """A built-in dataset, loaded once per server and shared read-only by every session."""
     return load_dataset(name, data_dir=data_directory, allow_download=False)
-
-
-def available_builtins() -> list[str]:
-    return [status.spec.name for status in dataset_status(data_dir()) if status.available]
 
 
 def dataset_title(name: str) -> str:

@@ -37,13 +37,14 @@ def accept_upload() -> None:
 
 def dataset_picker() -> None:
     """The Dataset selectbox (available built-ins and this session's uploads), the uploader, and what is missing."""
-    options = common.available_builtins() + list(common.uploads())
+    statuses = dataset_status(common.data_dir())
+    options = [status.spec.name for status in statuses if status.available] + list(common.uploads())
     if common.selected_dataset_name() not in options:
         st.session_state[common.DATASET] = options[0]
     pick, upload = st.columns(2)
     with pick:
         st.selectbox("Dataset", options, key=common.DATASET, format_func=common.dataset_title)
-        for status in dataset_status(common.data_dir()):
+        for status in statuses:
             if not status.available:
                 st.caption(f"**{status.spec.title}** is not available: {status.reason}")
     with upload:

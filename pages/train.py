@@ -152,9 +152,9 @@ with st.expander("What am I looking at?"):
     st.markdown("The encoder squeezes each image into a code of *latent size* numbers; the decoder rebuilds the "
                 "image from that code. Training lowers the reconstruction error, here the mean squared error:")
     st.latex(r"\text{MSE} = \frac{1}{N}\sum_{i=1}^{N} (x_i - \hat{x}_i)^2")
-    st.markdown("The **train loss** line is each batch's loss, so it is noisy: batches differ. The epoch's mean "
-                "is in the run's history. **Validation loss** markers score unseen images once per epoch; a widening gap means "
-                "overfitting. A VAE adds a KL term pulling its codes toward a standard normal: another scale.")
+    st.markdown("The **train loss** line is each batch's loss, so it is noisy: batches differ. **Validation "
+                "loss** markers score unseen images once per epoch; a widening gap means overfitting. A VAE adds "
+                "a KL term pulling its codes toward a standard normal: another scale.")
 try:
     dataset = common.current_dataset()
 except (DatasetUnavailableError, DataFileError) as error:
