@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ae_core.units import human_size
+
 MAX_UPLOAD_BYTES = 200 * 2**20  # Streamlit's own default upload limit (server.maxUploadSize = 200 MB)
 MAX_DECOMPRESSED_BYTES = 2**30  # per archive or gzip stream, and for the float32 pixels an image set decodes to
 MAX_IMAGES = 100_000
@@ -45,14 +47,6 @@ class LoadedArrays:
     notes: tuple[str, ...] = ()
     val_images: np.ndarray | None = None
     val_labels: np.ndarray | None = None
-
-
-def human_size(n_bytes: int) -> str:
-    """A byte count for messages: "1 GiB", "9.766 KiB", "1,000 bytes"."""
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n_bytes >= size:
-            return f"{n_bytes / size:,.4g} {unit}"
-    return f"{n_bytes:,} bytes"
 
 
 def check_decoded_size(shape: tuple[int, ...], what: str) -> None:
