@@ -20,9 +20,54 @@ from ae_core.data_files import (DataFileError, LoadedArrays, human_size, idx_arr
                                 read_npz)
 from ae_core.data_images import IMAGE_SUFFIXES, folder_members, read_images, resize_images, zip_members
 
-__all__ = ["DATASETS", "DataFileError", "Dataset", "DatasetSpec", "DatasetStatus", "DatasetUnavailableError",
+__all__ = ["DATASETS", "DataFileError", "Dataset", "DatasetSpec", "DatasetStatus", "DatasetUnavailableError", "Split",
            "dataset_status", "default_dataset_name", "load_dataset", "load_upload", "resolve_data_dir",
            "split_train_val"]
+
+SPLIT_KINDS = ("test_set", "positional", "seeded")
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a dataset was split into training and validation sets; load_dataset(name, val_fraction=split.val_fraction,
+    seed=split.seed) gives the same split again.
+
+    kind : "test_set" (the data's own test set is the validation set), "positional" (the first n_train images
+    train, the last n_val validate) or "seeded" (shuffled by split_train_val with seed). val_fraction : in (0, 0.9],
+    as asked (not used by "test_set"); seed : >= 0 (used only by "seeded"); n_train, n_val : >= 1 images.
+    """
+
+    kind: str
+    val_fraction: float
+    seed: int
+    n_train: int
+    n_val: int
+
+    def to_dict(self) -> dict:
+        """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int}."""
+        return {"kind": self.kind, "val_fraction": float(self.val_fraction), "seed": int(self.seed),
+                "n_train": int(self.n_train), "n_val": int(self.n_val)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Split":
+        """The Split that to_dict gave; a missing, extra or ill-typed key is a ValueError naming it."""
+        if not isinstance(values, dict):
+            raise ValueError(f"a split must be a dict with keys {', '.join(_SPLIT_KEYS)}; got {type(values).__name__}.")
+        missing, extra = sorted(set(_SPLIT_KEYS) - set(values)), sorted(set(values) - set(_SPLIT_KEYS))
+        if missing or extra:
+            raise ValueError(f"a split needs exactly the keys {', '.join(_SPLIT_KEYS)}; missing {missing}, "
+                             f"unexpected {extra}.")
+        if values["kind"] not in SPLIT_KINDS:
+            raise ValueError(f"split kind must be one of {', '.join(SPLIT_KINDS)}; got {values['kind']!r}.")
+        _check_split_args(values["val_fraction"], values["seed"])
+        for key in ("n_train", "n_val"):
+            if isinstance(values[key], bool) or not isinstance(values[key], numbers.Integral) or values[key] < 1:
+                raise ValueError(f"split {key} must be an integer >= 1; got {values[key]!r}.")
+        return cls(values["kind"], float(values["val_fraction"]), int(values["seed"]), int(values["n_train"]),
+                   int(values["n_val"]))
+
+
+_SPLIT_KEYS = ("kind", "val_fraction", "seed", "n_train", "n_val")
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
@@ -31,7 +76,8 @@ class Dataset:
 
     x_train : (n_train, height, width, channels) float32 in [0, 1], C-contiguous; y_train : (n_train,) int64
     or None when unlabeled; x_val, y_val likewise with n_val images. class_names : index -> name, () when
-    unlabeled. source : where it was read from. notes : conversions and choices the user should know about.
+    unlabeled. source : where it was read from. split : how training and validation were chosen.
+    notes : conversions and choices the user should know about.
     """
 
     name: str
@@ -41,6 +87,7 @@ class Dataset:
     y_val: np.ndarray | None
     class_names: tuple[str, ...]
     source: str
+    split: Split
     notes: tuple[str, ...] = ()
 
     @property
@@ -211,7 +258,9 @@ def _make_dataset(name: str, source: str, arrays: LoadedArrays, val_fraction: fl
     if arrays.val_images is not None:
         notes.append(f"the {len(arrays.val_images):,}-image test set that came with the data is the validation "
                      "set; val_fraction is not used")
-        return Dataset(name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, tuple(notes))
+        split = Split("test_set", val_fraction, seed, len(x), len(arrays.val_images))
+        return Dataset(name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, split,
+                       tuple(notes))
     if n < 2:
         raise DataFileError(f"{name} holds {n} image; expected at least 2, one for training and one for validation.")
     if positional:
@@ -221,5 +270,6 @@ def _make_dataset(name: str, source: str, arrays: LoadedArrays, val_fraction: fl
                      f"last {n - n_train:,} for validation")
     else:
         train, val = split_train_val(n, val_fraction, seed)
+    split = Split("positional" if positional else "seeded", val_fraction, seed, len(train), len(val))
     y_train, y_val = (None, None) if y is None else (y[train], y[val])
-    return Dataset(name, x[train], y_train, x[val], y_val, arrays.class_names, source, tuple(notes))
+    return Dataset(name, x[train], y_train, x[val], y_val, arrays.class_names, source, split, tuple(notes))

@@ -2,6 +2,7 @@
 written here in each format a user may bring."""
 import gzip
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -10,8 +11,8 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from ae_core import data_files
-from ae_core.data import (DATASETS, DataFileError, DatasetUnavailableError, dataset_status, default_dataset_name,
-                          load_dataset, load_upload, resolve_data_dir, split_train_val)
+from ae_core.data import (DATASETS, DataFileError, DatasetUnavailableError, Split, dataset_status,
+                          default_dataset_name, load_dataset, load_upload, resolve_data_dir, split_train_val)
 
 
 def _idx(array: np.ndarray) -> bytes:
@@ -318,3 +319,33 @@ def test_zip_bomb_is_refused(monkeypatch):
     assert len(bomb) < 10_000  # small on disk, five times the limit unpacked
     with pytest.raises(DataFileError, match=r"unpacks to more than 9\.766 KiB, the limit .*'big.png'"):
         load_upload([("bomb.zip", bomb)])
+
+
+@pytest.mark.parametrize("name, kind", [("digits", "seeded"), ("mnist", "positional")])
+def test_the_split_is_recorded_and_reproduces_the_same_sets(shared_data_dir, name, kind):
+    dataset = load_dataset(name, data_dir=shared_data_dir, val_fraction=0.25, seed=6)
+    split = Split.from_dict(json.loads(json.dumps(dataset.split.to_dict())))
+    assert split == dataset.split and split.kind == kind
+    assert (split.n_train, split.n_val) == (dataset.n_train, dataset.n_val)
+    again = load_dataset(name, data_dir=shared_data_dir, val_fraction=split.val_fraction, seed=split.seed)
+    np.testing.assert_array_equal(again.y_val, dataset.y_val)
+    np.testing.assert_array_equal(again.x_train, dataset.x_train)
+
+
+def test_a_test_set_that_came_with_the_data_is_recorded_as_such(tmp_path):
+    np.savez(tmp_path / "k.npz", x_train=np.zeros((6, 3, 3)), x_test=np.zeros((2, 3, 3)))
+    assert load_dataset(tmp_path / "k.npz").split == Split("test_set", 0.2, 0, 6, 2)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"seed": None}, "seed must be an integer >= 0; got None"),
+    ({"extra": 1}, r"unexpected \['extra'\]"),
+    ({"kind": "random"}, "split kind must be one of test_set, positional, seeded; got 'random'"),
+    ({"n_val": "2"}, "split n_val must be an integer >= 1; got '2'"),
+])
+def test_a_bad_split_dict_is_refused_naming_the_key(change, message):
+    values = {**Split("seeded", 0.2, 0, 8, 2).to_dict(), **change}
+    with pytest.raises(ValueError, match=message):
+        Split.from_dict(values)
+    with pytest.raises(ValueError, match=r"missing \['kind'\]"):
+        Split.from_dict({key: value for key, value in values.items() if key != "kind"})
