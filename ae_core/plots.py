@@ -8,6 +8,8 @@ import math
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
+from skimage.util import montage
+from tqdm import tqdm
 
 PREVIEW_TILE_PIXELS = 56  # upscale small images until a tile is about this tall, so 8x8 digits stay readable
 MAX_CURVE_POINTS = 2_000  # a live chart redraws often; more points than a chart is wide only cost time
@@ -30,18 +32,20 @@ def image_grid(images: np.ndarray, rows: int, cols: int, gap: int = 1, gap_value
     n, height, width, channels = images.shape
     if n > rows * cols:
         raise ValueError(f"{n} images do not fit a {rows}x{cols} grid; use more rows or columns.")
-    grid = np.full(
-        (rows * height + (rows - 1) * gap, cols * width + (cols - 1) * gap, channels), gap_value, dtype=np.float32
-    )
-    for index, image in enumerate(images):
-        top, left = (index // cols) * (height + gap), (index % cols) * (width + gap)
-        grid[top : top + height, left : left + width] = image
-    return grid
+    # one fill value per channel: montage indexes its fill by channel and fails on a scalar with colour images
+    grid = montage(np.asarray(images, np.float32), fill=(gap_value,) * channels, grid_shape=(rows, cols),
+                   padding_width=gap, channel_axis=-1)  # fmt: skip
+    # montage also pads the outer border; the grid keeps gaps between tiles only
+    return grid[gap : gap + rows * (height + gap) - gap, gap : gap + cols * (width + gap) - gap]
 
 
-def upscale(image: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour upscaling: each pixel of (height, width, ...) becomes a factor x factor block."""
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+def enlarge(picture: np.ndarray, height: int, target: int = PREVIEW_TILE_PIXELS) -> np.ndarray:
+    """The one resize path for display: ``picture`` (rows, cols, channels) float in [0, 1] whose tiles are
+    ``height`` pixels tall, upscaled with nearest neighbour by scale_for(height, target) so small images keep sharp
+    pixels; uint8, and grey pictures lose their channel axis, as st.image expects."""
+    factor = scale_for(height, target)
+    picture = to_uint8(np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1))
+    return picture[..., 0] if picture.shape[-1] == 1 else picture
 
 
 def scale_for(height: int, target: int = PREVIEW_TILE_PIXELS) -> int:
@@ -57,9 +61,7 @@ def comparison_image(originals: np.ndarray, *others: np.ndarray, target: int = P
     colour ones, upscaled by s = scale_for(height) with nearest neighbour so small images keep sharp pixels.
     """
     stacked = np.concatenate([originals, *others])  # (rows * k, height, width, channels)
-    grid = image_grid(stacked, rows=1 + len(others), cols=len(originals), gap=1)
-    picture = to_uint8(upscale(grid, scale_for(originals.shape[1], target)))
-    return picture[..., 0] if picture.shape[-1] == 1 else picture
+    return enlarge(image_grid(stacked, rows=1 + len(others), cols=len(originals), gap=1), originals.shape[1], target)
 
 
 def _thin(points: list, max_points: int) -> list:
@@ -165,12 +167,8 @@ def class_count_figure(counts: dict) -> go.Figure:
 
 
 def clock(seconds: float) -> str:
-    """Seconds as m:ss, or h:mm:ss from an hour on; "–" when unknown (inf or nan)."""
-    if not math.isfinite(seconds):
-        return "–"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    """Seconds as mm:ss, or h:mm:ss from an hour on (tqdm's format); "–" when unknown (inf or nan)."""
+    return tqdm.format_interval(seconds) if math.isfinite(seconds) else "–"
 
 
 def progress_caption(progress, paused: bool = False, stopping: bool = False) -> str:
@@ -187,7 +185,5 @@ def progress_caption(progress, paused: bool = False, stopping: bool = False) -> 
 
 
 def enlarged(image: np.ndarray, target: int = 3 * PREVIEW_TILE_PIXELS) -> np.ndarray:
-    """One image (height, width, channels) in [0, 1] as uint8, upscaled with nearest neighbour to about ``target``
-    pixels tall; grey images lose their channel axis, as st.image expects."""
-    picture = to_uint8(upscale(image, scale_for(image.shape[0], target)))
-    return picture[..., 0] if picture.shape[-1] == 1 else picture
+    """One image (height, width, channels) in [0, 1] as uint8, about ``target`` pixels tall (see ``enlarge``)."""
+    return enlarge(image, image.shape[0], target)

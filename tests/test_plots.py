@@ -24,6 +24,13 @@ def test_a_2x3_grid_puts_each_tile_in_its_cell_and_gaps_between():
     assert np.all(grid[3:, 8:] == 1.0)  # the sixth cell has no image
 
 
+def test_a_grid_without_gaps_is_the_tiles_side_by_side():
+    tiles = _tiles(4, 2, 3, 3)
+    grid = plots.image_grid(tiles, rows=2, cols=2, gap=0)
+    rows = [np.concatenate([tiles[0], tiles[1]], axis=1), np.concatenate([tiles[2], tiles[3]], axis=1)]
+    np.testing.assert_array_equal(grid, np.concatenate(rows, axis=0))
+
+
 def test_a_grid_refuses_more_images_than_cells():
     with pytest.raises(ValueError, match="do not fit a 1x2 grid"):
         plots.image_grid(_tiles(3), rows=1, cols=2)
@@ -45,6 +52,14 @@ def test_comparison_image_stacks_originals_over_reconstructions_with_sharp_upsca
 def test_colour_images_keep_three_channels():
     picture = plots.comparison_image(_tiles(4, 28, 28, 3))
     assert picture.shape == (28 * 2, (4 * 28 + 3) * 2, 3)
+
+
+def test_an_enlarged_image_is_each_pixel_as_a_block():
+    image = np.random.default_rng(2).random((8, 8, 1))
+    picture = plots.enlarged(image)
+    scale = plots.scale_for(8, 3 * plots.PREVIEW_TILE_PIXELS)
+    assert scale == 21 and picture.shape == (8 * 21, 8 * 21) and picture.dtype == np.uint8
+    np.testing.assert_array_equal(picture, np.kron(plots.to_uint8(image[:, :, 0]), np.ones((21, 21), np.uint8)))
 
 
 def test_loss_figure_has_a_point_per_batch_and_per_epoch():
@@ -98,7 +113,8 @@ def test_sample_figure_labels_every_image():
 def test_progress_caption_reads_like_a_sentence():
     progress = BatchProgress(epoch=2, batch=12, batches_per_epoch=32, epochs=5, samples_seen=14_808,
                              samples_total=40_000, elapsed_seconds=12.0, logs={"loss": 0.1})  # fmt: skip
-    assert plots.progress_caption(progress) == "Epoch 2/5 · batch 12/32 · 1,234 samples/s · ETA 0:20"
+    assert plots.progress_caption(progress) == "Epoch 2/5 · batch 12/32 · 1,234 samples/s · ETA 00:20"
     assert plots.progress_caption(progress, paused=True).startswith("Paused · Epoch 2/5")
     assert plots.progress_caption(None).startswith("Building the model")
-    assert plots.clock(3725) == "1:02:05" and plots.clock(math.inf) == "–"
+    assert plots.clock(3725) == "1:02:05" and plots.clock(65) == "01:05"
+    assert plots.clock(math.inf) == "–" and plots.clock(math.nan) == "–"
