@@ -26,6 +26,20 @@ NAVIGATION_FIXED = "navigation_fixed"  # this session was rerun once through app
 RUNS_DIR_ENV = "AE_RUNS_DIR"
 
 
+STREAMLIT_PATCHED_FOR = "1.67"  # the Streamlit version whose private names the two patches below rely on
+
+
+def _private(module, name: str, breaks: str):
+    """``module.name``, a private Streamlit name; a RuntimeError at import, never a silent change, when it is gone."""
+    if not hasattr(module, name):
+        import streamlit
+
+        raise RuntimeError(f"streamlit {streamlit.__version__} has no {module.__name__}.{name}, which the app relies "
+                           f"on (written for streamlit {STREAMLIT_PATCHED_FOR}). Without it {breaks} Install the "
+                           f"streamlit version pinned in requirements.txt, or adapt pages/common.py.")  # fmt: skip
+    return getattr(module, name)
+
+
 def _keep_keras_state() -> None:
     """Stop Streamlit from calling keras.backend.clear_session() at the end of every script run.
 
@@ -36,11 +50,22 @@ def _keep_keras_state() -> None:
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = lambda: None
+    _private(script_runner, "_clean_problem_modules", "every script run clears Keras' global state while "
+             "other sessions build models on their training threads, which then fail.")  # fmt: skip
+    script_runner._clean_problem_modules = lambda: None
+
+
+def _pages_manager():
+    """Streamlit's PagesManager, checked to still have the flag _use_app_navigation turns off."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    _private(PagesManager, "uses_pages_directory", "a fresh server's first request for a page such as /train runs "
+             "that page alone, with every file in pages/ listed in the sidebar.")  # fmt: skip
+    return PagesManager
 
 
 _keep_keras_state()
+_pages_manager()
 
 
 def start_page() -> None:
@@ -66,8 +91,7 @@ def _use_app_navigation() -> None:
     """Streamlit treats a folder named pages/ beside app.py as an old-style multipage app until app.py has called
     st.navigation once in this server. A fresh server's first request for /train would run pages/train.py alone,
     with every file in pages/ (common.py too) listed in the sidebar. Turn that off and rerun once through app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
+    PagesManager = _pages_manager()
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         if not st.session_state.get(NAVIGATION_FIXED):

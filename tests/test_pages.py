@@ -246,3 +246,31 @@ def test_the_data_page_loads_without_tensorflow(shared_data_dir):
                           env={**os.environ, "AE_DATA_DIR": str(shared_data_dir)})  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_streamlit_still_clears_keras_state_through_the_hook_the_app_replaces():
+    """pages/common.py replaces script_runner._clean_problem_modules; an upgrade that renames it must fail here."""
+    import inspect
+
+    from streamlit.runtime.scriptrunner import script_runner
+
+    assert hasattr(script_runner, "_clean_problem_modules")
+    assert "_clean_problem_modules" in inspect.getsource(script_runner.ScriptRunner._run_script)
+
+
+def test_streamlit_still_runs_a_pages_folder_alone_by_the_flag_the_app_turns_off():
+    """pages/common.py turns off PagesManager.uses_pages_directory; an upgrade that renames it must fail here."""
+    import inspect
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    assert "uses_pages_directory" in vars(PagesManager)
+    assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner.ScriptRunner._run_script)
+
+
+def test_a_missing_private_streamlit_name_fails_at_import_with_what_breaks():
+    import types
+
+    with pytest.raises(RuntimeError, match=r"has no nowhere\.gone.*written for streamlit 1\.67.*Without it X"):
+        common._private(types.ModuleType("nowhere"), "gone", "X")
