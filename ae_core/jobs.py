@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ae_core.config import ModelConfig, TrainConfig, check_model_config, check_train_config
+from ae_core.models import check_training_cost
 from ae_core.runs import Run, train_run
 from ae_core.training import BatchProgress, EpochEnd, TrainingControl, TrainingListener
 
@@ -59,10 +60,14 @@ class TrainingJob(TrainingListener):
     """Trains one model on its own thread. Settings are checked in the constructor, so a bad one fails at once."""
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, dataset_name: str, model_config: ModelConfig,
-                 train_config: TrainConfig, name: str | None = None):  # fmt: skip
+                 train_config: TrainConfig, name: str | None = None, split: dict | None = None,
+                 excluded_class: int | None = None):  # fmt: skip
+        """Arguments as ``runs.train_run``: ``x_train`` already without ``excluded_class``, ``split`` the dataset's
+        ``split.to_dict()``."""
         check_model_config(model_config, x_train.shape[1:])
         check_train_config(train_config, len(x_train))
-        self.name = name
+        check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
+        self.name, self.split, self.excluded_class = name, split, excluded_class
         self.control = TrainingControl()
         self._lock = threading.Lock()
         self._state = _JobState()
@@ -76,8 +81,9 @@ class TrainingJob(TrainingListener):
 
     def _work(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
         try:
-            run = train_run(x_train, x_val, dataset_name, model_config, train_config,
-                            listener=self, control=self.control, name=self.name)  # fmt: skip
+            run = train_run(x_train, x_val, dataset_name, model_config, train_config, listener=self,
+                            control=self.control, name=self.name, split=self.split,
+                            excluded_class=self.excluded_class)  # fmt: skip
         except Exception as error:  # reported to the user through the snapshot; the interface keeps running
             with self._lock:
                 self._state.error = f"Training failed: {type(error).__name__}: {error}"

@@ -6,17 +6,93 @@ latent maps call the encoder and generation calls the decoder, whatever the pres
 
 import math
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ae_core import limits
 from ae_core.backend import keras
 from ae_core.config import ModelConfig, check_model_config
+from ae_core.units import human_size
 from ae_core.vae import VariationalAutoencoder
 
 # Keras draws initial weights from process-wide random state; two sessions building at once would interleave
 # their draws, and the same seed would no longer give the same model.
 _BUILD_LOCK = threading.Lock()
+
+BYTES_PER_FLOAT = 4
+# Per parameter: the weight, Adam's two moment slots and the gradient. Per activation: the value kept for the backward
+# pass and its gradient.
+COPIES_PER_PARAMETER = 4
+COPIES_PER_ACTIVATION = 2
+
+
+@dataclass(frozen=True)
+class TrainingCost:
+    """What training a model costs before it is built: its parameter count, and an estimate of the memory one
+    training step holds, ``parameters * 4 bytes * 4 + batch_size * activations per image * 4 bytes * 2``."""
+
+    parameters: int
+    training_bytes: int
+
+
+def _dense_counts(config: ModelConfig, image_shape) -> tuple[int, int]:
+    """(parameters, activations per image) of a dense autoencoder, counted layer by layer as ``_dense`` builds it."""
+    hidden_units = (64, 32) if config.preset == "seed_dense" else tuple(config.hidden_units)
+    heads = 2 if config.preset == "vae" else 1
+    pixels = math.prod(image_shape)
+    widths = (pixels, *hidden_units)
+    encoder = sum(a * b + b for a, b in zip(widths, widths[1:])) + heads * (widths[-1] * config.latent_dim
+                                                                           + config.latent_dim)  # fmt: skip
+    back = (config.latent_dim, *reversed(hidden_units), pixels)
+    decoder = sum(a * b + b for a, b in zip(back, back[1:]))
+    activations = 2 * sum(widths) + heads * config.latent_dim + sum(back)  # input and output kept flat and shaped
+    return encoder + decoder, activations
+
+
+def _conv_counts(config: ModelConfig, image_shape) -> tuple[int, int]:
+    """(parameters, activations per image) of a conv autoencoder, counted layer by layer as ``_conv`` builds it."""
+    height, width, channels = image_shape
+    heads = 2 if config.preset == "vae" else 1
+    stride_product = 2 ** len(config.filters)
+    sides = [(math.ceil(height / stride_product) * stride_product, math.ceil(width / stride_product) * stride_product)]
+    for _ in config.filters:
+        sides.append((sides[-1][0] // 2, sides[-1][1] // 2))
+    depths = (channels, *config.filters)
+    convs = sum(9 * a * b + b for a, b in zip(depths, depths[1:]))
+    maps = sum(h * w * d for (h, w), d in zip(sides, depths))  # padded input and every conv output
+    bottom = sides[-1][0] * sides[-1][1] * depths[-1]  # the flattened output of the last conv
+    code = heads * (bottom * config.latent_dim + config.latent_dim) + config.latent_dim * bottom + bottom
+    back = (config.filters[-1], *reversed(config.filters))
+    transposed = sum(9 * a * b + b for a, b in zip(back, back[1:]))
+    output = 9 * config.filters[0] * channels + channels
+    activations = 2 * maps + heads * config.latent_dim + bottom + height * width * channels * 2
+    return convs + code + transposed + output, activations
+
+
+def estimate_training_cost(model_config: ModelConfig, image_shape: tuple[int, int, int],
+                           batch_size: int) -> TrainingCost:  # fmt: skip
+    """The parameter count (exact: equals the built model's ``count_params()``) and training memory estimate."""
+    check_model_config(model_config, image_shape)
+    counts = _conv_counts if model_config.is_conv else _dense_counts
+    parameters, activations = counts(model_config, tuple(int(side) for side in image_shape))
+    training_bytes = BYTES_PER_FLOAT * (COPIES_PER_PARAMETER * parameters
+                                        + COPIES_PER_ACTIVATION * int(batch_size) * activations)  # fmt: skip
+    return TrainingCost(parameters=parameters, training_bytes=training_bytes)
+
+
+def check_training_cost(model_config: ModelConfig, image_shape: tuple[int, int, int], batch_size: int) -> None:
+    """Raise ValueError, before anything is built, when the model or its training exceeds ``limits.current()``."""
+    cost, allowed = estimate_training_cost(model_config, image_shape, batch_size), limits.current()
+    if cost.parameters > allowed.max_model_parameters:
+        raise ValueError(f"this model would have {cost.parameters:,} parameters; the limit is "
+                         f"{allowed.max_model_parameters:,} (AE_MAX_MODEL_PARAMETERS). Use fewer or smaller layers, "
+                         "or smaller images.")  # fmt: skip
+    if cost.training_bytes > allowed.max_training_bytes:
+        raise ValueError(f"training this model in batches of {batch_size} would need about "
+                         f"{human_size(cost.training_bytes)}; the limit is {human_size(allowed.max_training_bytes)} "
+                         "(AE_MAX_TRAINING_BYTES). Use a smaller batch size, smaller layers or smaller images.")
+
 
 def build_autoencoder(config: ModelConfig, image_shape: tuple[int, int, int], seed: int = 0) -> keras.Model:
     """Build (not compile) the autoencoder for ``config``; weights are initialised from ``seed``.

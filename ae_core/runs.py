@@ -1,11 +1,15 @@
-"""A run: one trained model with its configs, history, dataset id and metrics; saved under ``runs/NAME/``.
+"""A run: one trained model with its configs, history, dataset, split and metrics; saved under ``runs_dir/NAME/``.
 
-A saved run is a folder holding ``model.keras``, ``run.json`` and ``preview.npz``. Saving writes a temporary
-folder and renames it into place, so a crash mid-save never leaves a half-written run or harms an earlier one.
-Loading never executes code from the files: ``safe_mode=True`` and ``allow_pickle=False``.
+A saved run is a folder holding ``model.keras``, ``run.json`` and ``preview.npz``; its name is the folder's name.
+Saving writes a staging folder ``runs_dir/.NAME.saving-PID-HEX/`` and renames it onto ``runs_dir/NAME``: a rename
+onto an existing run fails, so of two saves of one name exactly one wins, and a save killed midway leaves only a
+staging folder, never a half-written run (``clean_staging`` removes it). Loading never executes code from the files:
+``safe_mode=True`` and ``allow_pickle=False``.
 """
 
+import errno
 import json
+import os
 import re
 import shutil
 import uuid
@@ -18,10 +22,16 @@ import numpy as np
 from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.metrics import pca_baseline, score_images
-from ae_core.models import build_autoencoder, latent_dim_of, reconstruct
+from ae_core.models import build_autoencoder, check_training_cost, latent_dim_of, reconstruct
+from ae_core.run_files import RunListing, check_summary, list_runs, read_run_summary
 from ae_core.training import Divergence, TrainingControl, TrainingListener, TrainingResult, train
 
+__all__ = ["Run", "RunListing", "check_run_name", "clean_staging", "evaluate_model", "list_runs", "load_run",
+           "read_run_summary", "sanitize_run_name", "save_run", "train_run", "training_images"]
+
 RUN_NAME_PATTERN = re.compile(r"[^A-Za-z0-9._-]+")
+# Folders a save in progress writes: the new run, and with overwrite the old one moved aside.
+STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>saving|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
 
 
 @dataclass
@@ -36,6 +46,9 @@ class Run:
     # The validation reconstructions scored at the end of training, kept in memory for inspection; not saved.
     val_reconstructions: np.ndarray | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # stable: saved in run.json and kept on load
+    split: dict | None = None  # the Dataset.split.to_dict() it was trained on; None for runs saved before splits
+    excluded_class: int | None = None  # a class left out of the training images, None when all were used
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -48,6 +61,35 @@ def sanitize_run_name(name: str) -> str:
     if not cleaned:
         raise ValueError(f"A run name needs at least one letter or digit; got {name!r}.")
     return cleaned
+
+
+def check_run_name(runs_dir: str | Path, name: str, overwrite: bool = False) -> str:
+    """The sanitised ``name``; ValueError when nothing is left of it, FileExistsError when a run of that name is
+    already in ``runs_dir`` and ``overwrite`` is False. Call it before training, so a bad name costs nothing."""
+    cleaned = sanitize_run_name(name)
+    if not overwrite and (Path(runs_dir) / cleaned).exists():
+        raise FileExistsError(f"A run named {cleaned!r} already exists in {runs_dir}; choose another name or "
+                              "overwrite it.")
+    return cleaned
+
+
+def training_images(x_train: np.ndarray, y_train: np.ndarray | None, class_names: tuple[str, ...],
+                    excluded_class: int | None) -> np.ndarray:  # fmt: skip
+    """``x_train`` without the images of class ``excluded_class`` (an index into ``class_names``), or all of them
+    when it is None. ValueError when the images are unlabeled or the class does not exist."""
+    if excluded_class is None:
+        return x_train
+    if y_train is None:
+        raise ValueError(f"excluding class {excluded_class} needs labeled images; this dataset is unlabeled. "
+                         "Train without excluding a class, or load a labeled dataset.")
+    if isinstance(excluded_class, bool) or not isinstance(excluded_class, (int, np.integer)) or not (
+            0 <= excluded_class < len(class_names)):  # fmt: skip
+        raise ValueError(f"the class to exclude must be one of 0 to {len(class_names) - 1} "
+                         f"({', '.join(class_names)}); got {excluded_class!r}.")
+    kept = x_train[y_train != excluded_class]
+    if len(kept) == 0:
+        raise ValueError(f"every training image is of class {excluded_class}; nothing would be left to train on.")
+    return kept
 
 
 def evaluate_model(model: keras.Model, x_train: np.ndarray, x_val: np.ndarray, seed: int = 0,
@@ -76,23 +118,33 @@ def train_run(
     listener: TrainingListener | None = None,
     control: TrainingControl | None = None,
     name: str | None = None,
+    split: dict | None = None,
+    excluded_class: int | None = None,
 ) -> Run:
-    """Build, train and evaluate a model; the returned run is not saved (see ``save_run``)."""
+    """Build, train and evaluate a model; the returned run is not saved (see ``save_run``).
+
+    x_train, x_val : (n, height, width, channels) float32 in [0, 1]; x_train already without ``excluded_class``
+    (see ``training_images``). split : the dataset's ``split.to_dict()``, recorded so evaluation reuses it.
+    """
+    check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
     model = build_autoencoder(model_config, x_train.shape[1:], seed=train_config.seed)
     result = train(model, x_train, x_val, model_config, train_config, listener, control)
     run_name = sanitize_run_name(name or f"{model_config.preset}-{dataset_name}-{datetime.now():%H%M%S}")
     val_reconstructions = reconstruct(model, x_val)
     metrics = evaluate_model(model, x_train, x_val, train_config.seed, val_reconstructions)
     return Run(run_name, dataset_name, model_config, train_config, model, result, metrics,
-               val_reconstructions=val_reconstructions)  # fmt: skip
+               val_reconstructions=val_reconstructions, split=split, excluded_class=excluded_class)  # fmt: skip
 
 
-def _summary(run: Run) -> dict:
+def _summary(run: Run, name: str) -> dict:
     result = run.result
     return {
-        "name": run.name,
+        "id": run.id,
+        "name": name,
         "created": run.created,
         "dataset": run.dataset_name,
+        "split": run.split,
+        "excluded_class": run.excluded_class,
         "model_config": run.model_config.to_dict(),
         "train_config": run.train_config.to_dict(),
         "metrics": run.metrics,
@@ -107,75 +159,116 @@ def _summary(run: Run) -> dict:
     }
 
 
+def _write_run(run: Run, name: str, folder: Path) -> None:
+    run.model.save(folder / "model.keras")
+    (folder / "run.json").write_text(json.dumps(_summary(run, name), indent=1), encoding="utf-8")
+    np.savez_compressed(folder / "preview.npz", images=run.result.preview_images,
+                        timeline=run.result.preview_timeline, codes=run.result.preview_codes,
+                        map_codes=run.result.map_codes)  # fmt: skip
+
+
+def _staging_folder(runs_dir: Path, name: str, kind: str) -> Path:
+    return runs_dir / f".{name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _claim(staging: Path, target: Path) -> None:
+    """Rename ``staging`` onto ``target``; FileExistsError when a run is already there (the rename fails)."""
+    try:
+        os.rename(staging, target)
+    except OSError as error:
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+            raise FileExistsError(f"A run named {target.name!r} already exists in {target.parent}; choose another "
+                                  "name or overwrite it.") from None
+        raise
+
+
 def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -> Path:
-    """Write ``run`` to ``runs_dir/run.name/`` atomically and return that folder."""
+    """Write ``run`` to ``runs_dir/NAME/`` (NAME: ``run.name`` sanitised), exclusively and atomically; return it.
+
+    Without ``overwrite`` an existing run of that name is a FileExistsError, also when another save claims the name
+    while this one writes. With ``overwrite`` the old run is moved aside, replaced, then deleted.
+    """
     runs_dir = Path(runs_dir)
-    target = runs_dir / sanitize_run_name(run.name)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"A run named {target.name!r} already exists in {runs_dir}; choose another name.")
+    name = check_run_name(runs_dir, run.name, overwrite)
     runs_dir.mkdir(parents=True, exist_ok=True)
-    staging = runs_dir / f".{target.name}.saving-{uuid.uuid4().hex[:8]}"
+    target, staging = runs_dir / name, _staging_folder(runs_dir, name, "saving")
     staging.mkdir()
     try:
-        run.model.save(staging / "model.keras")
-        (staging / "run.json").write_text(json.dumps(_summary(run), indent=1))
-        np.savez_compressed(
-            staging / "preview.npz",
-            images=run.result.preview_images,
-            timeline=run.result.preview_timeline,
-            codes=run.result.preview_codes,
-        )
-        if target.exists():
-            retired = runs_dir / f".{target.name}.replaced-{uuid.uuid4().hex[:8]}"
-            target.rename(retired)
-            staging.rename(target)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(target)
+        _write_run(run, name, staging)
+        retired = None
+        if overwrite and target.exists():
+            retired = _staging_folder(runs_dir, name, "replaced")
+            os.rename(target, retired)
+        _claim(staging, target)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def read_run_summary(path: str | Path) -> dict:
-    """The run's ``run.json`` (names, configs, history, metrics) without loading the model."""
-    summary_file = Path(path) / "run.json"
-    if not summary_file.is_file():
-        raise FileNotFoundError(f"{path} is not a saved run: expected a folder holding run.json and model.keras.")
-    return json.loads(summary_file.read_text())
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
 
 
-def list_runs(runs_dir: str | Path = "runs") -> list[dict]:
-    """Summaries of the saved runs in ``runs_dir``, newest first; folders that are not runs are skipped."""
+def clean_staging(runs_dir: str | Path = "runs") -> list[str]:
+    """Remove the staging folders that saves killed midway left in ``runs_dir``; return their names.
+
+    A folder of a process still alive is left alone, as that save is still writing. An old run moved aside by a
+    killed overwrite is put back when nothing took its name, so a crash never loses a saved run.
+    """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         return []
-    summaries = [read_run_summary(path) for path in runs_dir.iterdir() if (path / "run.json").is_file()]
-    return sorted(summaries, key=lambda summary: summary["created"], reverse=True)
+    removed = []
+    for folder in sorted(runs_dir.iterdir()):
+        match = STAGING_PATTERN.match(folder.name)
+        if match is None or not folder.is_dir() or _alive(int(match["pid"])):
+            continue
+        if match["kind"] == "replaced" and not (runs_dir / match["name"]).exists():
+            os.rename(folder, runs_dir / match["name"])
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
 
 
-def load_run(path: str | Path) -> Run:
-    """Load a saved run; the model is deserialised with ``safe_mode=True`` and arrays without pickle."""
-    path = Path(path)
-    summary = read_run_summary(path)
-    model = keras.saving.load_model(path / "model.keras", safe_mode=True)
-    with np.load(path / "preview.npz", allow_pickle=False) as preview:
-        images, timeline, codes = preview["images"], preview["timeline"], preview["codes"]
+def _result(summary: dict, preview) -> TrainingResult:
+    latent_dim = summary["model_config"]["latent_dim"]
+    map_codes = preview["map_codes"] if "map_codes" in preview else np.empty((0, 0, latent_dim), np.float32)
     divergence = summary["divergence"]
-    result = TrainingResult(
+    return TrainingResult(
         history=summary["history"],
         batch_losses=[tuple(point) for point in summary["batch_losses"]],
         epochs_completed=summary["epochs_completed"],
         samples_seen=summary["samples_seen"],
         train_seconds=summary["train_seconds"],
-        preview_images=images,
-        preview_timeline=timeline,
-        preview_codes=codes,
+        preview_images=preview["images"],
+        preview_timeline=preview["timeline"],
+        preview_codes=preview["codes"],
+        map_codes=map_codes,
         stopped=summary["stopped"],
         divergence=None if divergence is None else Divergence(**divergence),
         notes=summary["notes"],
     )
-    model_config = ModelConfig.from_dict(summary["model_config"])
-    train_config = TrainConfig(**summary["train_config"])
-    return Run(summary["name"], summary["dataset"], model_config, train_config, model, result,
-               summary["metrics"], created=summary["created"])  # fmt: skip
+
+
+def load_run(folder: str | Path) -> Run:
+    """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is
+    deserialised with ``safe_mode=True`` and arrays without pickle; a malformed run.json is a ValueError."""
+    folder = Path(folder)
+    summary = check_summary(read_run_summary(folder))
+    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    with np.load(folder / "preview.npz", allow_pickle=False) as preview:
+        result = _result(summary, {key: preview[key] for key in preview.files})
+    return Run(name=folder.resolve().name, dataset_name=summary["dataset"],
+               model_config=ModelConfig.from_dict(summary["model_config"]),
+               train_config=TrainConfig(**summary["train_config"]), model=model, result=result,
+               metrics=summary["metrics"], created=summary["created"], id=summary["id"], split=summary["split"],
+               excluded_class=summary["excluded_class"])  # fmt: skip

@@ -15,7 +15,7 @@ import numpy as np
 
 from ae_core.backend import keras, tf
 from ae_core.config import ModelConfig, TrainConfig, check_train_config
-from ae_core.models import encoder_of
+from ae_core.models import encoder_of, latent_dim_of
 from ae_core.noise import corrupt
 
 @dataclass(frozen=True)
@@ -126,6 +126,9 @@ class TrainingResult:
     preview_images: np.ndarray  # (preview_size, height, width, channels): the fixed validation images
     preview_timeline: np.ndarray  # (epochs_completed, preview_size, height, width, channels)
     preview_codes: np.ndarray  # (epochs_completed, preview_size, latent_dim)
+    # (epochs_completed, n_map, latent_dim) float32: codes of the first n_map = min(map_sample_size, n_val)
+    # validation images after every epoch, the latent map over training
+    map_codes: np.ndarray
     stopped: bool = False
     divergence: Divergence | None = None
     notes: list = field(default_factory=list)
@@ -174,6 +177,18 @@ class _Steps:
 
         self.preview = tf.function(preview, [images])
 
+        def mean_codes(images):
+            codes = encoder(images, training=False)
+            return codes[0] if isinstance(codes, (list, tuple)) else codes  # a VAE's mean code
+
+        self.codes = tf.function(mean_codes, [images])
+
+    def encode(self, inputs: tf.Tensor, batch_size: int) -> np.ndarray:
+        """Codes of ``inputs`` (n, height, width, channels) -> (n, latent_dim) float32, in batches."""
+        batches = [self.codes(inputs[start : start + batch_size]).numpy()
+                   for start in range(0, int(inputs.shape[0]), batch_size)]  # fmt: skip
+        return np.concatenate(batches).astype(np.float32)
+
     def evaluate(self, inputs: tf.Tensor, batch_size: int) -> dict:
         self.model.reset_metrics()
         logs = {}
@@ -213,18 +228,20 @@ class _TrainingLoop:
         self.train_targets = tf.constant(self.x_train)
         self.val_inputs = tf.constant(np.asarray(x_val, dtype=np.float32))
         self.preview_images = np.asarray(x_val[: config.preview_size], dtype=np.float32)
+        self.map_images = self.val_inputs[: config.map_sample_size]
         self.rng = np.random.default_rng(config.seed)
         self.batches_per_epoch = math.ceil(len(x_train) / config.batch_size)
         self.result = TrainingResult(
             history={}, batch_losses=[], epochs_completed=0, samples_seen=0, train_seconds=0.0,
             preview_images=self.preview_images, preview_timeline=np.empty((0, *self.preview_images.shape), np.float32),
             preview_codes=np.empty((0, len(self.preview_images), 0), np.float32),
+            map_codes=np.empty((0, int(self.map_images.shape[0]), latent_dim_of(model)), np.float32),
         )  # fmt: skip
         self.good_weights = model.get_weights()
         self.epoch_means, self.epoch_samples = {}, 0
 
     def run(self, listener: TrainingListener, control: TrainingControl) -> TrainingResult:
-        timelines, codes = [], []
+        timelines, codes, map_codes = [], [], []
         for epoch in range(1, self.config.epochs + 1):
             finished = self._train_epoch(epoch, listener, control)
             if not finished:
@@ -232,11 +249,19 @@ class _TrainingLoop:
             end = self._end_epoch(epoch)
             timelines.append(end.preview_reconstructions)
             codes.append(end.preview_codes)
+            map_codes.append(self._map_codes())
             listener.on_epoch_end(end)
         if timelines:
             self.result.preview_timeline = np.stack(timelines)
             self.result.preview_codes = np.stack(codes)
+            self.result.map_codes = np.stack(map_codes)
         return self.result
+
+    def _map_codes(self) -> np.ndarray:
+        started = time.perf_counter()
+        codes = self.steps.encode(self.map_images, VALIDATION_BATCH_SIZE)  # (n_map, latent_dim)
+        self.result.train_seconds += time.perf_counter() - started
+        return codes
 
     def _epoch_inputs(self) -> tf.Tensor:
         if not self.model_config.corrupts_inputs:

@@ -32,7 +32,7 @@ def test_saved_run_loads_back_the_same(vae_run, digits, tmp_path):
     assert loaded.result.history == vae_run.result.history
     assert loaded.model_config == SMALL_VAE and loaded.metrics == vae_run.metrics
     np.testing.assert_array_equal(loaded.result.preview_timeline, vae_run.result.preview_timeline)
-    assert [summary["name"] for summary in list_runs(tmp_path)] == ["v1"]
+    assert [summary["name"] for summary in list_runs(tmp_path).runs] == ["v1"]
 
 
 def test_run_names_cannot_leave_the_runs_folder():
@@ -58,13 +58,10 @@ def test_a_crash_mid_save_leaves_the_earlier_run_intact(vae_run, tmp_path, monke
         save_run(vae_run, tmp_path)
 
 
-def test_loading_refuses_a_model_that_would_run_code(tmp_path):
+def test_loading_refuses_a_model_that_would_run_code(vae_run, tmp_path):
+    run_dir = save_run(vae_run, tmp_path)
     inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
-    run_dir = tmp_path / "evil"
-    run_dir.mkdir()
-    model.save(run_dir / "model.keras")
-    (run_dir / "run.json").write_text(json.dumps({"name": "evil"}))
+    keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs)).save(run_dir / "model.keras")
     with pytest.raises(ValueError, match="safe_mode"):
         load_run(run_dir)
 
@@ -86,7 +83,7 @@ def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
 
 def test_job_refuses_impossible_settings_before_starting(digits):
     with pytest.raises(ValueError, match="latent_dim must be an integer between 2 and 256; got 1."):
-        TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1), TrainConfig())
+        TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1), TrainConfig(epochs=1, batch_size=32))
 
 
 def test_job_reports_done(digits):
