@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from ae_core import data_files
 from ae_core.data import (DATASETS, DataFileError, DatasetUnavailableError, Split, dataset_status,
                           default_dataset_name, load_dataset, load_upload, resolve_data_dir, split_train_val)
 
@@ -258,10 +257,10 @@ def test_upload_of_an_idx_pair_in_reverse_order(shared_data_dir, mnist_raw):
 
 def test_upload_limits_are_stated(shared_data_dir, monkeypatch):
     images = (shared_data_dir / "mnist" / "t10k-images-idx3-ubyte.gz").read_bytes()
-    monkeypatch.setattr(data_files, "MAX_DECOMPRESSED_BYTES", 1_000_000)
-    with pytest.raises(DataFileError, match="decompresses to more than 976.6 KiB, the limit"):
+    monkeypatch.setenv("AE_MAX_DECOMPRESSED_BYTES", "1000000")
+    with pytest.raises(DataFileError, match="unpacks to 7.477 MiB; the limit is 976.6 KiB"):
         load_upload([("t10k-images-idx3-ubyte.gz", images)])
-    monkeypatch.setattr(data_files, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setenv("AE_MAX_UPLOAD_BYTES", "1000")
     with pytest.raises(DataFileError, match="the limit is 1,000 bytes"):
         load_upload([("t10k-images-idx3-ubyte.gz", images)])
 
@@ -314,7 +313,7 @@ def test_bad_zips_are_refused_naming_the_member(members, message):
 
 
 def test_zip_bomb_is_refused(monkeypatch):
-    monkeypatch.setattr(data_files, "MAX_DECOMPRESSED_BYTES", 10_000)
+    monkeypatch.setenv("AE_MAX_DECOMPRESSED_BYTES", "10000")
     bomb = _zip({"a.png": _gray(0), "big.png": bytes(50_000)})
     assert len(bomb) < 10_000  # small on disk, five times the limit unpacked
     with pytest.raises(DataFileError, match=r"unpacks to more than 9\.766 KiB, the limit .*'big.png'"):

@@ -1,22 +1,24 @@
-"""The built-in datasets (scikit-learn digits, MNIST, Fashion-MNIST): finding their IDX or .npz files in the
-data directory or the Keras cache, and downloading them through Keras when they are not on disk.
+"""The first step of loading: find what to read. Built-in datasets (scikit-learn digits, MNIST, Fashion-MNIST)
+come from the data directory, the Keras cache or a Keras download; a user's data from a path or an upload.
 
-Keras is imported only when a dataset must be downloaded, so importing this module stays fast.
+Nothing is read here beyond file systems' metadata; Keras is imported only when a dataset must be downloaded.
 """
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ae_core.data_files import (DataFileError, LoadedArrays, images_from_array, labels_from_array, read_idx_files,
-                                read_npz)
+from ae_core import limits
+from ae_core.data.common import DataFileError, LoadedArrays, regular_file_size
+from ae_core.units import human_size
 
 DATA_DIR_ENV = "AE_DATA_DIR"
 DOWNLOAD_TIMEOUT_S = 10  # offline, a download must fail in seconds rather than hang the app
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -61,6 +63,32 @@ class DatasetStatus:
     available: bool
     location: str
     reason: str
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A file to read: its name for messages, and its content as a path on disk or an upload's bytes."""
+
+    name: str
+    content: Path | bytes
+
+
+@dataclass(frozen=True)
+class Source:
+    """What to read. format : "npz", "image_zip", "image_folder" (files holds the one file or folder), "idx"
+    (files holds an images file and optionally its labels file, in any order; test_files likewise for a test
+    set) or "arrays" (arrays holds what is already in memory). positional : the one set ("test" or "training")
+    of a built-in dataset that was found, to be split by position; class_names : a built-in dataset's names."""
+
+    name: str
+    description: str
+    format: str
+    files: tuple[DataFile, ...] = ()
+    test_files: tuple[DataFile, ...] = ()
+    arrays: LoadedArrays | None = None
+    positional: str | None = None
+    class_names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,42 +163,30 @@ def default_dataset_name(data_dir: str | os.PathLike | None = None) -> str:
     return "mnist" if _find_local(DATASETS["mnist"], resolve_data_dir(data_dir)) else "digits"
 
 
-def load_builtin(spec: DatasetSpec, root: Path | None,
-                 allow_download: bool) -> tuple[LoadedArrays, str, str | None]:
-    """Returns the arrays, their source, and which set ("test" or "training") a positional split must cut,
-    or None when the arrays come with their own test set or need a seeded split."""
+def find_builtin(spec: DatasetSpec, root: Path | None, allow_download: bool) -> Source:
+    """Where a built-in dataset is: scikit-learn's bundle, its files on disk, or a download through Keras."""
+    names = _CLASS_NAMES[spec.name]
     if spec.name == "digits":
-        return _load_digits(), "scikit-learn", None
+        return Source(spec.name, "scikit-learn", "arrays", arrays=_load_digits(), class_names=names)
     found = _find_local(spec, root)
+    if found is not None and found.npz is not None:
+        return Source(spec.name, str(found.npz), "npz", (DataFile(found.npz.name, found.npz),), class_names=names)
     if found is not None:
-        arrays, positional = _read_local(found)
-        source = str(found.npz or found.directory)
-    elif allow_download:
-        arrays, positional, source = _download(spec, root), None, "Keras download"
-    else:
+        train, test = (tuple(DataFile(path.name, path) for path in pair or ()) for pair in (found.train, found.test))
+        positional = None if train and test else "training" if train else "test"
+        return Source(spec.name, str(found.directory), "idx", train or test, test if train else (),
+                      positional=positional, class_names=names)
+    if not allow_download:
         raise DatasetUnavailableError(_unavailable_message(spec, root, "downloading is turned off"))
-    if arrays.labels is None or any(y.max() >= 10 for y in (arrays.labels, arrays.val_labels) if y is not None):
-        raise DataFileError(f"{source} should hold {spec.title} with labels 0-9; found none, or others. "
-                            f"Replace it with the original files ({', '.join(spec.files)}).")
-    return replace(arrays, class_names=_CLASS_NAMES[spec.name]), source, positional
+    return Source(spec.name, "Keras download", "arrays", arrays=_download(spec, root), class_names=names)
 
 
 def _load_digits() -> LoadedArrays:
     from sklearn.datasets import load_digits  # here, not at the top: importing scikit-learn takes a while
 
     digits = load_digits()
-    images = (digits.images / 16).astype(np.float32)[..., np.newaxis]  # (1797, 8, 8) in 0..16 -> (1797, 8, 8, 1)
-    return LoadedArrays(images, digits.target.astype(np.int64), _CLASS_NAMES["digits"])
-
-
-def _read_local(found: _LocalFiles) -> tuple[LoadedArrays, str | None]:
-    if found.npz is not None:
-        return read_npz(found.npz, found.npz.name), None
-    train = read_idx_files(*found.train) if found.train else None
-    test = read_idx_files(*found.test) if found.test else None
-    if train and test:
-        return replace(train, val_images=test.images, val_labels=test.labels), None
-    return (train, "training") if train else (test, "test")
+    images = (digits.images / 16).astype(np.float32)  # (1797, 8, 8) in 0..16 -> [0, 1]
+    return LoadedArrays(images, digits.target)
 
 
 def _download(spec: DatasetSpec, root: Path | None) -> LoadedArrays:
@@ -184,12 +200,53 @@ def _download(spec: DatasetSpec, root: Path | None) -> LoadedArrays:
         raise DatasetUnavailableError(_unavailable_message(spec, root, f"the download failed: {exc}")) from exc
     finally:
         socket.setdefaulttimeout(previous_timeout)
-    x_train, x_val = (images_from_array(x, f"{spec.title} download")[0] for x in (x_train, x_test))
-    y_train = labels_from_array(y_train, len(x_train), spec.title)
-    return LoadedArrays(x_train, y_train, (), (), x_val, labels_from_array(y_test, len(x_val), spec.title))
+    return LoadedArrays(x_train, y_train, val_images=x_test, val_labels=y_test)
 
 
 def _unavailable_message(spec: DatasetSpec, root: Path | None, why: str) -> str:
     setting = f"it is {root}" if root else "neither is set"
     return (f"{spec.title} is not available ({why}): {_missing_reason(spec, root)} The data directory comes from "
             f"the {DATA_DIR_ENV} environment variable or the app's --data-dir flag; {setting}.")
+
+
+def find_path(path: Path) -> Source:
+    """A user's folder of images, .npz, .zip of images, or IDX images file with its labels file beside it."""
+    if path.is_dir():
+        return Source(path.name, str(path), "image_folder", (DataFile(path.name, path),))
+    regular_file_size(path)  # before anything opens it: a FIFO would block
+    file, suffix = DataFile(path.name, path), path.suffix.lower()
+    if suffix in (".npz", ".zip"):
+        return Source(path.name, str(path), "npz" if suffix == ".npz" else "image_zip", (file,))
+    labels = _labels_beside(path)
+    if labels is None:
+        note = (f"no labels file was found beside {path.name}, so the images are unlabeled; name it like the images "
+                "file with 'labels' for 'images' and 'idx1' for 'idx3'")
+        return Source(path.name, str(path), "idx", (file,), notes=(note,))
+    return Source(path.name, str(path), "idx", (file, DataFile(labels.name, labels)))
+
+
+def _labels_beside(images_path: Path) -> Path | None:
+    """The IDX labels file named like images_path with images -> labels and idx3 -> idx1, gzipped or raw."""
+    name = images_path.name.replace("images", "labels").replace("idx3", "idx1").removesuffix(".gz")
+    if name == images_path.name.removesuffix(".gz"):
+        return None
+    return next((p for p in (images_path.with_name(name + ".gz"), images_path.with_name(name)) if p.is_file()), None)
+
+
+def find_upload(files: list[tuple[str, bytes]]) -> Source:
+    """What the app's uploader gives, as (file name, content) pairs: one .npz, one .zip of images, or IDX files
+    (an images file and optionally its labels file, in any order). Uploads over max_upload_bytes are refused."""
+    total, limit = sum(len(data) for _, data in files), limits.current().max_upload_bytes
+    if total > limit:
+        raise DataFileError(f"the upload is {human_size(total)}; the limit is {human_size(limit)} "
+                            "(AE_MAX_UPLOAD_BYTES). Use fewer or smaller files, or load them by path.")
+    names = [name for name, _ in files]
+    suffixes = {Path(name).suffix.lower() for name in names}
+    description = f"upload of {', '.join(names)}"
+    if len(files) == 1 and suffixes <= {".npz", ".zip"}:
+        file_format = "npz" if suffixes == {".npz"} else "image_zip"
+        return Source(names[0], description, file_format, (DataFile(*files[0]),))
+    if not files or len(files) > 2 or suffixes & {".npz", ".zip", *IMAGE_SUFFIXES}:
+        raise DataFileError(f"got files {names}; expected one .npz, one .zip of images (zip loose images with one "
+                            "sub-folder per class), or an IDX images file with or without its labels file.")
+    return Source("", description, "idx", tuple(DataFile(*file) for file in files))

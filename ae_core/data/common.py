@@ -1,0 +1,115 @@
+"""What every step of loading shares: the error a user's data raises, the arrays passed from step to step, and
+the checks of the limits (ae_core.limits) against sizes known before the work, from file systems and headers."""
+from __future__ import annotations
+
+import io
+import math
+import os
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ae_core import limits
+from ae_core.units import human_size
+
+
+class DataFileError(ValueError):
+    """A user's data file cannot be used; the message says what was expected, what was found and what to do."""
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
+class LoadedArrays:
+    """What a reader found, before the train/validation split.
+
+    images : (n, height, width[, channels]) as read (normalise makes them (n, h, w, c) float32 in [0, 1]);
+    labels : (n,) integers or None. val_images, val_labels : a held-out set that came with the data (a test
+    set), else None. class_names : index -> name, () when unknown. notes : conversions the user should know.
+    array_names : what messages call each array, by field name, e.g. {"images": "pets.npz: x_train"}.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray | None
+    class_names: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    val_images: np.ndarray | None = None
+    val_labels: np.ndarray | None = None
+    array_names: dict[str, str] = field(default_factory=dict)
+
+
+def check_image_set(shape: tuple[int, ...], what: str) -> None:
+    """Refuse an image set, shape (n, height, width[, channels]), with more images than max_images or whose
+    float32 pixels would pass max_decoded_bytes; called with shapes from headers, before reading pixels."""
+    current = limits.current()
+    if shape[0] > current.max_images:
+        raise DataFileError(f"{what} holds {shape[0]:,} images; the limit is {current.max_images:,} "
+                            f"(AE_MAX_IMAGES). Use a subset, e.g. the first {current.max_images:,}.")
+    n_bytes = math.prod(shape) * 4
+    if n_bytes > current.max_decoded_bytes:
+        raise DataFileError(
+            f"{what}: {' x '.join(f'{side:,}' for side in shape)} float32 pixels would take {human_size(n_bytes)}, "
+            f"over the {human_size(current.max_decoded_bytes)} limit (AE_MAX_DECODED_BYTES); use fewer images or a "
+            "smaller image_size such as (64, 64).")
+
+
+def check_unpacked_size(n_bytes: int, what: str) -> None:
+    """Refuse an archive member, gzip stream or array that states it unpacks to more than max_decompressed_bytes."""
+    limit = limits.current().max_decompressed_bytes
+    if n_bytes > limit:
+        raise DataFileError(f"{what} unpacks to {human_size(n_bytes)}; the limit is {human_size(limit)} "
+                            "(AE_MAX_DECOMPRESSED_BYTES). Use a smaller file.")
+
+
+def regular_file_size(path: Path) -> int:
+    """The size of path, refused unless it is a regular file (a FIFO or device would block or never end; a
+    symlink to a regular file is fine) of at most max_file_bytes. Never opens the file."""
+    try:
+        status = os.stat(path)  # follows symlinks, does not open: a FIFO must not block us
+    except OSError as exc:
+        raise DataFileError(f"{path} could not be read ({exc.strerror}); check the path and its permissions.") from exc
+    if not stat.S_ISREG(status.st_mode):
+        raise DataFileError(f"{path} is not a regular file (it is a FIFO, socket or device); expected a data file "
+                            "or a folder of images. Copy the data into a regular file first.")
+    limit = limits.current().max_file_bytes
+    if status.st_size > limit:
+        raise DataFileError(f"{path} is {human_size(status.st_size)}; the limit is {human_size(limit)} "
+                            "(AE_MAX_FILE_BYTES). Use a smaller file.")
+    return status.st_size
+
+
+def open_zip(content: Path | bytes, name: str) -> zipfile.ZipFile:
+    """Open a zip archive from a path or bytes; an unreadable one is a DataFileError naming it."""
+    if isinstance(content, Path):
+        regular_file_size(content)
+    try:
+        return zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataFileError(f"{name} is not a readable zip archive ({exc}); expected a .zip or .npz file.") from exc
+
+
+def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The one resize of the data layer, for whole arrays and single decoded images alike.
+
+    Resize images (n, h, w, c) float32 in [0, 1] to size (height, width); returns (n, height, width, c).
+
+    Bilinear, widened when shrinking so that every source pixel counts (as Pillow's BILINEAR does): two matrix
+    products over the whole batch, rows then columns.
+    """
+    check_image_set((len(images), *size, images.shape[-1]), "resized images")
+    rows, columns = _resample_weights(images.shape[1], size[0]), _resample_weights(images.shape[2], size[1])
+    out = np.einsum("oh,nhwc->nowc", rows, images, optimize=True)  # (n, height, w, c)
+    out = np.einsum("pw,nowc->nopc", columns, out, optimize=True)  # (n, height, width, c)
+    return np.clip(out, 0, 1, out=out).astype(np.float32, copy=False)  # convex weights: clip removes rounding only
+
+
+def _resample_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) float32 rows summing to 1: a triangle filter centred on each output pixel, as wide as one
+    output pixel when shrinking and one input pixel when enlarging."""
+    scale = n_in / n_out
+    width = max(scale, 1.0)
+    centres = (np.arange(n_out) + 0.5) * scale  # (n_out,) in input pixel units
+    distance = (np.arange(n_in) + 0.5)[np.newaxis, :] - centres[:, np.newaxis]  # (n_out, n_in)
+    weights = np.maximum(0.0, 1.0 - np.abs(distance) / width)
+    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)

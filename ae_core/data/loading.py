@@ -1,0 +1,67 @@
+"""Loading a dataset, in four steps called in this order: sources (find it), readers (read it, limits checked
+from headers first), normalise (float32 images in [0, 1] at the asked size) and split (training / validation)."""
+from __future__ import annotations
+
+import numbers
+import os
+from pathlib import Path
+
+from ae_core.data import readers
+from ae_core.data.normalise import normalise
+from ae_core.data.sources import DATASETS, Source, find_builtin, find_path, find_upload, resolve_data_dir
+from ae_core.data.split import Dataset, check_split_args, make_dataset
+
+
+def load_dataset(name_or_path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None,
+                 val_fraction: float = 0.2, seed: int = 0, image_size: tuple[int, int] | None = None,
+                 resize: bool = True, allow_download: bool = True) -> Dataset:
+    """Load a built-in dataset by name (a key of DATASETS) or a user's file or folder by path.
+
+    A path may be a .npz, a .zip or folder of PNG/JPEG images (one sub-folder per class), or an IDX images
+    file (its labels file is found next to it: images -> labels, idx3 -> idx1). image_size : (height, width)
+    to resize every image to; with resize=False, images of another size are an error. val_fraction, seed :
+    the share of images held out for validation and the shuffle seed, used when the data has no test set;
+    load_dataset(name, val_fraction=d.split.val_fraction, seed=d.split.seed) gives dataset d's split again.
+    """
+    check_split_args(val_fraction, seed)
+    image_size = _check_image_size(image_size)
+    if name_or_path in DATASETS:
+        source = find_builtin(DATASETS[name_or_path], resolve_data_dir(data_dir), allow_download)
+    else:
+        path = Path(name_or_path).expanduser()
+        if not path.exists():
+            raise ValueError(f"{str(name_or_path)!r} is neither a built-in dataset ({', '.join(DATASETS)}) nor an "
+                             "existing file or folder; pass one of those names, or a path to a .npz, .zip, IDX file "
+                             "or image folder.")
+        source = find_path(path)
+    return _load(source, val_fraction, seed, image_size, resize)
+
+
+def load_upload(files: list[tuple[str, bytes]], *, val_fraction: float = 0.2, seed: int = 0,
+                image_size: tuple[int, int] | None = None, resize: bool = True) -> Dataset:
+    """Load what the app's uploader gives, as (file name, content) pairs: one .npz, one .zip of images, or
+    IDX files (an images file and optionally its labels file, in any order, gzipped or raw).
+
+    Other arguments as in load_dataset. Uploads over the max_upload_bytes limit in total are refused.
+    """
+    check_split_args(val_fraction, seed)
+    image_size = _check_image_size(image_size)
+    return _load(find_upload(files), val_fraction, seed, image_size, resize)
+
+
+def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int, int] | None,
+          resize: bool) -> Dataset:
+    arrays = readers.read(source, image_size, resize)
+    name = source.name or arrays.array_names["images"]  # an IDX upload is named after its images file
+    arrays = normalise(arrays, name, image_size, resize)
+    return make_dataset(name, source.description, arrays, val_fraction, seed, source.positional)
+
+
+def _check_image_size(image_size: tuple[int, int] | None) -> tuple[int, int] | None:
+    if image_size is None:
+        return None
+    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
+            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in image_size)):
+        raise ValueError(f"image_size must be None or (height, width), two positive integers; got {image_size!r}. "
+                         "Try (28, 28).")
+    return int(image_size[0]), int(image_size[1])

@@ -1,0 +1,143 @@
+"""The last step of loading: split normalised arrays into training and validation sets, recording how (Split)."""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from ae_core.data.common import DataFileError, LoadedArrays
+
+SPLIT_KINDS = ("test_set", "positional", "seeded")
+_SPLIT_KEYS = ("kind", "val_fraction", "seed", "n_train", "n_val")
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a dataset was split into training and validation sets; load_dataset(name, val_fraction=split.val_fraction,
+    seed=split.seed) gives the same split again.
+
+    kind : "test_set" (the data's own test set is the validation set), "positional" (the first n_train images
+    train, the last n_val validate) or "seeded" (shuffled by split_train_val with seed). val_fraction : in (0, 0.9],
+    as asked (not used by "test_set"); seed : >= 0 (used only by "seeded"); n_train, n_val : >= 1 images.
+    """
+
+    kind: str
+    val_fraction: float
+    seed: int
+    n_train: int
+    n_val: int
+
+    def to_dict(self) -> dict:
+        """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int}."""
+        return {"kind": self.kind, "val_fraction": float(self.val_fraction), "seed": int(self.seed),
+                "n_train": int(self.n_train), "n_val": int(self.n_val)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Split:
+        """The Split that to_dict gave; a missing, extra or ill-typed key is a ValueError naming it."""
+        if not isinstance(values, dict):
+            raise ValueError(f"a split must be a dict with keys {', '.join(_SPLIT_KEYS)}; got {type(values).__name__}.")
+        missing, extra = sorted(set(_SPLIT_KEYS) - set(values)), sorted(set(values) - set(_SPLIT_KEYS))
+        if missing or extra:
+            raise ValueError(f"a split needs exactly the keys {', '.join(_SPLIT_KEYS)}; missing {missing}, "
+                             f"unexpected {extra}.")
+        if values["kind"] not in SPLIT_KINDS:
+            raise ValueError(f"split kind must be one of {', '.join(SPLIT_KINDS)}; got {values['kind']!r}.")
+        check_split_args(values["val_fraction"], values["seed"])
+        for key in ("n_train", "n_val"):
+            if isinstance(values[key], bool) or not isinstance(values[key], numbers.Integral) or values[key] < 1:
+                raise ValueError(f"split {key} must be an integer >= 1; got {values[key]!r}.")
+        return cls(values["kind"], float(values["val_fraction"]), int(values["seed"]), int(values["n_train"]),
+                   int(values["n_val"]))
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
+class Dataset:
+    """Images split into training and validation sets.
+
+    x_train : (n_train, height, width, channels) float32 in [0, 1], C-contiguous; y_train : (n_train,) int64
+    or None when unlabeled; x_val, y_val likewise with n_val images. class_names : index -> name, () when
+    unlabeled. source : where it was read from. split : how training and validation were chosen.
+    notes : conversions and choices the user should know about.
+    """
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray | None
+    x_val: np.ndarray
+    y_val: np.ndarray | None
+    class_names: tuple[str, ...]
+    source: str
+    split: Split
+    notes: tuple[str, ...] = ()
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def n_val(self) -> int:
+        return len(self.x_val)
+
+    def class_counts(self) -> dict[str, int]:
+        """Images per class over training and validation together; {} when unlabeled."""
+        if self.y_train is None:
+            return {}
+        counts = np.bincount(np.concatenate([self.y_train, self.y_val]), minlength=len(self.class_names))
+        return dict(zip(self.class_names, counts.tolist()))
+
+
+def check_split_args(val_fraction: float, seed: int) -> None:
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or not 0 < val_fraction <= 0.9:
+        raise ValueError(f"val_fraction must be a number in (0, 0.9], the share of images kept for validation; "
+                         f"got {val_fraction!r}. 0.2 is the usual choice.")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0; got {seed!r}.")
+
+
+def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle 0..n-1 with a seeded generator; return (train indices, validation indices), int64.
+
+    The validation set holds round(n * val_fraction) indices, at least 1, leaving at least 1 for training.
+    """
+    check_split_args(val_fraction, seed)
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+        raise ValueError(f"n must be an integer >= 2, one image for training and one for validation; got {n!r}.")
+    order = np.random.default_rng(seed).permutation(n)
+    n_train = n - _n_val(n, val_fraction)
+    return order[:n_train], order[n_train:]
+
+
+def _n_val(n: int, val_fraction: float) -> int:
+    return min(n - 1, max(1, round(n * val_fraction)))
+
+
+def make_dataset(name: str, source: str, arrays: LoadedArrays, val_fraction: float, seed: int,
+                 positional: str | None) -> Dataset:
+    """Split normalised arrays: by the data's own test set when it has one ("test_set"), by position when
+    positional names the one set of a built-in dataset that was found, so benchmarks see fixed sets
+    ("positional"), else shuffled with seed ("seeded")."""
+    x, y, n, notes = arrays.images, arrays.labels, len(arrays.images), list(arrays.notes)
+    if arrays.val_images is not None:
+        notes.append(f"the {len(arrays.val_images):,}-image test set that came with the data is the validation "
+                     "set; val_fraction is not used")
+        split = Split("test_set", val_fraction, seed, n, len(arrays.val_images))
+        return Dataset(name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, split,
+                       tuple(notes))
+    if n < 2:
+        raise DataFileError(f"{name} holds {n} image; expected at least 2, one for training and one for validation.")
+    if positional:
+        n_train = n - _n_val(n, val_fraction)
+        train, val = np.arange(n_train), np.arange(n_train, n)
+        notes.append(f"only the {n:,}-image {positional} set was found; first {n_train:,} for training, "
+                     f"last {n - n_train:,} for validation")
+    else:
+        train, val = split_train_val(n, val_fraction, seed)
+    split = Split("positional" if positional else "seeded", val_fraction, seed, len(train), len(val))
+    y_train, y_val = (None, None) if y is None else (y[train], y[val])
+    return Dataset(name, x[train], y_train, x[val], y_val, arrays.class_names, source, split, tuple(notes))
