@@ -14,7 +14,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -31,6 +31,7 @@ BACKGROUND = 1.0  # white: transparent parts of drawings and icons are meant to 
 _EXIF_ORIENTATION = 0x0112
 _SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")  # PNG's 16-bit greyscale; values 0..65535
+_CHUNK_BYTES = 2**20
 
 
 def _wanted(parts: tuple[str, ...], source: str) -> bool:
@@ -50,12 +51,13 @@ def folder_members(folder: Path) -> Iterator[tuple[tuple[str, ...], bytes]]:
         parts = path.relative_to(folder).parts
         if any(part.startswith(".") or part in _OS_JUNK for part in parts) or stat.S_ISDIR(path.stat().st_mode):
             continue
-        budget -= regular_file_size(path)  # refuses a FIFO or device before _wanted or anything opens it
+        size = regular_file_size(path)  # refuses a FIFO or device before _wanted or anything opens it
+        budget -= size
         if _wanted(parts, folder.name):
             if budget < 0:
                 raise _too_big(folder.name, "/".join(parts))
             with open(path, "rb") as stream:
-                yield parts, stream.read(budget + 1)
+                yield parts, stream.read(size)  # read(n) allocates n bytes at once, so n is the size stat gave
 
 
 def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, ...], bytes]]:
@@ -73,13 +75,23 @@ def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, .
                 raise _too_big(name, info.filename)
             try:
                 with archive.open(info) as stream:
-                    data = stream.read(budget + 1)
+                    data = _read_at_most(stream, min(info.file_size, budget) + 1)
             except (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
                 raise DataFileError(f"{name}: member {info.filename!r} could not be read ({exc}).") from exc
             budget -= len(data)
             if budget < 0:
                 raise _too_big(name, info.filename)
             yield parts, data
+
+
+def _read_at_most(stream: BinaryIO, n_bytes: int) -> bytes:
+    """Up to n_bytes from stream, a chunk at a time: zipfile inflates as much as one read asks for, so a single
+    read(n_bytes) of a member that lies about its size would inflate up to n_bytes before stopping."""
+    chunks, total = [], 0
+    while total < n_bytes and (chunk := stream.read(min(_CHUNK_BYTES, n_bytes - total))):
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _too_big(name: str, member: str) -> DataFileError:
