@@ -1,5 +1,6 @@
-"""What every step of loading shares: the error a user's data raises, the arrays passed from step to step, and
-the checks of the limits (ae_core.limits) against sizes known before the work, from file systems and headers."""
+"""What every step of loading shares: the error a user's data raises, the arrays passed from step to step, the
+checks of the limits (ae_core.limits) against sizes known before the work (from file systems and headers), and
+the one resize, used by the image readers and by normalise alike."""
 from __future__ import annotations
 
 import io

@@ -25,6 +25,7 @@ IDX_IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (n, height, width)
 IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
 _KERAS_KEYS = {"x_train", "y_train", "x_test", "y_test", "class_names"}
 _IMAGES_KEYS = {"images", "labels", "class_names"}
+_IMAGE_ARRAYS = {"images", "x_train", "x_test"}
 _READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)  # what a damaged stream raises
 
 
@@ -38,9 +39,9 @@ def read(source: Source, image_size: tuple[int, int] | None, resize: bool) -> Lo
         arrays = read_idx(source.files)
         if source.test_files:
             test = read_idx(source.test_files)
+            test_names = {f"val_{key}": value for key, value in test.array_names.items()}
             arrays = replace(arrays, val_images=test.images, val_labels=test.labels,
-                             array_names={**arrays.array_names, "val_images": test.array_names["images"],
-                                          "val_labels": test.array_names.get("labels", "")})
+                             array_names={**arrays.array_names, **test_names})
     else:
         file = source.files[0]
         members = (readers_images.folder_members(file.content) if source.format == "image_folder"
@@ -143,18 +144,19 @@ def read_npz(file: DataFile) -> LoadedArrays:
             raise DataFileError(f"{name} holds labels for only one of its sets; expected y_train and y_test, "
                                 "or neither.")
         check_unpacked_size(sum(info.file_size for info in members.values()), name)
-        arrays = {key: _read_npy(archive, info, f"{name}: {key}") for key, info in members.items()}
+        arrays = {key: _read_npy(archive, info, f"{name}: {key}", key in _IMAGE_ARRAYS)
+                  for key, info in members.items()}
     return _npz_arrays(arrays, name)
 
 
-def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> np.ndarray:
+def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, holds_images: bool) -> np.ndarray:
     try:
         with archive.open(info) as stream:
             version = np.lib.format.read_magic(stream)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)
             shape, _, dtype = read_header(stream)
-            _check_npy_header(shape, dtype, info.file_size - stream.tell(), what)
+            _check_npy_header(shape, dtype, info.file_size - stream.tell(), holds_images, what)
         # numpy allocates the whole array before reading it, so this comes only after the header's checks
         with archive.open(info) as stream:
             return np.lib.format.read_array(stream, allow_pickle=False)
@@ -164,13 +166,14 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> np.
         raise DataFileError(f"{what} could not be read ({exc}); expected a .npz written by np.savez.") from exc
 
 
-def _check_npy_header(shape: tuple[int, ...], dtype: np.dtype, stated_bytes: int, what: str) -> None:
+def _check_npy_header(shape: tuple[int, ...], dtype: np.dtype, stated_bytes: int, holds_images: bool,
+                      what: str) -> None:
     """Refuse an array from its npy header: pickled objects, an image set over the limits, or more data than the
     archive says the member holds."""
     if dtype.hasobject:  # checked on the header, before numpy would try to unpickle anything
         raise DataFileError(f"{what} is an object array, which needs pickle to load; refused, because unpickling "
                             "can run code. Save plain numeric arrays, e.g. x.astype('uint8').")
-    if what.endswith((": images", ": x_train", ": x_test")) and shape:
+    if holds_images and shape:
         check_image_set(shape, what)
     n_bytes = math.prod(shape) * dtype.itemsize
     if n_bytes > stated_bytes:
