@@ -1,0 +1,23 @@
+"""What a trained autoencoder is for: compression, restoration, classification and anomaly detection.
+
+Each module puts the autoencoder beside a classical baseline on the same images and states a verdict derived from
+the numbers. Functions take a ``RunContext`` (the run, its dataset on its own split, cached codes and errors) or
+plain arrays, and return numpy arrays, dataclasses of figures and Plotly figures; nothing here imports Streamlit.
+"""
+
+
+def run_context(run_dir, data_dir=None):
+    """The RunContext of the run saved in ``run_dir``, with its dataset on the split it was trained on."""
+    from ae_core.context import context_for, dataset_for
+    from ae_core.runs import load_run
+
+    run = load_run(run_dir)
+    return context_for(run, dataset_for(run, data_dir))
+
+
+def text_table(rows: list[dict]) -> str:
+    """Rows of equal keys as aligned text columns, numbers to 4 significant digits, for the command line."""
+    cells = [list(rows[0])] + [[f"{value:.4g}" if isinstance(value, float) else str(value) for value in row.values()]
+                               for row in rows]  # fmt: skip
+    widths = [max(len(line[column]) for line in cells) for column in range(len(cells[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) for line in cells)

@@ -1,0 +1,151 @@
+"""Restoration: degrade clean images, then restore them with the autoencoder, a denoising autoencoder when one is
+given, and the classical median and Gaussian filters; each scored against the clean images.
+
+Degradations, each at a strength ``level`` in [0, 1]: "gaussian", "salt_pepper" and "masking" as in
+``ae_core.noise.corrupt``; "occlusion" blacks out one square per image, of side ``level`` x the shorter image side,
+at a random place; "blur" is a Gaussian blur of sigma 3 x ``level`` pixels.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from scipy import ndimage
+
+from ae_core.metrics import score_images
+from ae_core.models import reconstruct
+from ae_core.noise import NOISE_TYPES, corrupt
+from ae_core.plots import comparison_image
+
+DEGRADATIONS = (*NOISE_TYPES, "occlusion", "blur")
+BLUR_SIGMA_AT_FULL_LEVEL = 3.0  # pixels; at 3 a 28x28 digit is a blob, the hardest blur worth showing
+FILTERS = ("median", "gaussian_filter")
+DEFAULT_SWEEP_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def check_degradation(kind: str, level: float) -> None:
+    if kind not in DEGRADATIONS:
+        raise ValueError(f"noise must be one of {', '.join(DEGRADATIONS)}; got {kind!r}.")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 <= level <= 1.0:
+        raise ValueError(f"the noise level must be a number between 0 and 1; got {level!r}.")
+
+
+def degrade(images: np.ndarray, kind: str, level: float, rng: np.random.Generator) -> np.ndarray:
+    """A degraded copy of ``images`` (n, height, width, channels) float32 in [0, 1]; same shape and range."""
+    check_degradation(kind, level)
+    if kind in NOISE_TYPES:
+        return corrupt(images, kind, level, rng)
+    if kind == "blur":
+        sigma = BLUR_SIGMA_AT_FULL_LEVEL * level
+        return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma, 0)).astype(np.float32)
+    height, width = images.shape[1:3]
+    side = round(level * min(height, width))
+    occluded = images.copy()
+    tops = rng.integers(0, height - side + 1, size=len(images))
+    lefts = rng.integers(0, width - side + 1, size=len(images))
+    for image, top, left in zip(occluded, tops, lefts):
+        image[top : top + side, left : left + side] = 0.0
+    return occluded
+
+
+def classical_filters(images: np.ndarray) -> dict[str, np.ndarray]:
+    """name -> ``images`` (n, height, width, channels) through a 3x3 median filter and a Gaussian filter of sigma
+    1 pixel, each channel of each image on its own."""
+    return {
+        "median": ndimage.median_filter(images, size=(1, 3, 3, 1)),
+        "gaussian_filter": ndimage.gaussian_filter(images, sigma=(0, 1, 1, 0)),
+    }
+
+
+@dataclass(frozen=True)
+class RestorationReport:
+    """scores : "noisy" and each restorer -> {"psnr", "ssim"} means over the images (PSNR capped at 100 dB);
+    originals, noisy and restored[name] : the first few images (k, height, width, channels)."""
+
+    kind: str
+    level: float
+    scores: dict[str, dict[str, float]]
+    originals: np.ndarray
+    noisy: np.ndarray
+    restored: dict[str, np.ndarray]
+    verdict: str
+
+
+def restore(model, images: np.ndarray, kind: str, level: float, seed: int = 0, denoiser=None,
+            n_preview: int = 8) -> RestorationReport:  # fmt: skip
+    """Degrade ``images`` with ``kind`` at ``level`` (seeded) and restore them every way; see RestorationReport."""
+    check_degradation(kind, level)
+    if denoiser is not None and tuple(denoiser.input_shape[1:]) != images.shape[1:]:
+        raise ValueError(f"the denoising run takes {tuple(denoiser.input_shape[1:])} images but these are "
+                         f"{images.shape[1:]}; give a denoising run trained on the same dataset.")
+    noisy = degrade(images, kind, level, np.random.default_rng(seed))
+    restored = {"autoencoder": reconstruct(model, noisy)}
+    if denoiser is not None:
+        restored["denoising_autoencoder"] = reconstruct(denoiser, noisy)
+    restored.update(classical_filters(noisy))
+    scores = {name: _means(images, result) for name, result in {"noisy": noisy, **restored}.items()}
+    previews = {name: result[:n_preview] for name, result in restored.items()}
+    return RestorationReport(kind, level, scores, images[:n_preview], noisy[:n_preview], previews,
+                             restoration_verdict(scores))  # fmt: skip
+
+
+def _means(originals: np.ndarray, restored: np.ndarray) -> dict[str, float]:
+    means = score_images(originals, restored).means()
+    return {"psnr": means["psnr"], "ssim": means["ssim"]}
+
+
+def restoration_report(context, kind: str, level: float, seed: int = 0, denoiser=None) -> RestorationReport:
+    """``restore`` on a RunContext's validation images, computed once per run, degradation, seed and denoiser."""
+    key = ("restoration", kind, float(level), seed, None if denoiser is None else id(denoiser))
+    return context.cached(key, lambda: restore(context.run.model, context.images("validation"), kind, level, seed,
+                                               denoiser))  # fmt: skip
+
+
+def restoration_verdict(scores: dict[str, dict[str, float]]) -> str:
+    """Which restorer gives the highest PSNR, by how much over the noisy input, and how the autoencoder stands
+    against the best classical filter."""
+    noisy = scores["noisy"]["psnr"]
+    best = max((name for name in scores if name != "noisy"), key=lambda name: scores[name]["psnr"])
+    sentence = (f"Best: {best.replace('_', ' ')} at {scores[best]['psnr']:.2f} dB, "
+                f"{scores[best]['psnr'] - noisy:+.2f} dB over the degraded input ({noisy:.2f} dB).")
+    best_filter = max(FILTERS, key=lambda name: scores[name]["psnr"])
+    gap = scores["autoencoder"]["psnr"] - scores[best_filter]["psnr"]
+    if gap >= 0:
+        return sentence + f" The autoencoder beats the {best_filter.replace('_', ' ')} by {gap:.2f} dB."
+    return sentence + (f" The {best_filter.replace('_', ' ')} beats the autoencoder by {-gap:.2f} dB: for this "
+                       "degradation a classical filter is the better tool.")
+
+
+def restoration_grid(report: RestorationReport) -> tuple[np.ndarray, list[str]]:
+    """One displayable uint8 image: originals, degraded, then each restoration, one row each, and the labels."""
+    names = list(report.restored)
+    picture = comparison_image(report.originals, report.noisy, *(report.restored[name] for name in names))
+    return picture, ["original", f"{report.kind} {report.level:g}", *(name.replace("_", " ") for name in names)]
+
+
+def strength_sweep(model, images: np.ndarray, kind: str, levels=DEFAULT_SWEEP_LEVELS, seed: int = 0,
+                   denoiser=None, progress=None) -> list[dict]:  # fmt: skip
+    """Rows {"level", "method", "psnr", "ssim"} for the degraded input and each restorer at every level.
+
+    progress : called as progress(done, total) after each level.
+    """
+    rows = []
+    for done, level in enumerate(levels, start=1):
+        report = restore(model, images, kind, level, seed, denoiser, n_preview=0)
+        rows += [{"level": float(level), "method": name, **score} for name, score in report.scores.items()]
+        if progress is not None:
+            progress(done, len(levels))
+    return rows
+
+
+def sweep_figure(rows: list[dict], kind: str) -> go.Figure:
+    """PSNR against degradation strength, one line per method (rows from ``strength_sweep``)."""
+    figure = go.Figure()
+    for method in dict.fromkeys(row["method"] for row in rows):
+        points = [row for row in rows if row["method"] == method]
+        figure.add_scatter(x=[row["level"] for row in points], y=[row["psnr"] for row in points],
+                           mode="lines+markers", name=method.replace("_", " "),
+                           line=dict(dash="dot") if method == "noisy" else None)  # fmt: skip
+    figure.update_layout(xaxis_title=f"{kind.replace('_', ' ')} level", yaxis_title="PSNR dB (higher is better)",
+                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
+    return figure

@@ -1,0 +1,214 @@
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ae_core.applications.anomaly import anomaly_verdict, detect_anomalies, precision_recall
+from ae_core.applications.classification import (accuracy_table, balanced_subset, best_accuracies,
+                                                 classification_verdict)
+from ae_core.applications.compression import (Quantiser, RateDistortionRow, compression_verdict, jpeg_round_trip,
+                                              pca_reconstructions, round_trip, scored_row)
+from ae_core.applications.restoration import classical_filters, degrade, restoration_verdict
+from ae_core.metrics import score_images
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+HELD_OUT = 1
+
+
+def test_identical_images_score_the_documented_psnr_cap(digits):
+    row = scored_row("autoencoder", "float32", 32, digits.x_val[:20], digits.x_val[:20])
+    assert row.psnr == 100.0 and row.mse == 0.0 and row.ssim == pytest.approx(1.0)
+    assert row.compression_ratio == 2.0 and row.bits_per_pixel == 4.0  # 64 one-byte pixels in 32 bytes
+
+
+def test_jpeg_bytes_grow_with_quality_and_its_error_shrinks(mnist_slice):
+    images = mnist_slice[:50]
+    results = [jpeg_round_trip(images, quality) for quality in (10, 50, 90)]
+    sizes = [size for _, size in results]
+    errors = [score_images(images, decoded).mse.mean() for decoded, _ in results]
+    assert sizes[0] < sizes[1] < sizes[2]
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_int8_quantisation_round_trips_within_half_a_step_and_clips_outside_the_range():
+    rng = np.random.default_rng(0)
+    training = rng.normal(0.0, [1.0, 5.0, 0.01], size=(500, 3)).astype(np.float32)
+    quantiser = Quantiser.fit(training)
+    inside = rng.uniform(quantiser.low, quantiser.high, size=(200, 3)).astype(np.float32)
+    error = np.abs(round_trip(inside, "int8", quantiser) - inside)
+    assert np.all(error <= quantiser.step / 2 + 1e-6)
+    assert error.max() > quantiser.step.min() / 10  # 8 bits really lose something
+    outside = quantiser.high + 1.0
+    assert np.allclose(round_trip(outside[None], "int8", quantiser), quantiser.high, atol=1e-5)
+    assert np.array_equal(round_trip(inside, "float32", quantiser), inside)
+
+
+def test_pca_gets_the_same_bytes_at_the_same_precision(digits):
+    budgets = {"float32": 32, "float16": 16, "int8": 8}  # an 8-number code at each precision
+    results = pca_reconstructions(digits.x_train, digits.x_val, budgets)
+    assert {precision: k for precision, (k, _) in results.items()} == {"float32": 8, "float16": 8, "int8": 8}
+    mse = {precision: score_images(digits.x_val, images).mse.mean() for precision, (_, images) in results.items()}
+    assert mse["float16"] == pytest.approx(mse["float32"], rel=1e-3)
+    assert mse["int8"] > mse["float32"]  # quantising the coefficients costs a little
+
+
+def _row(method, setting, size, mse):
+    return RateDistortionRow(method, setting, size, mse, 20.0, 0.8, 64 / size, 8 * size / 64)
+
+
+def test_compression_verdict_flips_when_the_numbers_flip():
+    jpeg = _row("jpeg", "quality=50", 300.0, 0.010)
+    winning = [_row("autoencoder", "int8", 8.0, 0.012), _row("pca", "components=8", 8.0, 0.020), jpeg]
+    losing = [_row("autoencoder", "int8", 8.0, 0.020), _row("pca", "components=8", 8.0, 0.012), jpeg]
+    assert "the autoencoder wins" in compression_verdict(winning)
+    assert "PCA wins" in compression_verdict(losing)
+    assert "JPEG needs 300 bytes" in compression_verdict(winning)
+    assert "No JPEG quality tried matches it" in compression_verdict([*winning[:2], replace(jpeg, mse=0.5)])
+
+
+def test_degradations_keep_shape_and_range_and_occlusion_blacks_out_one_box(digits):
+    images = np.ones((4, 8, 8, 1), np.float32)
+    occluded = degrade(images, "occlusion", 0.5, np.random.default_rng(0))
+    assert np.all((occluded == 0).sum(axis=(1, 2, 3)) == 16)  # a 4x4 box in each 8x8 image
+    for kind in ("gaussian", "salt_pepper", "masking", "blur"):
+        degraded = degrade(digits.x_val[:10], kind, 0.3, np.random.default_rng(0))
+        assert degraded.shape == (10, 8, 8, 1) and degraded.min() >= 0.0 and degraded.max() <= 1.0
+        assert not np.allclose(degraded, digits.x_val[:10])
+    with pytest.raises(ValueError, match="noise must be one of"):
+        degrade(images, "rain", 0.3, np.random.default_rng(0))
+
+
+def test_median_filter_removes_salt_and_pepper_noise(mnist_slice):
+    images = mnist_slice[:100]
+    noisy = degrade(images, "salt_pepper", 0.1, np.random.default_rng(0))
+    filtered = classical_filters(noisy)["median"]
+    assert score_images(images, filtered).mse.mean() < 0.5 * score_images(images, noisy).mse.mean()
+
+
+def test_restoration_verdict_flips_when_the_numbers_flip():
+    scores = {"noisy": {"psnr": 15.0}, "median": {"psnr": 18.0}, "gaussian_filter": {"psnr": 17.0}}
+    assert "autoencoder beats the median by 2.00 dB" in restoration_verdict({**scores, "autoencoder": {"psnr": 20.0}})
+    assert "median beats the autoencoder by 2.00 dB" in restoration_verdict({**scores, "autoencoder": {"psnr": 16.0}})
+
+
+def test_balanced_subsets_hold_an_equal_share_of_each_class(digits):
+    subset = balanced_subset(digits.y_train, 100, seed=3)
+    assert len(subset) == 100 and np.all(np.bincount(digits.y_train[subset]) == 10)
+    assert np.array_equal(subset, balanced_subset(digits.y_train, 100, seed=3))
+    assert not np.array_equal(subset, balanced_subset(digits.y_train, 100, seed=4))
+    with pytest.raises(ValueError, match="at least 10, one per class"):
+        balanced_subset(digits.y_train, 5)
+
+
+def test_features_that_are_the_labels_classify_perfectly(digits):
+    one_hot = np.eye(10, dtype=np.float32)
+    features = {"codes": (one_hot[digits.y_train], one_hot[digits.y_val])}
+    rows = accuracy_table(features, digits.y_train, digits.y_val, label_counts=(10, None))
+    assert [row["accuracy"] for row in rows] == [1.0, 1.0, 1.0, 1.0]
+    assert rows[-1]["n_labels"] == digits.n_train
+
+
+def test_classification_verdict_flips_when_the_numbers_flip():
+    def rows(codes):
+        return [{"features": name, "classifier": "knn", "n_labels": 100, "accuracy": accuracy}
+                for name, accuracy in (("pixels", 0.8), ("pca", 0.7), ("codes", codes))]  # fmt: skip
+
+    assert best_accuracies(rows(0.9), 100)["codes"] == 0.9
+    assert "the codes win by 10.0% over pixels" in classification_verdict(rows(0.9), 100)
+    assert "pixels beats the codes" in classification_verdict(rows(0.6), 100)
+
+
+def test_perfectly_separated_scores_give_auc_1_and_perfect_precision_and_recall():
+    labels = np.array([0, 1, 2, 1, 0, 2, 1])
+    errors = np.where(labels == 1, 0.5, 0.01)
+    report = detect_anomalies(errors, labels, 1, normal_train_errors=np.full(50, 0.01))
+    assert report.auc == 1.0 and report.precision == 1.0 and report.recall == 1.0
+    assert (report.n_normal, report.n_anomalous) == (4, 3)
+    assert precision_recall(errors, labels == 1, threshold=1.0) == (0.0, 0.0)  # nothing flagged
+    reversed_report = detect_anomalies(-errors, labels, 1, normal_train_errors=np.full(50, -0.01))
+    assert reversed_report.auc == 0.0 and "are not caught" in reversed_report.verdict
+
+
+def test_anomaly_verdict_flips_at_the_weak_auc():
+    assert "are not caught" in anomaly_verdict(0.65, 0.2, 0.1, "1")
+    assert "singles out held-out 1s only in part" in anomaly_verdict(0.75, 0.5, 0.4, "1")
+    assert "singles out held-out 1s well" in anomaly_verdict(0.95, 0.9, 0.8, "1")
+
+
+@pytest.fixture(scope="module")
+def saved_runs(digits, tmp_path_factory):
+    """A dense run on digits trained without class HELD_OUT, and a denoising run on all classes, both saved."""
+    from ae_core.config import ModelConfig, TrainConfig
+    from ae_core.runs import save_run, train_run, training_images
+
+    runs_dir = tmp_path_factory.mktemp("runs")
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(64, 32))
+    training = TrainConfig(epochs=30, batch_size=32)  # the 8x8 digits train in a few seconds
+    x_train = training_images(digits.x_train, digits.y_train, digits.class_names, HELD_OUT)
+    plain = train_run(x_train, digits.x_val, "digits", config, training, name="without-1",
+                      split=digits.split.to_dict(), excluded_class=HELD_OUT)  # fmt: skip
+    denoising = train_run(digits.x_train, digits.x_val, "digits", replace(config, preset="denoising"), training,
+                          name="denoising", split=digits.split.to_dict())  # fmt: skip
+    return save_run(plain, runs_dir), save_run(denoising, runs_dir)
+
+
+def run_cli(*arguments, data_dir):
+    return subprocess.run([sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir), "--json"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def _json(result) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_compress_command_prints_every_method_on_the_validation_images(saved_runs, shared_data_dir):
+    rows = _json(run_cli("compress", str(saved_runs[0]), data_dir=shared_data_dir))["rows"]
+    settings = [(row["method"], row["setting"]) for row in rows]
+    assert settings[:4] == [("autoencoder", "float32"), ("autoencoder", "float16"), ("autoencoder", "int8"),
+                            ("pca", "components=8")]  # fmt: skip
+    assert [row["bytes_per_image"] for row in rows[:6]] == [32, 16, 8, 32, 16, 8]
+    jpeg = [row for row in rows if row["method"] == "jpeg"]
+    assert len(jpeg) == 3 and jpeg[0]["bytes_per_image"] < jpeg[-1]["bytes_per_image"]
+    assert all(0 < row["psnr"] < 100 and 0 < row["mse"] < 0.2 for row in rows)
+
+
+def test_denoise_command_scores_every_restorer_and_the_denoiser(saved_runs, shared_data_dir):
+    report = _json(run_cli("denoise", str(saved_runs[0]), "--noise", "gaussian", "--level", "0.3",
+                           "--denoiser", str(saved_runs[1]), data_dir=shared_data_dir))  # fmt: skip
+    assert set(report) == {"noisy", "autoencoder", "denoising_autoencoder", "median", "gaussian_filter"}
+    assert report["denoising_autoencoder"]["psnr"] > report["noisy"]["psnr"]
+    again = _json(run_cli("denoise", str(saved_runs[0]), "--noise", "blur", "--level", "0.5", "--seed", "1",
+                          data_dir=shared_data_dir))  # fmt: skip
+    assert set(again) == {"noisy", "autoencoder", "median", "gaussian_filter"}
+
+
+def test_classify_command_gives_the_best_of_two_classifiers_per_feature_set(saved_runs, shared_data_dir):
+    report = _json(run_cli("classify", str(saved_runs[0]), "--labels", "100", data_dir=shared_data_dir))
+    for name in ("pixels", "pca", "codes"):
+        assert report[name] == max(report["per_classifier"][name].values())
+        assert 0.3 < report[name] <= 1.0  # ten classes: chance is 0.1
+
+
+def test_anomaly_command_scores_the_held_out_class(saved_runs, shared_data_dir, digits):
+    report = _json(run_cli("anomaly", str(saved_runs[0]), "--class", str(HELD_OUT), data_dir=shared_data_dir))
+    assert report["n_anomalous"] == int(np.sum(digits.y_val == HELD_OUT))
+    assert report["n_normal"] + report["n_anomalous"] == digits.n_val
+    assert 0.0 <= report["auc"] <= 1.0 and report["threshold"] > 0
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (("anomaly", "RUN", "--class", "2"), "was trained without class 1, not 2"),
+    (("denoise", "RUN", "--noise", "gaussian", "--level", "3"), "noise level must be a number between 0 and 1"),
+    (("classify", "RUN", "--labels", "5"), "at least 10, one per class"),
+    (("compress", "no/such/run"), "is not a saved run"),
+])  # fmt: skip
+def test_application_commands_fail_with_one_line(saved_runs, shared_data_dir, arguments, message):
+    arguments = [str(saved_runs[0]) if argument == "RUN" else argument for argument in arguments]
+    result = run_cli(*arguments, data_dir=shared_data_dir)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
