@@ -1,6 +1,6 @@
-"""What the pages share: the session-state key names, the current dataset and run, and where runs are saved.
+"""What the pages share: the current dataset and run, where runs are saved, and the guard of pages on a run.
 
-Keras-free, so the Data page that imports it appears fast.
+Keras-free at import, so the Data page that imports it appears fast.
 """
 
 import os
@@ -8,21 +8,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from ae_core.data import DATASETS, Dataset, default_dataset_name, load_dataset
+from ae_core.data import DATASETS, Dataset, DataFileError, DatasetUnavailableError, default_dataset_name, load_dataset
+from pages import keys
 
-# Session-state keys. Keys starting with SETTING_PREFIX belong to widgets whose values outlive a page switch.
-SETTING_PREFIX = "setting."
-DATASET = SETTING_PREFIX + "dataset"  # name of the dataset every page works on (the Data page's selectbox)
-UPLOADS = "uploaded_datasets"  # dict: dataset name -> Dataset the user uploaded in this session
-UPLOAD_ERROR = "upload_error"  # why the latest upload was refused, shown under the uploader
-UPLOADER = "upload_widget"
-JOB = "training_job"  # this session's TrainingJob, absent before the first start
-COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
-RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
-CURRENT_RUN = SETTING_PREFIX + "current_run"  # a key of RUNS; the Reconstructions page's run selectbox
-LATENT_DATASET = "latent_dataset"  # the dataset whose recommended code size the Latent size widget started from
-NAVIGATION_FIXED = "navigation_fixed"  # this session was rerun once through app.py (see _use_app_navigation)
-
+TRAIN_PAGE, DATA_PAGE = "pages/train.py", "pages/data.py"
 RUNS_DIR_ENV = "AE_RUNS_DIR"
 
 
@@ -76,12 +65,17 @@ def start_page() -> None:
     collect_finished_job()
 
 
+def job_snapshot():
+    """This session's training job's JobSnapshot, or None before the first start."""
+    job = st.session_state.get(keys.JOB)
+    return job.snapshot() if job is not None else None
+
+
 def collect_finished_job() -> str | None:
     """The status of this session's training job (None without one); an ended job's run joins RUNS, once."""
-    job = st.session_state.get(JOB)
-    snapshot = job.snapshot() if job is not None else None
-    if snapshot and snapshot.finished and st.session_state.get(COLLECTED_JOB) is not job:
-        st.session_state[COLLECTED_JOB] = job
+    job, snapshot = st.session_state.get(keys.JOB), job_snapshot()
+    if snapshot and snapshot.finished and st.session_state.get(keys.COLLECTED_JOB) is not job:
+        st.session_state[keys.COLLECTED_JOB] = job
         if snapshot.run is not None:
             add_run(snapshot.run)
     return snapshot.status if snapshot else None
@@ -90,12 +84,13 @@ def collect_finished_job() -> str | None:
 def _use_app_navigation() -> None:
     """Streamlit treats a folder named pages/ beside app.py as an old-style multipage app until app.py has called
     st.navigation once in this server. A fresh server's first request for /train would run pages/train.py alone,
-    with every file in pages/ (common.py too) listed in the sidebar. Turn that off and rerun once through app.py."""
-    PagesManager = _pages_manager()
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if not st.session_state.get(NAVIGATION_FIXED):
-            st.session_state[NAVIGATION_FIXED] = True
+    with every file in pages/ (common.py too) listed in the sidebar. Turn that off and rerun once through app.py.
+    (Renaming the folder is Streamlit's public way around it; pages/ is this project's layout.)"""
+    pages_manager = _pages_manager()
+    if pages_manager.uses_pages_directory:
+        pages_manager.uses_pages_directory = False
+        if not st.session_state.get(keys.NAVIGATION_FIXED):
+            st.session_state[keys.NAVIGATION_FIXED] = True
             st.rerun()
 
 
@@ -103,13 +98,12 @@ def _keep_settings() -> None:
     """Keep the values of widgets on other pages: Streamlit forgets a widget's state when it is not drawn,
     unless the script writes the key itself (Streamlit's documented way to carry widget state across pages)."""
     for key in list(st.session_state.keys()):
-        if str(key).startswith(SETTING_PREFIX):
+        if str(key).startswith(keys.SETTING_PREFIX):
             st.session_state[key] = st.session_state[key]
 
 
-def setting(name: str, default) -> str:
-    """The session-state key of a persistent widget, set to ``default`` the first time."""
-    key = SETTING_PREFIX + name
+def setting(key: str, default) -> str:
+    """``key``, a persistent widget's session-state key, set to ``default`` the first time."""
     if key not in st.session_state:
         st.session_state[key] = default
     return key
@@ -125,9 +119,10 @@ def runs_dir() -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
-def load_builtin(name: str, data_directory: str | None) -> Dataset:
-    """A built-in dataset, loaded once per server and shared read-only by every session."""
-    return load_dataset(name, data_dir=data_directory, allow_download=False)
+def load_builtin(name: str, data_directory: str | None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """A built-in dataset on the split of ``val_fraction`` and ``seed``, loaded once per server and shared
+    read-only by every session."""
+    return load_dataset(name, data_dir=data_directory, allow_download=False, val_fraction=val_fraction, seed=seed)
 
 
 def dataset_title(name: str) -> str:
@@ -135,67 +130,83 @@ def dataset_title(name: str) -> str:
 
 
 def uploads() -> dict:
-    return st.session_state.setdefault(UPLOADS, {})
+    return st.session_state.setdefault(keys.UPLOADS, {})
 
 
 def selected_dataset_name() -> str:
-    if DATASET not in st.session_state:
-        st.session_state[DATASET] = default_dataset_name(data_dir())
-    return st.session_state[DATASET]
+    if keys.DATASET not in st.session_state:
+        st.session_state[keys.DATASET] = default_dataset_name(data_dir())
+    return st.session_state[keys.DATASET]
 
 
-def dataset_by_name(name: str) -> Dataset | None:
-    """An uploaded or built-in dataset by name; None when this session has neither (e.g. another's upload).
-    Raises DatasetUnavailableError or DataFileError when a built-in one cannot be read."""
+def dataset_by_name(name: str, split: dict | None = None) -> Dataset | None:
+    """An uploaded or built-in dataset by name, a built-in one on ``split`` (a Split.to_dict(); the default split
+    when None); None when this session has neither (e.g. another's upload). Raises DatasetUnavailableError or
+    DataFileError when a built-in one cannot be read."""
     if name in uploads():
         return uploads()[name]
-    return load_builtin(name, data_dir()) if name in DATASETS else None
+    if name not in DATASETS:
+        return None
+    split = split or {}
+    return load_builtin(name, data_dir(), split.get("val_fraction", 0.2), split.get("seed", 0))
 
 
 def current_dataset() -> Dataset:
     """The dataset chosen on the Data page (the default dataset before any choice), loaded if needed."""
     dataset = dataset_by_name(selected_dataset_name())
     if dataset is None:  # the name came from an upload this session no longer holds
-        st.session_state[DATASET] = default_dataset_name(data_dir())
-        dataset = dataset_by_name(st.session_state[DATASET])
+        st.session_state[keys.DATASET] = default_dataset_name(data_dir())
+        dataset = dataset_by_name(st.session_state[keys.DATASET])
     return dataset
 
 
 def session_runs() -> dict:
-    return st.session_state.setdefault(RUNS, {})
+    return st.session_state.setdefault(keys.RUNS, {})
 
 
 def add_run(run) -> str:
     """Add ``run`` to this session's runs under a unique name (renaming it if needed) and make it current.
-    A run this session holds already (same name, creation time and history: saved, then opened) is not added."""
-    runs, name, copy = session_runs(), run.name, 1
-    while name in runs and not _same_run(runs[name], run):
-        copy += 1
-        name = f"{run.name}-{copy}"
-    run.name = name
-    runs.setdefault(name, run)  # opening a run this session already holds keeps the one it holds
-    st.session_state[CURRENT_RUN] = name
-    return name
+    A run this session holds already (same id: saved, then opened) is not added again."""
+    runs = session_runs()
+    held = next((name for name, other in runs.items() if other.id == run.id), None)
+    if held is None:
+        name, copy = run.name, 1
+        while name in runs:
+            copy += 1
+            name = f"{run.name}-{copy}"
+        run.name = name
+        runs[name] = run
+        held = name
+    st.session_state[keys.CURRENT_RUN] = held
+    return held
 
 
-def _same_run(held, run) -> bool:
-    return held is run or (held.created, held.result.history) == (run.created, run.result.history)
+@st.cache_resource(show_spinner=False)
+def _clean_staging_once(folder: str) -> tuple[str, ...]:
+    """Removes what saves killed midway left in ``folder``, once per server process (and folder)."""
+    from ae_core.runs import clean_staging
+
+    return tuple(clean_staging(folder))
 
 
 def saved_runs_ui() -> None:
-    """Pick a run saved under runs_dir() and open it into this session's runs."""
+    """Pick a run saved under runs_dir() and open it into this session's runs; malformed folders are named."""
     from ae_core.runs import list_runs, load_run  # here, not at the top: it loads Keras, which the Data page skips
 
+    _clean_staging_once(str(runs_dir()))
     try:
-        summaries = {summary["name"]: summary for summary in list_runs(runs_dir())}
-    except (OSError, ValueError) as error:
+        listing = list_runs(runs_dir())
+    except OSError as error:
         st.error(f"Could not list the saved runs in {runs_dir()}: {error}")
         return
+    for problem in listing.skipped:
+        st.caption(f"Skipped: {problem}")
+    summaries = {summary["name"]: summary for summary in listing.runs}  # name = the run's folder
     if not summaries:
         st.caption(f"No saved runs in {runs_dir().resolve()} yet.")
         return
     label = {name: f"{name} · {summary['dataset']} · {summary['created']}" for name, summary in summaries.items()}
-    chosen = st.selectbox("Saved run", list(summaries), format_func=label.get)
+    chosen = st.selectbox("Saved run", list(summaries), format_func=label.get, key=keys.SAVED_RUN)
     if st.button("Open run"):
         try:
             add_run(load_run(runs_dir() / chosen))
@@ -208,8 +219,53 @@ def saved_runs_ui() -> None:
 def current_run():
     """The run chosen last (trained, opened or picked), or None when this session has none."""
     runs = session_runs()
-    name = st.session_state.get(CURRENT_RUN)
+    name = st.session_state.get(keys.CURRENT_RUN)
     if name not in runs:
         name = next(reversed(runs), None)
-        st.session_state[CURRENT_RUN] = name
+        st.session_state[keys.CURRENT_RUN] = name
     return runs.get(name)
+
+
+def training_text(snapshot) -> str:
+    """"epoch N of M" for a running or paused job's snapshot."""
+    from ae_core.jobs import PAUSED
+
+    progress = snapshot.progress
+    if progress is None:
+        return "building the model"
+    state = "paused in" if snapshot.status == PAUSED else "in"
+    return f"{state} epoch {progress.epoch} of {progress.epochs}"
+
+
+def require_run():
+    """The current run, chosen with the Run selectbox; else what is missing (a run still training, or none yet)
+    with a link to the Train page, then st.stop()."""
+    runs = session_runs()
+    if current_run() is None:
+        snapshot = job_snapshot()
+        if snapshot is not None and not snapshot.finished:
+            st.info(f"A run is training, {training_text(snapshot)}; it appears here when it finishes.")
+            st.page_link(TRAIN_PAGE, label="Watch it on Train", icon=":material/model_training:")
+        else:
+            st.info("There is no run yet: train one on the Train page, or open a saved run.")
+            st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
+        st.stop()
+    return runs[st.selectbox("Run", list(runs), key=keys.CURRENT_RUN)]
+
+
+def require_context(run=None):
+    """The RunContext of ``run`` (the current run from require_run when None) on its dataset and its own split;
+    when this session cannot give that dataset, says why with a link to the Data page, then st.stop()."""
+    from ae_core.context import context_for  # loads Keras, which the Data page skips
+
+    run = run if run is not None else require_run()
+    try:
+        dataset = dataset_by_name(run.dataset_name, run.split)
+        if dataset is None:
+            raise ValueError(f"{run.dataset_name} is not loaded in this session (an upload lives only in the "
+                             "session that uploaded it); upload it again on the Data page")  # fmt: skip
+        return context_for(run, dataset)
+    except (DatasetUnavailableError, DataFileError, ValueError) as error:
+        st.warning(f"Run {run.name} needs the images it was trained on: {error}")
+        st.page_link(DATA_PAGE, label="Go to Data", icon=":material/dataset:")
+        st.stop()

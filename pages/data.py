@@ -7,24 +7,24 @@ import streamlit as st
 
 from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
 from ae_core.plots import class_count_figure, sample_figure
-from pages import common
+from pages import common, keys
 
 SAMPLE_COUNT = 30  # three rows of ten
 
 
 def accept_upload() -> None:
     """Uploader callback: load the files; on success select the new dataset, on failure keep the current one."""
-    files = st.session_state.get(common.UPLOADER) or []
-    st.session_state.pop(common.UPLOAD_ERROR, None)
+    files = st.session_state.get(keys.UPLOADER) or []
+    st.session_state.pop(keys.UPLOAD_ERROR, None)
     if not files:
         return
     try:
         dataset = load_upload([(file.name, file.getvalue()) for file in files])
     except (DataFileError, ValueError) as error:
-        st.session_state[common.UPLOAD_ERROR] = str(error)
+        st.session_state[keys.UPLOAD_ERROR] = str(error)
         return
     except Exception as error:  # a reader bug must not lose the session; say what happened instead
-        st.session_state[common.UPLOAD_ERROR] = (
+        st.session_state[keys.UPLOAD_ERROR] = (
             f"Could not read {', '.join(file.name for file in files)}: {type(error).__name__}: {error}. "
             "Expected one .npz, one .zip of images, or an IDX images file with its labels file."
         )
@@ -32,7 +32,7 @@ def accept_upload() -> None:
     if dataset.name in DATASETS:  # an upload must not hide the built-in dataset of the same name
         dataset = replace(dataset, name=f"{dataset.name} (upload)")
     common.uploads()[dataset.name] = dataset
-    st.session_state[common.DATASET] = dataset.name
+    st.session_state[keys.DATASET] = dataset.name
 
 
 def dataset_picker() -> None:
@@ -40,21 +40,21 @@ def dataset_picker() -> None:
     statuses = dataset_status(common.data_dir())
     options = [status.spec.name for status in statuses if status.available] + list(common.uploads())
     if common.selected_dataset_name() not in options:
-        st.session_state[common.DATASET] = options[0]
+        st.session_state[keys.DATASET] = options[0]
     pick, upload = st.columns(2)
     with pick:
-        st.selectbox("Dataset", options, key=common.DATASET, format_func=common.dataset_title)
+        st.selectbox("Dataset", options, key=keys.DATASET, format_func=common.dataset_title)
         for status in statuses:
             if not status.available:
                 st.caption(f"**{status.spec.title}** is not available: {status.reason}")
     with upload:
         st.file_uploader(
-            "Upload your own images", accept_multiple_files=True, key=common.UPLOADER, on_change=accept_upload,
+            "Upload your own images", accept_multiple_files=True, key=keys.UPLOADER, on_change=accept_upload,
             help="One .npz (x_train/x_test or images/labels arrays), one .zip of PNG/JPEG images with one folder "
             "per class, or an IDX images file together with its labels file (raw or .gz).",
         )  # fmt: skip
-        if common.UPLOAD_ERROR in st.session_state:
-            st.error(st.session_state[common.UPLOAD_ERROR])
+        if keys.UPLOAD_ERROR in st.session_state:
+            st.error(st.session_state[keys.UPLOAD_ERROR])
 
 
 def show_dataset(dataset) -> None:
@@ -69,12 +69,12 @@ def show_dataset(dataset) -> None:
         st.subheader("Samples")
         count = min(SAMPLE_COUNT, dataset.n_train)
         labels = [dataset.class_names[y] for y in dataset.y_train[:count]] if dataset.y_train is not None else []
-        st.plotly_chart(sample_figure(dataset.x_train[:count], labels), key="samples")
+        st.plotly_chart(sample_figure(dataset.x_train[:count], labels), key=keys.SAMPLES_CHART)
         st.caption("The first training images, each with its class name." if labels else "The first training images.")
     with counts:
         st.subheader("Images per class")
         if dataset.class_counts():
-            st.plotly_chart(class_count_figure(dataset.class_counts()), key="class_counts")
+            st.plotly_chart(class_count_figure(dataset.class_counts()), key=keys.CLASS_COUNTS_CHART)
         else:
             st.info("This dataset has no labels: the autoencoder does not need them.")
     st.markdown(f"**Source:** {dataset.source}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "

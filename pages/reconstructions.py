@@ -1,55 +1,31 @@
 """Reconstructions page: how well a trained run rebuilds images, which ones it gets wrong, and how it learned."""
 
-import numpy as np
 import streamlit as st
 
 from ae_core.config import PRESET_TITLES
-from ae_core.data import DataFileError, DatasetUnavailableError
-from ae_core.inspection import order_by_error, reconstruct_with_errors
+from ae_core.inspection import SORT_ORDERS, order_by_error
 from ae_core.metrics import score_images, verdict
-from ae_core.plots import comparison_image, enlarged, error_heatmap, loss_figure
-from pages import common
+from ae_core.plots import comparison_image, enlarged, error_heatmap
+from pages import common, keys
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
-ORDERS = {"worst": "Worst first", "best": "Best first", "dataset": "Dataset order"}
+ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
 
 
-@st.cache_data(max_entries=6, show_spinner="Reconstructing every image of the split…")
-def split_reconstructions(run_key: str, _model, images: np.ndarray, _known) -> tuple[np.ndarray, np.ndarray]:
-    """Reconstructions (n, height, width, channels) and per-image MSE (n,), cached per run and image set
-    (Streamlit hashes a sample of a large array, so hashing the images is cheap); ``_known`` are reconstructions
-    training already made, reused instead of running the model again."""
-    return reconstruct_with_errors(_model, images, _known)
-
-
-def run_key(run) -> str:
-    """Names a run for the caches: name and creation time, plus the model's identity, since the caches are shared
-    by every browser session and two sessions may create runs of the same name in the same second."""
-    return f"{run.name}|{run.created}|{id(run.model)}"
-
-
-def run_dataset(run):
-    """The dataset the run was trained on, or None with the reason when this session cannot provide it."""
-    try:
-        dataset = common.dataset_by_name(run.dataset_name)
-    except (DatasetUnavailableError, DataFileError) as error:
-        return None, str(error)
-    if dataset is None:
-        return None, f"{run.dataset_name} is not loaded in this session (an upload lives only in its own session)"
-    if dataset.image_shape != run.image_shape:
-        return None, f"{run.dataset_name} holds {dataset.image_shape} images; the run was trained on {run.image_shape}"
-    return dataset, ""
-
-
-def grid_ui(run, dataset) -> None:
+def grid_choices() -> tuple[str, str, int]:
+    """The split, sort order and number of images chosen above the grid."""
     split_column, order_column, count_column = st.columns(3)
     split = split_column.selectbox("Split", list(SPLITS), format_func=SPLITS.get,
-                                   key=common.setting("split", "validation"))
-    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting("order", "worst"))
-    count = count_column.slider("Images shown", 4, 24, key=common.setting("count", 12))
-    images = dataset.x_val if split == "validation" else dataset.x_train
-    known = run.val_reconstructions if split == "validation" else None
-    reconstructions, errors = split_reconstructions(run_key(run), run.model, images, known)
+                                   key=common.setting(keys.SPLIT, "validation"))
+    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting(keys.ORDER, "worst"))
+    return split, order, count_column.slider("Images shown", 4, 24, key=common.setting(keys.COUNT, 12))
+
+
+def grid_ui(context) -> None:
+    split, order, count = grid_choices()
+    images = context.images(split)
+    with st.spinner(f"Reconstructing every {split} image…"):
+        reconstructions, errors = context.reconstructions(split), context.errors(split)
     shown = order_by_error(errors, order)[:count]
     st.metric(f"Mean MSE over all {len(images):,} {split} images", f"{errors.mean():.4f}")
     st.image(comparison_image(images[shown], reconstructions[shown]),
@@ -63,7 +39,7 @@ def grid_ui(run, dataset) -> None:
     left, middle, right = st.columns(3)
     left.image(enlarged(original), caption="original")
     middle.image(enlarged(reconstruction), caption="reconstruction")
-    right.plotly_chart(error_heatmap(original, reconstruction), key="error_heatmap")
+    right.plotly_chart(error_heatmap(original, reconstruction), key=keys.ERROR_HEATMAP)
 
 
 def timeline_ui(run) -> None:
@@ -105,24 +81,17 @@ with st.expander("What am I looking at?"):
                 "the code has numbers is the linear baseline: an autoencoder should beat it.")
 with st.expander("Open a saved run"):
     common.saved_runs_ui()
-runs = common.session_runs()
-if common.current_run() is None:
-    st.info("There is no run yet: train one on the Train page, or open a saved run above.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-    st.stop()
-run = runs[st.selectbox("Run", list(runs), key=common.CURRENT_RUN)]
+run = common.require_run()
 created = run.created.replace("T", " ")
 st.caption(f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "
            f"{run.result.epochs_completed} epochs, created {created}. " + " ".join(run.result.notes))
-dataset, reason = run_dataset(run)
 st.subheader("Images and their errors")
-if dataset is None:
-    st.warning(f"Cannot reconstruct images: {reason}. Shown below is what the run itself holds: its loss history, "
-               "epoch timeline and scores.")
-    st.plotly_chart(loss_figure(run.result.batch_losses, run.result.history), key="run_losses")
-else:
-    grid_ui(run, dataset)
+# The grid needs the run's images; the sections below need only the run. Drawn into this slot last, so a missing
+# dataset stops the page (with its reason) after the run's own timeline and scores are shown.
+images_slot = st.container()
 st.subheader("Epoch timeline")
 timeline_ui(run)
 st.subheader("Against PCA at the same code size (validation images)")
 baseline_ui(run)
+with images_slot:
+    grid_ui(common.require_context(run))

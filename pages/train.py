@@ -1,81 +1,93 @@
 """Train page: pick a preset and its settings, watch the model learn, and keep, save, open or compare runs."""
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import streamlit as st
 
 from ae_core.config import ACTIVATIONS, ARCHITECTURES, DEFAULT_PRESET, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS
-from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes
-from ae_core.config import recommended_latent_dim, recommended_train_config
+from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes, recommended_settings
 from ae_core.data import DataFileError, DatasetUnavailableError
 from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
 from ae_core.metrics import verdict
 from ae_core.noise import NOISE_TYPES
 from ae_core.plots import comparison_figure, comparison_image, loss_figure, progress_caption
-from ae_core.runs import sanitize_run_name, save_run
-from pages import common
+from ae_core.runs import check_run_name, sanitize_run_name, save_run
+from pages import common, keys
 from pages.common import setting
 
 # How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
 # ones. Each redraw costs the browser ~0.1-0.3 s of CPU (headless Chromium, software rendering, measured), which a
 # machine running app and browser takes from training; bench/ui_speed.py measures the trade-off.
 REFRESH_SECONDS = 2.0
-DEFAULT_MODEL = ModelConfig(preset=DEFAULT_PRESET)
-DEFAULT_BATCH_SIZE = recommended_train_config(DEFAULT_MODEL).batch_size
+# The widgets a recommendation fills: session-state key -> field of ModelConfig or TrainConfig
+MODEL_WIDGETS = {keys.LATENT: "latent_dim", keys.ARCHITECTURE: "architecture", keys.HIDDEN_UNITS: "hidden_units",
+                 keys.FILTERS: "filters", keys.ACTIVATION: "activation", keys.LOSS: "loss",
+                 keys.NOISE_TYPE: "noise_type", keys.NOISE_LEVEL: "noise_level", keys.L1: "l1", keys.BETA: "beta"}
+TRAIN_WIDGETS = {keys.OPTIMIZER: "optimizer", keys.LEARNING_RATE: "learning_rate", keys.BATCH_SIZE: "batch_size",
+                 keys.EPOCHS: "epochs"}  # fmt: skip
+FLOAT_FIELDS = {field.name for config in (ModelConfig, TrainConfig) for field in fields(config) if field.type is float}
 
 
-def recommend_batch_size() -> None:
-    """A new preset or architecture starts from the batch size recommended for it."""
-    config = ModelConfig(preset=st.session_state[setting("preset", DEFAULT_MODEL.preset)],
-                         architecture=st.session_state[setting("architecture", DEFAULT_MODEL.architecture)])
-    st.session_state[setting("batch_size", DEFAULT_BATCH_SIZE)] = recommended_train_config(config).batch_size
+def _widget_value(name: str, value):
+    """A config field's value as its widget holds it: layer sizes as text, floats as floats."""
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return float(value) if name in FLOAT_FIELDS else value
+
+
+def follow_recommendation(dataset, preset: str) -> None:
+    """A first visit, another dataset or another preset fills the settings with recommended_settings; until then
+    the user's edits stay."""
+    if st.session_state.get(keys.RECOMMENDED_FOR) == (dataset.name, preset):
+        return
+    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset)
+    for widgets, config in ((MODEL_WIDGETS, model_config), (TRAIN_WIDGETS, train_config)):
+        for key, name in widgets.items():
+            st.session_state[key] = _widget_value(name, getattr(config, name))
+    st.session_state[keys.RECOMMENDED_FOR] = (dataset.name, preset)
 
 
 def model_ui(dataset, problems: list) -> ModelConfig:
-    preset = st.selectbox("Preset", PRESETS, key=setting("preset", DEFAULT_MODEL.preset), format_func=PRESET_TITLES.get,
-                          on_change=recommend_batch_size)
+    preset = st.selectbox("Preset", PRESETS, key=setting(keys.PRESET, DEFAULT_PRESET), format_func=PRESET_TITLES.get)
+    follow_recommendation(dataset, preset)
     if preset == "seed_dense":
         st.info(f"Fixed: {dataset.x_train[0].size}-64-32-32, ReLU, linear code and output, MSE, Adam.")
         return SEED_DENSE
     architecture = preset if preset in ("dense", "conv") else st.selectbox(
-        "Architecture", ARCHITECTURES, key=setting("architecture", DEFAULT_MODEL.architecture),
-        on_change=recommend_batch_size)
-    if st.session_state.get(common.LATENT_DATASET) != dataset.name:  # a new dataset starts from its recommended size
-        st.session_state[setting("latent", 32)] = recommended_latent_dim(dataset.image_shape)
-        st.session_state[common.LATENT_DATASET] = dataset.name
-    latent = st.number_input("Latent size", 2, 256, step=1, key=setting("latent", 32))
+        "Architecture", ARCHITECTURES, key=keys.ARCHITECTURE)
+    latent = st.number_input("Latent size", 2, 256, step=1, key=keys.LATENT)
     config = ModelConfig(preset=preset, latent_dim=latent, architecture=architecture)
-    conv = config.is_conv
-    label, field, default = ("Filters", "filters", "32,64") if conv else ("Hidden units", "hidden_units", "256,128")
-    text = st.text_input(label, key=setting(field, default), help="Encoder layer sizes; the decoder mirrors them.")
+    label, field, key = ("Filters", "filters", keys.FILTERS) if config.is_conv else (
+        "Hidden units", "hidden_units", keys.HIDDEN_UNITS)
+    text = st.text_input(label, key=key, help="Encoder layer sizes; the decoder mirrors them.")
     try:
         config = replace(config, **{field: parse_layer_sizes(label, text)})
     except ValueError as error:
         problems.append(str(error))
-    return replace(config, activation=st.selectbox("Activation", ACTIVATIONS, key=setting("activation", "relu")),
-                   loss=st.selectbox("Loss", LOSSES, key=setting("loss", "mse")))
+    return replace(config, activation=st.selectbox("Activation", ACTIVATIONS, key=keys.ACTIVATION),
+                   loss=st.selectbox("Loss", LOSSES, key=keys.LOSS))
 
 
 def extras_ui(config: ModelConfig) -> ModelConfig:
     if config.preset == "denoising":
-        noise_type = st.selectbox("Noise type", NOISE_TYPES, key=setting("noise_type", "gaussian"))
-        level = st.slider("Noise level", 0.0, 1.0, step=0.05, key=setting("noise_level", 0.3))
+        noise_type = st.selectbox("Noise type", NOISE_TYPES, key=keys.NOISE_TYPE)
+        level = st.slider("Noise level", 0.0, 1.0, step=0.05, key=keys.NOISE_LEVEL)
         return replace(config, noise_type=noise_type, noise_level=level)
     if config.preset == "sparse":
-        l1 = st.number_input("L1 weight", 0.0, 1.0, step=1e-4, format="%g", key=setting("l1", 1e-4))
+        l1 = st.number_input("L1 weight", 0.0, 1.0, step=1e-4, format="%g", key=keys.L1)
         return replace(config, l1=l1)
     if config.preset == "vae":
-        return replace(config, beta=st.number_input("Beta", 0.0, 100.0, step=0.1, key=setting("beta", 1.0)))
+        return replace(config, beta=st.number_input("Beta", 0.0, 100.0, step=0.1, key=keys.BETA))
     return config
 
 
 def train_ui(fixed: bool) -> TrainConfig:
     return TrainConfig(
-        optimizer="adam" if fixed else st.selectbox("Optimizer", OPTIMIZERS, key=setting("optimizer", "adam")),
-        learning_rate=st.number_input("Learning rate", 1e-6, 10.0, step=1e-4, format="%g", key=setting("lr", 1e-3)),
-        batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=setting("batch_size", DEFAULT_BATCH_SIZE)),
-        epochs=st.number_input("Epochs", 1, 10_000, step=1, key=setting("epochs", 10)),
-        seed=st.number_input("Seed", 0, 2**31 - 1, step=1, key=setting("seed", 0)),
+        optimizer="adam" if fixed else st.selectbox("Optimizer", OPTIMIZERS, key=keys.OPTIMIZER),
+        learning_rate=st.number_input("Learning rate", 1e-6, 10.0, step=1e-4, format="%g", key=keys.LEARNING_RATE),
+        batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=keys.BATCH_SIZE),
+        epochs=st.number_input("Epochs", 1, 10_000, step=1, key=keys.EPOCHS),
+        seed=st.number_input("Seed", 0, 2**31 - 1, step=1, key=setting(keys.SEED, TrainConfig.seed)),
     )
 
 
@@ -84,20 +96,21 @@ def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: s
     try:
         if problems:
             raise ValueError(problems[0])
-        run_name = sanitize_run_name(name) if name else None
-        job = TrainingJob(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name)
-    except ValueError as error:
+        run_name = check_run_name(common.runs_dir(), name) if name else None
+        job = TrainingJob(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name,
+                          split=dataset.split.to_dict())  # fmt: skip
+    except (ValueError, FileExistsError) as error:
         st.error(f"Cannot start training: {error}")
         return
-    st.session_state[common.JOB] = job
+    st.session_state[keys.JOB] = job
     job.start()
     st.rerun()  # redraw the buttons with Start disabled
 
 
 def draw_training(snapshot) -> None:
     """Loss chart and preview grid, the same while training and after it."""
-    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=st.session_state[setting("log_scale", False)])
-    st.plotly_chart(figure, key="loss_chart")
+    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=st.session_state[setting(keys.LOG_SCALE, False)])
+    st.plotly_chart(figure, key=keys.LOSS_CHART)
     if snapshot.preview_reconstructions is None:
         st.image(comparison_image(snapshot.preview_images), caption="Originals; reconstructions follow epoch 1.")
     else:
@@ -107,7 +120,7 @@ def draw_training(snapshot) -> None:
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def live_view() -> None:
-    job = st.session_state[common.JOB]
+    job = st.session_state[keys.JOB]
     snapshot = job.snapshot()
     if snapshot.finished:
         st.rerun()  # the whole page, once: it then shows the outcome and keeps the run
@@ -133,7 +146,7 @@ def outcome(snapshot) -> None:
 
 
 def save_ui(run) -> None:
-    name = st.text_input("Save as", value=run.name, key=f"save_as.{run.name}.{run.created}")
+    name = st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
     if st.button("Save run"):
         try:
             path = save_run(replace(run, name=sanitize_run_name(name)), common.runs_dir())
@@ -163,7 +176,7 @@ except (DatasetUnavailableError, DataFileError) as error:
     st.stop()
 st.markdown(f"Dataset: **{common.dataset_title(dataset.name)}**, {dataset.n_train:,} training and {dataset.n_val:,} "
             f"validation images of {'×'.join(map(str, dataset.image_shape))} pixels.")
-job = st.session_state.get(common.JOB)
+job = st.session_state.get(keys.JOB)
 status = common.collect_finished_job()
 problems = []
 with st.container(border=True):
@@ -174,7 +187,7 @@ with st.container(border=True):
         train_config = train_ui(fixed=model_config.preset == "seed_dense")
     with extras_column:
         model_config = extras_ui(model_config)
-        run_name = st.text_input("Run name", key=setting("run_name", ""), placeholder="automatic: preset-dataset-time")
+        run_name = st.text_input("Run name", key=setting(keys.RUN_NAME, ""), placeholder="automatic: preset-dataset-time")
 busy = status in (RUNNING, PAUSED)
 buttons = st.columns(4)
 clicked = buttons[0].button("Start training", type="primary", disabled=busy)
@@ -183,7 +196,7 @@ buttons[2].button("Resume", disabled=status != PAUSED, on_click=getattr(job, "re
 buttons[3].button("Stop", disabled=not busy, on_click=getattr(job, "stop", None))
 if clicked and not busy:
     start(dataset, model_config, train_config, run_name.strip(), problems)
-log_y = st.toggle("Log scale", key=setting("log_scale", False))  # for the loss chart (live too) and the comparison
+log_y = st.toggle("Log scale", key=setting(keys.LOG_SCALE, False))  # for the loss chart (live too) and the comparison
 if busy:
     live_view()
 elif job is not None:
@@ -197,4 +210,4 @@ common.saved_runs_ui()
 runs = common.session_runs()
 if compared := st.multiselect("Compare runs", list(runs), default=list(runs)[-3:]):
     histories = {name: runs[name].result.history for name in compared}
-    st.plotly_chart(comparison_figure(histories, log_y=log_y), key="compare_chart")
+    st.plotly_chart(comparison_figure(histories, log_y=log_y), key=keys.COMPARE_CHART)

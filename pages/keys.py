@@ -1,0 +1,54 @@
+"""Every session-state key and element key the pages use; no other module spells one.
+
+Keys starting with SETTING_PREFIX belong to widgets whose values outlive a page switch (see common.start_page).
+"""
+
+SETTING_PREFIX = "setting."
+
+# Persistent widgets: the dataset and run every page works on
+DATASET = SETTING_PREFIX + "dataset"  # name of the dataset every page works on (the Data page's selectbox)
+CURRENT_RUN = SETTING_PREFIX + "current_run"  # a key of RUNS (the run selectbox above every page on a run)
+
+# Persistent widgets of the Train page; the recommended settings fill them (see pages/train.py)
+PRESET = SETTING_PREFIX + "preset"
+ARCHITECTURE = SETTING_PREFIX + "architecture"
+LATENT = SETTING_PREFIX + "latent"
+HIDDEN_UNITS = SETTING_PREFIX + "hidden_units"
+FILTERS = SETTING_PREFIX + "filters"
+ACTIVATION = SETTING_PREFIX + "activation"
+LOSS = SETTING_PREFIX + "loss"
+NOISE_TYPE = SETTING_PREFIX + "noise_type"
+NOISE_LEVEL = SETTING_PREFIX + "noise_level"
+L1 = SETTING_PREFIX + "l1"
+BETA = SETTING_PREFIX + "beta"
+OPTIMIZER = SETTING_PREFIX + "optimizer"
+LEARNING_RATE = SETTING_PREFIX + "lr"
+BATCH_SIZE = SETTING_PREFIX + "batch_size"
+EPOCHS = SETTING_PREFIX + "epochs"
+SEED = SETTING_PREFIX + "seed"
+RUN_NAME = SETTING_PREFIX + "run_name"
+LOG_SCALE = SETTING_PREFIX + "log_scale"
+
+# Persistent widgets of the Reconstructions page
+SPLIT = SETTING_PREFIX + "split"
+ORDER = SETTING_PREFIX + "order"
+COUNT = SETTING_PREFIX + "count"
+
+# Session state the pages write
+UPLOADS = "uploaded_datasets"  # dict: dataset name -> Dataset the user uploaded in this session
+UPLOAD_ERROR = "upload_error"  # why the latest upload was refused, shown under the uploader
+UPLOADER = "upload_widget"
+JOB = "training_job"  # this session's TrainingJob, absent before the first start
+COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
+RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
+RECOMMENDED_FOR = "recommended_for"  # (dataset name, preset) whose recommended settings fill the Train widgets
+NAVIGATION_FIXED = "navigation_fixed"  # this session was rerun once through app.py (see common._use_app_navigation)
+
+# Element keys: charts found by tests and kept across reruns
+SAMPLES_CHART = "samples"
+CLASS_COUNTS_CHART = "class_counts"
+LOSS_CHART = "loss_chart"
+COMPARE_CHART = "compare_chart"
+ERROR_HEATMAP = "error_heatmap"
+SAVED_RUN = "saved_run"  # the saved-run selectbox
+SAVE_AS_PREFIX = "save_as."  # + run id: the "Save as" text input of that run
