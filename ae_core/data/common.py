@@ -100,9 +100,10 @@ def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """
     check_image_set((len(images), *size, images.shape[-1]), "resized images")
     rows, columns = _resample_weights(images.shape[1], size[0]), _resample_weights(images.shape[2], size[1])
-    out = np.einsum("oh,nhwc->nowc", rows, images, optimize=True)  # (n, height, w, c)
-    out = np.einsum("pw,nowc->nopc", columns, out, optimize=True)  # (n, height, width, c)
-    return np.clip(out, 0, 1, out=out).astype(np.float32, copy=False)  # convex weights: clip removes rounding only
+    out = np.tensordot(rows, images, axes=(1, 1))  # (height, n, w, c)
+    out = np.tensordot(columns, out, axes=(1, 2))  # (width, height, n, c)
+    out = np.ascontiguousarray(out.transpose(2, 1, 0, 3), dtype=np.float32)  # (n, height, width, c)
+    return np.clip(out, 0, 1, out=out)  # convex weights: clip removes rounding only
 
 
 def _resample_weights(n_in: int, n_out: int) -> np.ndarray:
