@@ -82,7 +82,7 @@ def latent_map(codes: dict[str, np.ndarray], labels: dict[str, np.ndarray | None
     """
     if not codes or set(codes) - set(SPLITS):
         raise ValueError(f"codes must map one or both of {', '.join(SPLITS)} to arrays; got {sorted(codes)}.")
-    empty = np.zeros((0, 0), np.float32)
+    empty = np.zeros((0, next(iter(codes.values())).shape[1]), np.float32)  # a split not mapped
     val_codes, train_codes = codes.get("validation", empty), codes.get("training", empty)
     sample = sample_indices(len(val_codes), len(train_codes), samples, seed)
     is_val = sample.splits == "validation"
