@@ -29,45 +29,49 @@ COPIES_PER_ACTIVATION = 2
 
 @dataclass(frozen=True)
 class TrainingCost:
-    """What training a model costs before it is built: its parameter count, and an estimate of the memory one
-    training step holds, ``parameters * 4 bytes * 4 + batch_size * activations per image * 4 bytes * 2``."""
+    """What training a model costs, known before it is built. ``activations_per_image`` sums the outputs of every
+    encoder and decoder layer, inputs included; ``training_bytes`` estimates the memory of one training step:
+    ``parameters * 4 bytes * 4 + batch_size * activations_per_image * 4 bytes * 2``."""
 
     parameters: int
     training_bytes: int
+    activations_per_image: int
 
 
 def _dense_counts(config: ModelConfig, image_shape) -> tuple[int, int]:
     """(parameters, activations per image) of a dense autoencoder, counted layer by layer as ``_dense`` builds it."""
     hidden_units = (64, 32) if config.preset == "seed_dense" else tuple(config.hidden_units)
-    heads = 2 if config.preset == "vae" else 1
-    pixels = math.prod(image_shape)
+    heads = 2 if config.preset == "vae" else 1  # z_mean and z_log_var
+    pixels, latent_dim = math.prod(image_shape), config.latent_dim
     widths = (pixels, *hidden_units)
-    encoder = sum(a * b + b for a, b in zip(widths, widths[1:])) + heads * (widths[-1] * config.latent_dim
-                                                                           + config.latent_dim)  # fmt: skip
-    back = (config.latent_dim, *reversed(hidden_units), pixels)
-    decoder = sum(a * b + b for a, b in zip(back, back[1:]))
-    activations = 2 * sum(widths) + heads * config.latent_dim + sum(back)  # input and output kept flat and shaped
-    return encoder + decoder, activations
+    back = (latent_dim, *reversed(hidden_units), pixels)
+    parameters = (sum(a * b + b for a, b in zip(widths, widths[1:])) + heads * (widths[-1] * latent_dim + latent_dim)
+                  + sum(a * b + b for a, b in zip(back, back[1:])))  # fmt: skip
+    # input, flatten, hidden, code(s) | code input, hidden, pixels, reshape
+    activations = 2 * pixels + sum(hidden_units) + heads * latent_dim + latent_dim + sum(hidden_units) + 2 * pixels
+    return parameters, activations
 
 
 def _conv_counts(config: ModelConfig, image_shape) -> tuple[int, int]:
     """(parameters, activations per image) of a conv autoencoder, counted layer by layer as ``_conv`` builds it."""
     height, width, channels = image_shape
     heads = 2 if config.preset == "vae" else 1
-    stride_product = 2 ** len(config.filters)
+    latent_dim, stride_product = config.latent_dim, 2 ** len(config.filters)
     sides = [(math.ceil(height / stride_product) * stride_product, math.ceil(width / stride_product) * stride_product)]
     for _ in config.filters:
         sides.append((sides[-1][0] // 2, sides[-1][1] // 2))
     depths = (channels, *config.filters)
-    convs = sum(9 * a * b + b for a, b in zip(depths, depths[1:]))
-    maps = sum(h * w * d for (h, w), d in zip(sides, depths))  # padded input and every conv output
-    bottom = sides[-1][0] * sides[-1][1] * depths[-1]  # the flattened output of the last conv
-    code = heads * (bottom * config.latent_dim + config.latent_dim) + config.latent_dim * bottom + bottom
+    feature_maps = [h * w * d for (h, w), d in zip(sides, depths)]  # padded input, then each conv's output
+    bottom = feature_maps[-1]  # the last conv's output, flattened
     back = (config.filters[-1], *reversed(config.filters))
-    transposed = sum(9 * a * b + b for a, b in zip(back, back[1:]))
-    output = 9 * config.filters[0] * channels + channels
-    activations = 2 * maps + heads * config.latent_dim + bottom + height * width * channels * 2
-    return convs + code + transposed + output, activations
+    parameters = (sum(9 * a * b + b for a, b in zip(depths, depths[1:])) + heads * (bottom * latent_dim + latent_dim)
+                  + latent_dim * bottom + bottom + sum(9 * a * b + b for a, b in zip(back, back[1:]))
+                  + 9 * config.filters[0] * channels + channels)  # fmt: skip
+    transposed = sum(h * w * d for (h, w), d in zip(reversed(sides[:-1]), reversed(config.filters)))
+    # input, padded, convs, flatten, code(s) | code input, dense, reshape, transposed convs, output conv, crop
+    activations = (height * width * channels + sum(feature_maps) + bottom + heads * latent_dim
+                   + latent_dim + 2 * bottom + transposed + feature_maps[0] + height * width * channels)  # fmt: skip
+    return parameters, activations
 
 
 def estimate_training_cost(model_config: ModelConfig, image_shape: tuple[int, int, int],
@@ -78,7 +82,7 @@ def estimate_training_cost(model_config: ModelConfig, image_shape: tuple[int, in
     parameters, activations = counts(model_config, tuple(int(side) for side in image_shape))
     training_bytes = BYTES_PER_FLOAT * (COPIES_PER_PARAMETER * parameters
                                         + COPIES_PER_ACTIVATION * int(batch_size) * activations)  # fmt: skip
-    return TrainingCost(parameters=parameters, training_bytes=training_bytes)
+    return TrainingCost(parameters=parameters, training_bytes=training_bytes, activations_per_image=activations)
 
 
 def check_training_cost(model_config: ModelConfig, image_shape: tuple[int, int, int], batch_size: int) -> None:

@@ -1,11 +1,16 @@
+import math
+
 import numpy as np
 import pytest
 
 from ae_core.backend import keras, tf
 from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig
-from ae_core.models import build_autoencoder, decode, decoder_of, encode, encoder_of, reconstruct
+from ae_core.jobs import TrainingJob
+from ae_core.models import (build_autoencoder, check_training_cost, decode, decoder_of, encode, encoder_of,
+                            estimate_training_cost, reconstruct)
 from ae_core.noise import corrupt
-from ae_core.training import train
+from ae_core.runs import train_run
+from ae_core.training import TrainingListener, train
 from ae_core.vae import kl_divergence
 
 
@@ -39,19 +44,89 @@ def _textbook_reference():
     return reference
 
 
-def test_seed_dense_training_step_matches_plain_keras_fit(mnist_slice):
-    images = mnist_slice[:256]
+def test_seed_dense_training_matches_plain_keras_fit_over_several_batches(mnist_slice):
+    images = mnist_slice[:250]  # 4 batches of 64 an epoch, the last one of 58
     model = build_autoencoder(SEED_DENSE, (28, 28, 1), seed=3)
     reference = _textbook_reference()
     reference.set_weights(model.get_weights())
 
-    result = train(model, images, images, SEED_DENSE, TrainConfig(epochs=2, batch_size=256, seed=3))
-    flat = images.reshape(256, 784)
-    history = reference.fit(flat, flat, batch_size=256, epochs=2, shuffle=False, verbose=0).history
+    result = train(model, images, images, SEED_DENSE, TrainConfig(epochs=3, batch_size=64, seed=3))
+    flat = images.reshape(250, 784)
+    order_rng, losses = np.random.default_rng(3), []  # the batch order ours draws: one permutation an epoch
+    for _ in range(3):
+        order = order_rng.permutation(250)
+        losses += reference.fit(flat[order], flat[order], batch_size=64, epochs=1, shuffle=False, verbose=0).history[
+            "loss"
+        ]
 
-    np.testing.assert_allclose(result.history["loss"], history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(result.history["loss"], losses, rtol=1e-5)
     for ours, theirs in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+PRESET_CONFIGS = [ModelConfig(preset=preset, latent_dim=5, architecture=architecture, hidden_units=(16, 12),
+                              filters=(4, 6, 3))
+                  for preset in ("seed_dense", "dense", "conv", "denoising", "sparse", "vae")
+                  for architecture in (("dense", "conv") if preset in ("denoising", "sparse", "vae") else ("dense",))]
+
+
+def _layer_outputs(model) -> int:
+    """Values per image in the outputs of every encoder and decoder layer, their inputs included."""
+    return sum(math.prod(output.shape[1:]) for part in (encoder_of(model), decoder_of(model)) for layer in part.layers
+               for output in (layer.output if isinstance(layer.output, list) else [layer.output]))  # fmt: skip
+
+
+@pytest.mark.parametrize("image_shape", [(8, 8, 1), (13, 17, 3)])
+@pytest.mark.parametrize("config", PRESET_CONFIGS, ids=lambda c: f"{c.preset}-{c.architecture}")
+def test_training_cost_counts_what_keras_builds(config, image_shape):
+    cost = estimate_training_cost(config, image_shape, batch_size=32)
+    model = build_autoencoder(config, image_shape)
+    model(np.zeros((1, *image_shape), np.float32))  # a subclassed VAE counts its weights once built
+    assert cost.parameters == model.count_params()
+    assert cost.activations_per_image == _layer_outputs(model)
+    assert cost.training_bytes == 4 * 4 * cost.parameters + 4 * 2 * 32 * cost.activations_per_image
+
+
+def test_training_beyond_the_limits_is_refused_before_building(digits, monkeypatch):
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(512, 256))
+    cost = estimate_training_cost(config, digits.image_shape, 64)
+    monkeypatch.setenv("AE_MAX_MODEL_PARAMETERS", str(cost.parameters - 1))
+    message = f"would have {cost.parameters:,} parameters; the limit is {cost.parameters - 1:,}"
+    with pytest.raises(ValueError, match=message):
+        check_training_cost(config, digits.image_shape, 64)
+    with pytest.raises(ValueError, match=message):
+        TrainingJob(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=1, batch_size=64))
+    monkeypatch.delenv("AE_MAX_MODEL_PARAMETERS")
+    monkeypatch.setenv("AE_MAX_TRAINING_BYTES", str(cost.training_bytes - 1))
+    recorder = BatchCounter()
+    with pytest.raises(ValueError, match=r"in batches of 64 would need about .*; the limit is"):
+        train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=1, batch_size=64), recorder)
+    assert recorder.batches == 0
+    check_training_cost(config, digits.image_shape, 32)  # a smaller batch fits
+
+
+class BatchCounter(TrainingListener):
+    def __init__(self):
+        self.batches = 0
+
+    def on_batch(self, progress):
+        self.batches += 1
+
+
+@pytest.mark.parametrize("image_shape", [(1, 20, 1), (2, 2, 1)])
+@pytest.mark.parametrize("preset", ["dense", "conv"])
+def test_images_too_small_to_score_are_refused_before_training(preset, image_shape):
+    images = np.random.default_rng(0).random((40, *image_shape), dtype=np.float32)
+    config, counter = ModelConfig(preset=preset, latent_dim=2, hidden_units=(8,)), BatchCounter()
+    message = f"at least 3x3 pixels to be scored \\(SSIM\\); got {image_shape[0]}x{image_shape[1]}"
+    with pytest.raises(ValueError, match=message):
+        TrainingJob(images[:30], images[30:], "tiny", config, TrainConfig(epochs=1, batch_size=10))
+    with pytest.raises(ValueError, match=message):
+        train_run(images[:30], images[30:], "tiny", config, TrainConfig(epochs=1, batch_size=10), counter)
+    assert counter.batches == 0
+    smallest = np.random.default_rng(0).random((40, 3, 3, 1), dtype=np.float32)
+    run = train_run(smallest[:30], smallest[30:], "tiny", config, TrainConfig(epochs=1, batch_size=10))
+    assert np.isfinite(run.metrics["val_ssim"])  # 3x3 is scored
 
 
 @pytest.mark.parametrize("image_shape", [(8, 8, 1), (28, 28, 1), (13, 17, 3)])

@@ -1,4 +1,11 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,7 +14,8 @@ from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.jobs import DONE, STOPPED, TrainingJob
 from ae_core.models import reconstruct
-from ae_core.runs import list_runs, load_run, sanitize_run_name, save_run, train_run
+from ae_core.runs import (check_run_name, clean_staging, list_runs, load_run, sanitize_run_name, save_run,
+                          train_run, training_images)
 
 SMALL_VAE = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,))
 
@@ -104,3 +112,170 @@ def test_two_jobs_at_once_stay_independent_and_reproducible(digits):
     assert first.status == second.status == DONE
     assert first.history == second.history  # same seed, same losses, even when built and trained side by side
     assert first.run.model is not second.run.model
+
+
+def test_run_id_split_and_excluded_class_survive_saving(digits, tmp_path):
+    x_train = training_images(digits.x_train, digits.y_train, digits.class_names, 3)
+    assert len(x_train) == int(np.sum(digits.y_train != 3)) < digits.n_train
+    run = train_run(x_train, digits.x_val, "digits", SMALL_VAE, TrainConfig(epochs=1, batch_size=64, map_sample_size=50),
+                    name="r", split=digits.split.to_dict(), excluded_class=3)  # fmt: skip
+    loaded = load_run(save_run(run, tmp_path))
+    assert len(run.id) == 32 and loaded.id == run.id
+    assert loaded.split == digits.split.to_dict() and loaded.excluded_class == 3
+    assert loaded.result.map_codes.shape == (1, 50, SMALL_VAE.latent_dim)
+    np.testing.assert_array_equal(loaded.result.map_codes, run.result.map_codes)
+    other = train_run(x_train, digits.x_val, "digits", SMALL_VAE, TrainConfig(epochs=1, batch_size=64))
+    assert other.id != run.id
+
+
+@pytest.mark.parametrize("excluded_class", [10, -1, True])
+def test_excluding_a_class_that_does_not_exist_is_refused(digits, excluded_class):
+    with pytest.raises(ValueError, match=r"the class to exclude must be one of 0 to 9"):
+        training_images(digits.x_train, digits.y_train, digits.class_names, excluded_class)
+    with pytest.raises(ValueError, match="needs labeled images"):
+        training_images(digits.x_train, None, (), 0)
+
+
+def test_a_run_is_named_by_its_folder_not_by_its_run_json(vae_run, tmp_path):
+    folder = save_run(vae_run, tmp_path)
+    summary = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**summary, "name": "../../etc"}))
+    assert load_run(folder).name == "v1"
+    assert [run["name"] for run in list_runs(tmp_path).runs] == ["v1"]
+
+
+def test_check_run_name_refuses_before_any_training(vae_run, tmp_path):
+    save_run(vae_run, tmp_path)
+    assert check_run_name(tmp_path, "new run") == "new-run"
+    with pytest.raises(FileExistsError, match="'v1' already exists"):
+        check_run_name(tmp_path, "v1")
+    assert check_run_name(tmp_path, "v1", overwrite=True) == "v1"
+    with pytest.raises(ValueError, match="at least one letter or digit"):
+        check_run_name(tmp_path, "...")
+
+
+def test_two_saves_of_one_name_at_once_give_one_run_and_one_refusal(vae_run, tmp_path):
+    for attempt in range(4):
+        runs = [replace(vae_run, name=f"race{attempt}", id=f"{side}{attempt}") for side in ("a", "b")]
+        barrier, outcomes = threading.Barrier(2), {}
+
+        def save(run):
+            barrier.wait()
+            try:
+                outcomes[run.id] = save_run(run, tmp_path)
+            except FileExistsError as error:
+                outcomes[run.id] = error
+
+        threads = [threading.Thread(target=save, args=(run,)) for run in runs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        errors = [outcome for outcome in outcomes.values() if isinstance(outcome, FileExistsError)]
+        assert len(outcomes) == 2 and len(errors) == 1
+        winner = next(run_id for run_id, outcome in outcomes.items() if not isinstance(outcome, FileExistsError))
+        assert load_run(tmp_path / f"race{attempt}").id == winner
+    assert sorted(path.name for path in tmp_path.iterdir()) == [f"race{attempt}" for attempt in range(4)]
+
+
+SAVE_LOOP = """
+import sys
+from dataclasses import replace
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.data import load_dataset
+from ae_core.runs import save_run, train_run
+
+digits = load_dataset("digits")
+run = train_run(digits.x_train[:200], digits.x_val[:50], "digits", ModelConfig(latent_dim=4, hidden_units=(8,)),
+                TrainConfig(epochs=1, batch_size=100))
+print("ready", flush=True)
+for attempt in range(10_000):
+    save_run(replace(run, name=f"r{attempt % 3}"), sys.argv[1], overwrite=True)
+"""
+
+
+def test_saves_killed_at_random_points_lose_no_run(tmp_path):
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        saver = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        assert saver.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.2, 1.5))
+        saver.send_signal(signal.SIGKILL)
+        saver.wait()
+        listing = list_runs(tmp_path)
+        names = [run["name"] for run in listing.runs]
+        assert not listing.skipped and len(names) == len(set(names)) and set(names) <= {"r0", "r1", "r2"}
+        for name in names:
+            assert load_run(tmp_path / name).dataset_name == "digits"
+        clean_staging(tmp_path)
+        assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
+        assert [run["name"] for run in list_runs(tmp_path).runs] == names  # clean-up restored or removed, never lost
+
+
+def test_clean_staging_spares_live_saves_and_puts_back_a_moved_aside_run(vae_run, tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    live = tmp_path / f".v2.saving-{os.getpid()}-0a1b"
+    dead = tmp_path / f".v2.saving-{dead_pid}-0a1b"
+    for folder in (live, dead):
+        folder.mkdir()
+    moved_aside = save_run(vae_run, tmp_path).rename(tmp_path / f".v1.replaced-{dead_pid}-0c1d")
+    assert clean_staging(tmp_path) == [dead.name]
+    assert live.is_dir() and not dead.exists() and not moved_aside.exists()
+    assert load_run(tmp_path / "v1").id == vae_run.id
+    assert [run["name"] for run in list_runs(tmp_path).runs] == ["v1"]  # the live staging folder is not listed
+
+
+def _break_json(folder):
+    (folder / "run.json").write_text('{"name": "broken", ')
+
+
+def _edit_summary(**changes):
+    def edit(folder):
+        summary = json.loads((folder / "run.json").read_text())
+        summary.update(changes)
+        for key in [key for key, value in changes.items() if value is _REMOVE]:
+            del summary[key]
+        (folder / "run.json").write_text(json.dumps(summary))
+
+    return edit
+
+
+_REMOVE = object()
+
+
+def _invalid_utf8(folder):
+    text = (folder / "run.json").read_bytes()
+    (folder / "run.json").write_bytes(text.replace(b'"digits"', b'"dig\xff\xfeits"'))
+
+
+def _lone_surrogate(folder):
+    text = (folder / "run.json").read_text()
+    (folder / "run.json").write_text(text.replace('"dataset": "digits"', '"dataset": "dig\\udc80its"'))
+
+
+def _no_model(folder):
+    (folder / "model.keras").unlink()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_break_json, "not valid JSON"),
+        (_edit_summary(metrics=_REMOVE), "missing ['metrics']"),
+        (_edit_summary(colour="red"), "unexpected ['colour']"),
+        (_edit_summary(epochs_completed="2"), "'epochs_completed' must be int; got str"),
+        (_edit_summary(stopped=1), "'stopped' must be bool; got int"),
+        (_edit_summary(model_config={"preset": "vae", "wings": 2}), "configs do not match"),
+        (_invalid_utf8, "not valid UTF-8"),
+        (_lone_surrogate, "dataset is not valid UTF-8"),
+        (_no_model, "model.keras is missing"),
+    ],
+)
+def test_listing_skips_a_malformed_run_and_says_why(vae_run, tmp_path, damage, reason):
+    save_run(vae_run, tmp_path)
+    damage(save_run(replace(vae_run, name="damaged"), tmp_path))
+    (tmp_path / "notes.txt").write_text("not a run")
+    listing = list_runs(tmp_path)
+    assert [run["name"] for run in listing.runs] == ["v1"]
+    assert len(listing.skipped) == 1 and listing.skipped[0].startswith("damaged: ") and reason in listing.skipped[0]

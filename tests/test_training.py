@@ -4,8 +4,10 @@ import time
 import numpy as np
 import pytest
 
+from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
-from ae_core.models import build_autoencoder
+from ae_core.models import build_autoencoder, encode, reconstruct
+from ae_core.noise import corrupt
 from ae_core.training import TrainingControl, TrainingListener, train
 
 SMALL_DENSE = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
@@ -28,14 +30,32 @@ def test_same_seed_gives_the_same_losses(digits):
 
 def test_loss_falls_and_history_has_one_value_per_epoch(digits):
     _, result = _train(digits, epochs=4)
-    first_epoch = [loss for epoch, loss in result.batch_losses if epoch <= 1.0]
-    batch_sizes = [64] * (len(first_epoch) - 1) + [digits.n_train - 64 * (len(first_epoch) - 1)]
-    assert result.history["loss"][0] == pytest.approx(np.average(first_epoch, weights=batch_sizes), rel=1e-6)
-    assert len(set(first_epoch)) == len(first_epoch)  # each point is its own batch's loss
     assert len(result.history["loss"]) == len(result.history["val_loss"]) == 4
     assert result.history["val_loss"][-1] < result.history["val_loss"][0]
     assert result.epochs_completed == 4 and result.samples_seen == 4 * digits.n_train
     assert len(result.batch_losses) == 4 * int(np.ceil(digits.n_train / 64))
+
+
+def test_batch_and_epoch_losses_match_an_independent_replay(digits):
+    """Replays the training in plain Keras, one ``train_on_batch`` per batch in the same order, and computes each
+    batch's loss with numpy from the weights before its update: the loss a train step reports."""
+    _, result = _train(digits, seed=5)
+    reference = build_autoencoder(SMALL_DENSE, digits.image_shape, seed=5)
+    reference.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+    order_rng, batch_losses, epoch_losses, val_losses = np.random.default_rng(5), [], [], []
+    for _ in range(2):
+        order, losses, sizes = order_rng.permutation(digits.n_train), [], []
+        for start in range(0, digits.n_train, 64):
+            batch = digits.x_train[order[start : start + 64]]
+            losses.append(np.mean((reference.predict_on_batch(batch) - batch) ** 2))
+            sizes.append(len(batch))
+            reference.train_on_batch(batch, batch)
+        batch_losses += losses
+        epoch_losses.append(np.average(losses, weights=sizes))
+        val_losses.append(np.mean((reference.predict(digits.x_val, verbose=0) - digits.x_val) ** 2))
+    assert [loss for _, loss in result.batch_losses] == pytest.approx(batch_losses, rel=1e-4)
+    assert result.history["loss"] == pytest.approx(epoch_losses, rel=1e-5)
+    assert result.history["val_loss"] == pytest.approx(val_losses, rel=1e-5)
 
 
 class Recorder(TrainingListener):
@@ -61,6 +81,15 @@ def test_listener_sees_every_batch_and_each_epochs_preview(digits):
     assert "val_loss" in recorder.epochs[0].logs
     np.testing.assert_array_equal(result.preview_timeline[1], recorder.epochs[1].preview_reconstructions)
     np.testing.assert_array_equal(result.preview_images, digits.x_val[:5])
+
+
+def test_map_codes_hold_the_first_validation_images_codes_after_every_epoch(digits):
+    model, result = _train(digits, map_sample_size=100, epochs=3)
+    assert result.map_codes.shape == (3, 100, SMALL_DENSE.latent_dim) and result.map_codes.dtype == np.float32
+    np.testing.assert_allclose(result.map_codes[-1], encode(model, digits.x_val[:100]), atol=1e-5)
+    assert not np.allclose(result.map_codes[0], result.map_codes[-1])  # the map moves as the model learns
+    _, capped = _train(digits, epochs=1)
+    assert capped.map_codes.shape == (1, digits.n_val, SMALL_DENSE.latent_dim)  # min(1000, n_val)
 
 
 class StopAfter(TrainingListener):
@@ -143,10 +172,18 @@ def test_impossible_training_settings_are_refused(digits, settings, message):
         _train(digits, **settings)
 
 
-def test_denoising_and_vae_presets_train(digits):
-    denoising = ModelConfig(preset="denoising", latent_dim=8, hidden_units=(32,), noise_type="salt_pepper")
-    _, result = _train(digits, model_config=denoising)
-    assert len(result.history["val_loss"]) == 2
+def test_denoiser_brings_noisy_validation_images_closer_to_the_clean_ones(digits):
+    config = ModelConfig(preset="denoising", latent_dim=16, hidden_units=(128,), noise_type="gaussian", noise_level=0.3)
+    model, result = _train(digits, model_config=config, epochs=20)
+    noisy = corrupt(digits.x_val, "gaussian", 0.3, np.random.default_rng(1))
+    noisy_mse = np.mean((noisy - digits.x_val) ** 2)
+    denoised_mse = np.mean((reconstruct(model, noisy) - digits.x_val) ** 2)
+    assert denoised_mse < 0.6 * noisy_mse
+    assert result.history["val_loss"][-1] == pytest.approx(np.mean((reconstruct(model, digits.x_val) - digits.x_val)
+                                                                   ** 2), rel=1e-4)  # scored on clean inputs
+
+
+def test_vae_losses_add_up(digits):
     vae = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,), beta=0.5)
     _, result = _train(digits, model_config=vae)
     assert {"loss", "reconstruction_loss", "kl_loss", "val_kl_loss"} <= set(result.history)
