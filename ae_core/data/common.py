@@ -8,13 +8,21 @@ import math
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from ae_core import limits
 from ae_core.units import human_size
+
+# What reading a damaged zip, gzip stream or zip member raises: zipfile reports a bad offset as ValueError ("negative
+# seek value"), an unknown zip version or compression method as NotImplementedError, an encrypted member as
+# RuntimeError.
+READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile)
+_CHUNK_BYTES = 2**20
 
 
 class DataFileError(ValueError):
@@ -86,8 +94,18 @@ def open_zip(content: Path | bytes, name: str) -> zipfile.ZipFile:
         regular_file_size(content)
     try:
         return zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except READ_ERRORS as exc:
         raise DataFileError(f"{name} is not a readable zip archive ({exc}); expected a .zip or .npz file.") from exc
+
+
+def read_at_most(stream: BinaryIO, n_bytes: int) -> bytearray:
+    """Up to n_bytes from stream, a chunk at a time, so that memory follows the bytes that are really there: a
+    single read(n_bytes) allocates n_bytes at once (files, gzip streams) or inflates up to n_bytes (zip members)
+    whatever a header or a zip directory claims. A bytearray, so arrays made on it with np.frombuffer are writable."""
+    data = bytearray()
+    while len(data) < n_bytes and (chunk := stream.read(min(_CHUNK_BYTES, n_bytes - len(data)))):
+        data += chunk
+    return data
 
 
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:

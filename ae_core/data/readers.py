@@ -9,7 +9,6 @@ import gzip
 import io
 import math
 import zipfile
-import zlib
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -17,8 +16,8 @@ from typing import BinaryIO, Iterator
 import numpy as np
 
 from ae_core.data import readers_images
-from ae_core.data.common import (DataFileError, LoadedArrays, check_image_set, check_unpacked_size, open_zip,
-                                 regular_file_size)
+from ae_core.data.common import (READ_ERRORS, DataFileError, LoadedArrays, check_image_set, check_unpacked_size,
+                                 open_zip, read_at_most, regular_file_size)
 from ae_core.data.sources import DataFile, Source
 
 IDX_IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (n, height, width)
@@ -26,7 +25,6 @@ IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
 _KERAS_KEYS = {"x_train", "y_train", "x_test", "y_test", "class_names"}
 _IMAGES_KEYS = {"images", "labels", "class_names"}
 _IMAGE_ARRAYS = {"images", "x_train", "x_test"}
-_READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)  # what a damaged stream raises
 
 
 def read(source: Source, image_size: tuple[int, int] | None, resize: bool) -> LoadedArrays:
@@ -71,9 +69,9 @@ def _read_exactly(stream: BinaryIO, n_bytes: int, name: str, last: bool = False)
     """n_bytes from stream, never more (a gzip stream may hold anything); fewer, or more when last, is a damaged
     file."""
     try:
-        data = stream.read(n_bytes)
+        data = read_at_most(stream, n_bytes)
         extra = last and stream.read(1)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise DataFileError(f"{name} could not be read ({exc}); expected a complete file. Download it again.") from exc
     if len(data) != n_bytes or extra:
         found = "more than" if extra else f"only {len(data):,} of"
@@ -86,7 +84,7 @@ def _idx_dims(stream: BinaryIO, name: str) -> tuple[int, ...]:
     """Read an IDX header: (n, height, width) for images, (n,) for labels."""
     try:
         head = stream.read(4)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise DataFileError(f"{name} could not be decompressed ({exc}); expected a complete .gz file. "
                             "Download it again.") from exc
     magic = int.from_bytes(head, "big")
@@ -150,26 +148,35 @@ def read_npz(file: DataFile) -> LoadedArrays:
 
 
 def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, holds_images: bool) -> np.ndarray:
+    """One array of a .npz. Not np.lib.format.read_array: it allocates the whole array its header states before
+    reading, so a member of a few bytes that claims a large size (and a zip directory that agrees) would cost that
+    much memory; here memory follows the bytes the member really holds."""
     try:
         with archive.open(info) as stream:
             version = np.lib.format.read_magic(stream)
             read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                            else np.lib.format.read_array_header_2_0)
-            shape, _, dtype = read_header(stream)
-            _check_npy_header(shape, dtype, info.file_size - stream.tell(), holds_images, what)
-        # numpy allocates the whole array before reading it, so this comes only after the header's checks
-        with archive.open(info) as stream:
-            return np.lib.format.read_array(stream, allow_pickle=False)
+            shape, fortran_order, dtype = read_header(stream)
+            n_bytes = _check_npy_header(shape, dtype, info.file_size - stream.tell(), holds_images, what)
+            data = read_at_most(stream, n_bytes)
+        if len(data) < n_bytes:
+            raise DataFileError(f"{what} holds only {len(data):,} of the {n_bytes:,} bytes its header promises; the "
+                                "file is truncated or damaged. Save it again with np.savez.")
+        array = np.frombuffer(data, dtype, count=math.prod(shape))
+        return array.reshape(shape[::-1]).transpose() if fortran_order else array.reshape(shape)
     except DataFileError:
         raise
-    except (ValueError, *_READ_ERRORS) as exc:
+    except READ_ERRORS as exc:
         raise DataFileError(f"{what} could not be read ({exc}); expected a .npz written by np.savez.") from exc
 
 
 def _check_npy_header(shape: tuple[int, ...], dtype: np.dtype, stated_bytes: int, holds_images: bool,
-                      what: str) -> None:
-    """Refuse an array from its npy header: pickled objects, an image set over the limits, or more data than the
-    archive says the member holds."""
+                      what: str) -> int:
+    """Refuse an array from its npy header: pickled objects, a negative side, an image set over the limits, or more
+    data than the archive says the member holds. Returns the array's size in bytes."""
+    if any(side < 0 for side in shape):
+        raise DataFileError(f"{what}: its header states the shape {shape}, with a negative side; the file is "
+                            "damaged. Save it again with np.savez.")
     if dtype.hasobject:  # checked on the header, before numpy would try to unpickle anything
         raise DataFileError(f"{what} is an object array, which needs pickle to load; refused, because unpickling "
                             "can run code. Save plain numeric arrays, e.g. x.astype('uint8').")
@@ -180,6 +187,7 @@ def _check_npy_header(shape: tuple[int, ...], dtype: np.dtype, stated_bytes: int
         raise DataFileError(f"{what}: its header promises {' x '.join(f'{side:,}' for side in shape)} values "
                             f"({n_bytes:,} bytes) but the archive holds {max(stated_bytes, 0):,} bytes for it; the "
                             "file is truncated or damaged. Save it again with np.savez.")
+    return n_bytes
 
 
 def _npz_arrays(arrays: dict[str, np.ndarray], name: str) -> LoadedArrays:

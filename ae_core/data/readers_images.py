@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import io
 import stat
-import zipfile
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from ae_core import limits
-from ae_core.data.common import (DataFileError, LoadedArrays, check_image_set, open_zip, regular_file_size,
-                                 resize_images)
+from ae_core.data.common import (READ_ERRORS, DataFileError, LoadedArrays, check_image_set, open_zip,
+                                 read_at_most, regular_file_size, resize_images)
 from ae_core.data.sources import IMAGE_SUFFIXES
 from ae_core.units import human_size
 
@@ -31,7 +29,8 @@ BACKGROUND = 1.0  # white: transparent parts of drawings and icons are meant to 
 _EXIF_ORIENTATION = 0x0112
 _SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")  # PNG's 16-bit greyscale; values 0..65535
-_CHUNK_BYTES = 2**20
+# What Pillow raises on a damaged PNG or JPEG, while opening or decoding it
+_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
 def _wanted(parts: tuple[str, ...], source: str) -> bool:
@@ -75,23 +74,13 @@ def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, .
                 raise _too_big(name, info.filename)
             try:
                 with archive.open(info) as stream:
-                    data = _read_at_most(stream, min(info.file_size, budget) + 1)
-            except (OSError, EOFError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile) as exc:
+                    data = read_at_most(stream, min(info.file_size, budget) + 1)
+            except READ_ERRORS as exc:
                 raise DataFileError(f"{name}: member {info.filename!r} could not be read ({exc}).") from exc
             budget -= len(data)
             if budget < 0:
                 raise _too_big(name, info.filename)
             yield parts, data
-
-
-def _read_at_most(stream: BinaryIO, n_bytes: int) -> bytes:
-    """Up to n_bytes from stream, a chunk at a time: zipfile inflates as much as one read asks for, so a single
-    read(n_bytes) of a member that lies about its size would inflate up to n_bytes before stopping."""
-    chunks, total = [], 0
-    while total < n_bytes and (chunk := stream.read(min(_CHUNK_BYTES, n_bytes - total))):
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
 
 
 def _too_big(name: str, member: str) -> DataFileError:
@@ -171,7 +160,7 @@ def _folder_labels(paths: list[tuple[str, ...]], name: str) -> tuple[np.ndarray 
 def _open(member: str, data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except _IMAGE_ERRORS as exc:
         raise _unreadable(member, exc) from exc
 
 
@@ -188,7 +177,11 @@ def _probe(member: str, data: bytes) -> _Probe:
             raise DataFileError(f"{member!r} is {width:,}x{height:,} pixels, over the limit of "
                                 f"{current.max_source_pixels:,} pixels (AE_MAX_SOURCE_PIXELS); refused before "
                                 "decoding. Downscale it first.")
-        if image.getexif().get(_EXIF_ORIENTATION) in _SIDEWAYS:
+        try:
+            sideways = image.getexif().get(_EXIF_ORIENTATION) in _SIDEWAYS  # a PNG's EXIF may follow its pixels
+        except _IMAGE_ERRORS as exc:
+            raise _unreadable(member, exc) from exc
+        if sideways:
             width, height = height, width
         transparent = "A" in image.getbands() or "transparency" in image.info
         grey = image.getbands()[0] in ("1", "L", "I", "F")
@@ -214,7 +207,7 @@ def _decode(member: str, data: bytes, size: tuple[int, int], channels: int) -> n
             if image.format == "JPEG":
                 image.draft(None, size if sideways else size[::-1])  # the file's own orientation, (width, height)
             pixels = _pixels(ImageOps.exif_transpose(image), size)
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+    except _IMAGE_ERRORS as exc:
         raise _unreadable(member, exc) from exc
     if pixels.shape[-1] != channels:  # grey among colour images, or a transparent grey one composited as RGB
         pixels = np.repeat(pixels, 3, axis=-1) if channels == 3 else pixels[..., :1]
