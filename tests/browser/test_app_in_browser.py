@@ -136,25 +136,72 @@ def test_one_session_from_data_to_reconstructions(page):
     check_reconstructions_page(page)
 
 
+def test_pause_and_resume_through_the_buttons(page):
+    choose_digits(page)
+    page.go_to("Train")
+    start_training(page, epochs=40)
+    page.wait_until(lambda: progress_epoch(page, 40) >= 1, "the first batches", timeout_s=TRAINING_TIMEOUT_S)
+    page.click_button("Pause", wait=False)
+    page.wait_until(lambda: page.progress_text().startswith("Paused · Epoch"), "the progress text saying paused")
+    page.wait_enabled("Resume")
+    page.wait_for_timeout(2_500)  # one redraw: batches already queued when Pause was clicked still finish
+    paused_at = page.progress_text()
+    page.screenshot("06-train-paused")
+    page.wait_for_timeout(2 * 2_500)  # two more redraws of the live view
+    assert page.progress_text() == paused_at, "a paused job does not advance"
+    page.click_button("Resume", wait=False)
+    page.wait_until(lambda: page.progress_text().startswith("Epoch"), "the progress text after resuming")
+    page.wait_for_text(FINISHED, timeout_s=TRAINING_TIMEOUT_S)
+    page.wait_until(lambda: validation_points(page) >= 40, "a validation trace of all 40 epochs")
+    page.screenshot("07-train-resumed-and-finished")
+
+
+def test_a_deep_link_to_train_on_a_fresh_server_uses_the_apps_navigation(open_app, fresh_app_url):
+    """The first request a new server gets is /train: Streamlit would run pages/train.py alone and list every file
+    in pages/ (common.py too) unless the app's navigation takes over."""
+    page = open_app("deep-link", f"{fresh_app_url}/train")
+    page.wait_for(page.locator("h1").filter(has_text="Train"), "the Train page's title")
+    page.wait_idle()
+    titles = page.nav_titles()
+    assert titles[:3] == ["Data", "Train", "Reconstructions"], titles
+    assert not any(title.lower() in ("common", "keys", "app") for title in titles), titles
+    current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
+    assert current.get_by_text("Train", exact=True).count() == 1, "the Train link is the current page"
+    page.wait_for(page.button("Start training"), "the Start training button")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot("08-deep-link-train")
+
+
+def both_training(sessions: list, epochs: int) -> bool:
+    """True when every page shows the progress of its unfinished run at this moment."""
+    return all(1 <= progress_epoch(page, epochs) and not page.get_by_text(FINISHED).count() for page in sessions)
+
+
 def test_two_sessions_train_at_the_same_time(open_app):
+    epochs = 40
     sessions = [open_app("session-a"), open_app("session-b")]
     for page in sessions:
         choose_digits(page)
         page.go_to("Train")
         page.select("Preset", "Dense")
-        page.set_number("Epochs", 3)
+        page.set_number("Epochs", epochs)
+        page.set_text("Run name", page.name)
     for page in sessions:
         page.click_button("Start training", wait=False)
-    assert not sessions[0].get_by_text(FINISHED).count(), "session A finished before B started; nothing overlapped"
+    sessions[0].wait_until(lambda: both_training(sessions, epochs), "both sessions training at one moment",
+                           timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    for page in sessions:
+        page.screenshot(f"05-concurrent-{page.name}-training")
     for page in sessions:
         page.wait_for_text(FINISHED, timeout_s=TRAINING_TIMEOUT_S)
     for page in sessions:
         page.wait_idle()
         assert page.locator('[data-testid="stException"]').count() == 0
-        page.wait_until(lambda page=page: validation_points(page) >= 3,
-                        f"{page.name}: a validation trace with 3 points")  # fmt: skip
+        page.wait_until(lambda page=page: validation_points(page) >= epochs,
+                        f"{page.name}: a validation trace with {epochs} points")  # fmt: skip
         trace = validation_trace(page)
-        assert trace["x"] and len(trace["y"]) == 3, f"{page.name} should chart its own 3 epochs: {trace}"
+        assert len(trace["y"]) == epochs, f"{page.name} should chart its own {epochs} epochs: {trace}"
+        page.wait_for_text(f"Inspect run {page.name}")  # each session keeps its own run
         page.screenshot(f"05-concurrent-{page.name}")
     first, second = (validation_trace(page)["y"] for page in sessions)
     assert first == second, "the same settings and seed should give the same losses in both sessions"
