@@ -306,6 +306,8 @@ def _generate(args) -> dict:
     from ae_core.runs import load_run
 
     out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ValueError(f"--out must name a .npz file, such as samples.npz; got {str(out)!r}.")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"--out {out}: the folder {out.parent} does not exist; create it or write elsewhere.")
     run = load_run(args.run)
