@@ -212,3 +212,38 @@ def test_application_commands_fail_with_one_line(saved_runs, shared_data_dir, ar
     result = run_cli(*arguments, data_dir=shared_data_dir)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_panels_give_figures_and_grids_of_the_right_size(saved_runs, shared_data_dir, digits):
+    from ae_core.applications import run_context
+    from ae_core.applications.anomaly import anomaly_report, error_histogram, extremes, extremes_grid, roc_figure
+    from ae_core.applications.classification import accuracy_figure, confusion, feature_sets
+    from ae_core.applications.compression import compression_grid, compression_report, rate_distortion_figure
+    from ae_core.applications.restoration import strength_sweep, sweep_figure
+
+    context = run_context(saved_runs[0], shared_data_dir)
+    compression = compression_report(context)
+    figure = rate_distortion_figure(compression.rows)
+    assert [trace.name for trace in figure.data] == ["autoencoder", "pca", "jpeg"]
+    assert list(figure.data[0].x) == [8, 16, 32]  # sorted by bytes
+    grid, labels = compression_grid(compression, "int8")
+    assert len(labels) == 4 and labels[1] == "autoencoder int8 (8 B)" and labels[2] == "pca components=8 (8 B)"
+    assert grid.shape[0] > 4 * 8 and grid.dtype == np.uint8  # four enlarged rows of 8x8 images
+
+    rows = strength_sweep(context.run.model, digits.x_val[:50], "salt_pepper", levels=(0.1, 0.3))
+    noisy = [row["psnr"] for row in rows if row["method"] == "noisy"]
+    assert noisy[0] > noisy[1]  # stronger noise, lower PSNR
+    assert len(sweep_figure(rows, "salt_pepper").data) == 4  # noisy, autoencoder and two filters
+
+    anomaly = anomaly_report(context)
+    most, least = extremes(anomaly, 5)
+    assert anomaly.errors[most].min() >= anomaly.errors[least].max()
+    assert extremes_grid(anomaly, digits.x_val, 5).dtype == np.uint8
+    assert len(error_histogram(anomaly).data) == 2 and roc_figure(anomaly).data[0].name.startswith("AUC")
+
+    features = feature_sets(digits.x_train, digits.x_val, context.codes("training"), context.codes("validation"))
+    assert features["pca"][0].shape == (digits.n_train, 8)
+    matrix = confusion(features["codes"], digits.y_train, digits.y_val, "knn", 100, n_classes=10)
+    assert matrix.shape == (10, 10) and matrix.sum() == digits.n_val
+    table = [{"features": "codes", "classifier": "knn", "n_labels": n, "accuracy": 0.5} for n in (10, 100)]
+    assert list(accuracy_figure(table).data[0].x) == [10, 100]

@@ -2,8 +2,9 @@
 same size?
 
 Logistic regression (on standardised features) and k-nearest neighbours (k = 5, or the fewest images of one class
-when that is fewer: with one image per class, more neighbours would only outvote the nearest) are fitted on a balanced, seeded subset of the labelled training images and scored on the whole
-validation split. PCA is fitted on all training images (it needs no labels) with as many components as the code.
+when that is fewer: with one image per class, more neighbours would only outvote the nearest) are fitted on a
+balanced, seeded subset of the labelled training images and scored on the whole validation split. PCA is fitted
+on all training images (it needs no labels) with as many components as the code.
 """
 
 from dataclasses import dataclass

@@ -112,8 +112,9 @@ def restoration_verdict(scores: dict[str, dict[str, float]]) -> str:
     gap = scores["autoencoder"]["psnr"] - scores[best_filter]["psnr"]
     if gap >= 0:
         return sentence + f" The autoencoder beats the {best_filter.replace('_', ' ')} by {gap:.2f} dB."
-    return sentence + (f" The {best_filter.replace('_', ' ')} beats the autoencoder by {-gap:.2f} dB: for this "
-                       "degradation a classical filter is the better tool.")
+    loss = f" The {best_filter.replace('_', ' ')} beats the autoencoder by {-gap:.2f} dB"
+    advice = ": for this degradation a classical filter is the better tool." if best in FILTERS else "."
+    return sentence + loss + advice
 
 
 def restoration_grid(report: RestorationReport) -> tuple[np.ndarray, list[str]]:

@@ -1,0 +1,87 @@
+"""Applications on MNIST: compression, restoration, classification with 100 labels, anomaly detection per digit,
+and the time each panel takes to answer. Prints markdown tables.
+
+A Convolutional model (latent 32, batch 64) and a convolutional denoising model (Gaussian noise, sigma 0.3) are
+trained for ``--epochs`` each; anomaly detection trains one more model per digit, without that digit, for
+``--anomaly-epochs``. Panel times are measured on a fresh RunContext, so they include encoding the images.
+
+    AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/applications.py [--epochs 8] [--anomaly-epochs 5]
+"""
+
+import argparse
+import time
+from dataclasses import replace
+
+from ae_core.applications.anomaly import anomaly_report
+from ae_core.applications.classification import classification_report, classification_verdict
+from ae_core.applications.compression import compression_report
+from ae_core.applications.restoration import restoration_report
+from ae_core.config import recommended_settings
+from ae_core.context import RunContext
+from ae_core.data import load_dataset
+from ae_core.runs import train_run, training_images
+
+
+def train(dataset, preset: str, epochs: int, excluded_class: int | None = None, **model_changes):
+    model_config, train_config = recommended_settings("mnist", dataset.image_shape, "conv")
+    model_config = replace(model_config, preset=preset, **model_changes)
+    x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, excluded_class)
+    return train_run(x_train, dataset.x_val, dataset.name, model_config, replace(train_config, epochs=epochs),
+                     split=dataset.split.to_dict(), excluded_class=excluded_class)  # fmt: skip
+
+
+def timed(compute):
+    start = time.perf_counter()
+    value = compute()
+    return value, time.perf_counter() - start
+
+
+def table(header: list[str], rows: list[list]) -> None:
+    print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(f"{cell:.4f}" if isinstance(cell, float) else str(cell) for cell in row) + " |")
+    print()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--anomaly-epochs", type=int, default=5)
+    args = parser.parse_args()
+    dataset = load_dataset("mnist", allow_download=False)
+    run = train(dataset, "conv", args.epochs)
+    denoiser = train(dataset, "denoising", args.epochs, architecture="conv", noise_type="gaussian", noise_level=0.3)
+    print(f"MNIST {dataset.n_train} train / {dataset.n_val} val; Convolutional (32, 64), latent 32, batch 64, "
+          f"{args.epochs} epochs (val MSE {run.metrics['val_mse']:.4f}); denoising model likewise\n")  # fmt: skip
+    context = RunContext(run, dataset)
+    compression, compression_seconds = timed(lambda: compression_report(context))
+    table(["method", "setting", "bytes/image", "ratio vs 8-bit pixels", "MSE", "PSNR dB", "SSIM"],
+          [[r.method, r.setting, f"{r.bytes_per_image:.0f}", f"{r.compression_ratio:.1f}:1", r.mse,
+            f"{r.psnr:.2f}", f"{r.ssim:.3f}"] for r in compression.rows])  # fmt: skip
+    print(compression.verdict + "\n")
+    restoration, restoration_seconds = timed(lambda: restoration_report(context, "gaussian", 0.3, 0, denoiser.model))
+    table(["Gaussian noise sigma 0.3", "PSNR dB", "SSIM"],
+          [[name, f"{score['psnr']:.2f}", f"{score['ssim']:.3f}"] for name, score in restoration.scores.items()])
+    print(restoration.verdict + "\n")
+    classification, classification_seconds = timed(lambda: classification_report(context, (100,)))
+    table(["100 labels", "logistic regression", "k-NN"],
+          [[row_name, *(f"{r['accuracy']:.3f}" for r in classification.rows if r["features"] == row_name)]
+           for row_name in ("pixels", "pca", "codes")])  # fmt: skip
+    print(classification_verdict(classification.rows, 100) + "\n")
+    anomaly_rows, anomaly_seconds = [], []
+    for digit in range(10):
+        held_out = train(dataset, "conv", args.anomaly_epochs, excluded_class=digit)
+        report, seconds = timed(lambda: anomaly_report(RunContext(held_out, dataset)))
+        anomaly_rows.append([digit, f"{report.auc:.3f}", f"{report.precision:.2f}", f"{report.recall:.2f}"])
+        anomaly_seconds.append(seconds)
+    print(f"Anomaly detection: one model per held-out digit, {args.anomaly_epochs} epochs each; threshold the 95th "
+          "percentile of the other digits' training errors\n")  # fmt: skip
+    table(["held-out digit", "AUC", "precision", "recall"], anomaly_rows)
+    table(["panel (fresh context)", "seconds"],
+          [["compression", f"{compression_seconds:.2f}"], ["restoration + denoiser", f"{restoration_seconds:.2f}"],
+           ["classification, 100 labels", f"{classification_seconds:.2f}"],
+           ["anomaly (median of 10)", f"{sorted(anomaly_seconds)[5]:.2f}"]])  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
