@@ -9,6 +9,8 @@ import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from sklearn.decomposition import PCA
 
+from ae_core.config import MIN_IMAGE_SIDE
+
 
 @dataclass(frozen=True)
 class ImageScores:
@@ -28,7 +30,7 @@ class ImageScores:
 
 
 def _ssim_window(height: int, width: int) -> int:
-    """scikit-image's default 7x7 window, shrunk (odd, at least 3) for images smaller than that."""
+    """scikit-image's default 7x7 window, shrunk (odd, at least 3: MIN_IMAGE_SIDE) for images smaller than that."""
     side = min(7, height, width)
     return side if side % 2 == 1 else side - 1
 
@@ -47,6 +49,9 @@ def score_images(originals: np.ndarray, reconstructions: np.ndarray) -> ImageSco
             f"originals and reconstructions must have the same shape; got {originals.shape} and "
             f"{reconstructions.shape}."
         )
+    if min(originals.shape[1:3]) < MIN_IMAGE_SIDE:
+        raise ValueError(f"SSIM needs images of at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels; got "
+                         f"{originals.shape[1]}x{originals.shape[2]}.")
     mse = per_image_mse(originals, reconstructions)
     originals = originals.astype(np.float64)
     reconstructions = np.clip(reconstructions.astype(np.float64), 0.0, 1.0)

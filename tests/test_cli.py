@@ -1,9 +1,14 @@
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from ae_core.config import recommended_settings
+from ae_core.data import load_dataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,6 +27,73 @@ def test_datasets_lists_each_with_its_availability(shared_data_dir):
     assert rows["digits"]["available"] and rows["digits"]["shape"] == [8, 8, 1]
     assert rows["mnist"]["available"]
     assert not rows["fashion_mnist"]["available"] and "t10k-images-idx3-ubyte" in rows["fashion_mnist"]["where"]
+
+
+@pytest.fixture(scope="module")
+def default_digits_run(shared_data_dir, tmp_path_factory):
+    """The default digits run, every setting from recommended_settings except the training seed."""
+    out = tmp_path_factory.mktemp("runs") / "digits-default"
+    trained = run_cli("train", "--dataset", "digits", "--seed", "3", "--out", str(out), "--json",
+                      data_dir=shared_data_dir)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    return out, json.loads(trained.stdout)
+
+
+def test_the_default_digits_run_beats_pca_by_a_margin(default_digits_run, digits):
+    _, report = default_digits_run
+    model_config, train_config = recommended_settings("digits", digits.image_shape)
+    assert report["model"] == model_config.preset and report["latent_dim"] == model_config.latent_dim == 8
+    assert report["epochs"] == train_config.epochs and report["batch_size"] == train_config.batch_size
+    assert report["val_mse"] <= 0.7 * report["pca_val_mse"]
+
+
+def test_evaluate_scores_the_run_on_its_own_validation_images(default_digits_run, shared_data_dir):
+    out, report = default_digits_run
+    assert report["seed"] == 3 and report["split"] == load_dataset("digits").split.to_dict()
+    evaluated = run_cli("evaluate", str(out), "--json", data_dir=shared_data_dir)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["val_mse"] == pytest.approx(report["val_mse"], abs=1e-6)
+    assert json.loads(evaluated.stdout)["id"] == report["id"]
+
+
+def test_evaluate_refuses_a_run_whose_data_has_changed(default_digits_run, shared_data_dir, tmp_path):
+    out, _ = default_digits_run
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    summary = json.loads((moved / "run.json").read_text())
+    summary["split"]["n_val"] += 1
+    (moved / "run.json").write_text(json.dumps(summary))
+    evaluated = run_cli("evaluate", str(moved), data_dir=shared_data_dir)
+    assert evaluated.returncode == 2 and "the run was trained on" in evaluated.stderr
+
+
+@pytest.mark.parametrize(("out", "message"), [("taken", "'taken' already exists"), ("...", "at least one letter")])
+def test_a_bad_run_name_is_refused_before_any_training(shared_data_dir, tmp_path, out, message):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "run.json").write_text("{}")
+    result = run_cli("train", "--dataset", "digits", "--out", str(tmp_path / out), data_dir=shared_data_dir)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert "epoch 1" not in result.stderr  # the progress bar never started
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["taken"]
+    assert (tmp_path / "taken" / "run.json").read_text() == "{}"
+
+
+def test_exclude_class_leaves_it_out_of_training_only(shared_data_dir, digits, tmp_path):
+    out = tmp_path / "without-3"
+    trained = run_cli("train", "--dataset", "digits", "--model", "dense", "--epochs", "1", "--exclude-class", "3",
+                      "--out", str(out), "--json", data_dir=shared_data_dir)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    assert report["samples"] == int(np.sum(digits.y_train != 3)) < digits.n_train
+    assert report["excluded_class"] == 3 and json.loads((out / "run.json").read_text())["excluded_class"] == 3
+    assert report["split"]["n_val"] == digits.n_val  # validation keeps every class
+
+    refused = run_cli("train", "--dataset", "digits", "--exclude-class", "10", data_dir=shared_data_dir)
+    assert refused.returncode == 2 and "the class to exclude must be one of 0 to 9" in refused.stderr
+    unlabeled = tmp_path / "unlabeled.npz"
+    np.savez(unlabeled, images=digits.x_train[:100, ..., 0])
+    refused = run_cli("train", "--dataset", str(unlabeled), "--exclude-class", "0", data_dir=shared_data_dir)
+    assert refused.returncode == 2 and "needs labeled images" in refused.stderr
 
 
 def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp_path):

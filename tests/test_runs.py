@@ -91,7 +91,8 @@ def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
 
 def test_job_refuses_impossible_settings_before_starting(digits):
     with pytest.raises(ValueError, match="latent_dim must be an integer between 2 and 256; got 1."):
-        TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1), TrainConfig(epochs=1, batch_size=32))
+        TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1),
+                    TrainConfig(epochs=1, batch_size=32))  # fmt: skip
 
 
 def test_job_reports_done(digits):
@@ -117,8 +118,9 @@ def test_two_jobs_at_once_stay_independent_and_reproducible(digits):
 def test_run_id_split_and_excluded_class_survive_saving(digits, tmp_path):
     x_train = training_images(digits.x_train, digits.y_train, digits.class_names, 3)
     assert len(x_train) == int(np.sum(digits.y_train != 3)) < digits.n_train
-    run = train_run(x_train, digits.x_val, "digits", SMALL_VAE, TrainConfig(epochs=1, batch_size=64, map_sample_size=50),
-                    name="r", split=digits.split.to_dict(), excluded_class=3)  # fmt: skip
+    train_config = TrainConfig(epochs=1, batch_size=64, map_sample_size=50)
+    run = train_run(x_train, digits.x_val, "digits", SMALL_VAE, train_config, name="r", split=digits.split.to_dict(),
+                    excluded_class=3)  # fmt: skip
     loaded = load_run(save_run(run, tmp_path))
     assert len(run.id) == 32 and loaded.id == run.id
     assert loaded.split == digits.split.to_dict() and loaded.excluded_class == 3
