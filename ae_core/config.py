@@ -181,11 +181,6 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
     return model_config, TrainConfig(epochs=epochs, batch_size=64 if model_config.is_conv else 256, optimizer="adam")
 
 
-def recommended_train_config(model_config: ModelConfig) -> TrainConfig:
-    """``recommended_settings``' training for ``model_config``'s preset on images of MNIST's size."""
-    return recommended_settings("", (28, 28, 1), model_config.preset)[1]
-
-
 def check_train_config(config: TrainConfig, n_train: int) -> None:
     """Raise ValueError with the expected and received values for an impossible setting."""
     for name, low, high in (("epochs", 1, 10_000), ("batch_size", 1, 65_536), ("seed", 0, 2**31 - 1)):

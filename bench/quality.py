@@ -10,7 +10,7 @@ what a user gets by letting the Train page run for a minute. Prints a markdown t
 import argparse
 from dataclasses import replace
 
-from ae_core.config import ModelConfig, recommended_train_config
+from ae_core.config import recommended_settings
 from ae_core.data import load_dataset
 from ae_core.runs import train_run
 from ae_core.training import TrainingControl, TrainingListener
@@ -32,8 +32,8 @@ def main() -> None:
     args = parser.parse_args()
     dataset = load_dataset("mnist", allow_download=False)
     control = TrainingControl()
-    model_config = ModelConfig(preset="conv", latent_dim=32)
-    train_config = replace(recommended_train_config(model_config), epochs=args.epochs)
+    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, "conv")
+    train_config = replace(train_config, epochs=args.epochs)
     run = train_run(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config,
                     listener=StopAfter(control, args.seconds), control=control)  # fmt: skip
     metrics, result = run.metrics, run.result

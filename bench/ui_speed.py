@@ -41,7 +41,7 @@ FINISHED_TEXT = re.compile(r"Finished (\d+) epochs? in ([0-9.]+) s")  # the page
 AE_CORE_SNIPPET = """
 import json, sys, time
 from dataclasses import replace
-from ae_core.config import ModelConfig, recommended_latent_dim, recommended_train_config
+from ae_core.config import recommended_settings
 from ae_core.data import load_dataset
 from ae_core.runs import train_run
 
@@ -49,8 +49,8 @@ data_dir, preset, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 dataset = load_dataset("mnist", data_dir=data_dir, allow_download=False)
 start = time.perf_counter()
 # The settings the Train page starts from for this preset and dataset.
-model_config = ModelConfig(preset=preset, latent_dim=recommended_latent_dim(dataset.image_shape))
-train_config = replace(recommended_train_config(model_config), epochs=epochs)
+model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset)
+train_config = replace(train_config, epochs=epochs)
 run = train_run(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config)
 print(json.dumps({"wall_s": time.perf_counter() - start, "seconds_per_epoch": run.result.seconds_per_epoch,
                   "n_train": len(dataset.x_train), "epochs": run.result.epochs_completed}))
