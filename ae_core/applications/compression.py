@@ -192,7 +192,7 @@ def compression_verdict(rows: list[RateDistortionRow]) -> str:
         return sentence + (f" JPEG at {matching.setting} matches it in {matching.bytes_per_image:.0f} bytes, so "
                            "JPEG wins here.")
     return sentence + (f" JPEG needs {matching.bytes_per_image:.0f} bytes ({matching.setting}), "
-                       f"{matching.bytes_per_image / code.bytes_per_image:.1f}x as many, to match it.")
+                       f"{matching.bytes_per_image / code.bytes_per_image:.1f}x as many, to match its error.")
 
 
 def compression_grid(report: CompressionReport, precision: str = "int8") -> tuple[np.ndarray, list[str]]:
