@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ae_core.config import DEFAULT_PRESET, PRESETS, ModelConfig, TrainConfig, parse_layer_sizes, recommended_settings
-from ae_core.data import DataFileError, DatasetUnavailableError, Split, dataset_status, load_dataset
+from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
 DEFAULT_RUNS_DIR = Path("runs")
@@ -215,18 +215,11 @@ def _print_report(report: dict) -> None:
 
 
 def _evaluate(args) -> dict:
+    from ae_core.context import dataset_for
     from ae_core.runs import evaluate_model, load_run, training_images
 
     run = load_run(args.run)
-    if run.split is None:
-        raise ValueError(f"{args.run} records no split, so its validation images are unknown; train it again.")
-    split = Split.from_dict(run.split)
-    dataset = load_dataset(run.dataset_name, data_dir=args.data_dir, val_fraction=split.val_fraction, seed=split.seed)
-    if dataset.split != split:
-        raise ValueError(f"{run.dataset_name} now splits into {dataset.split.n_train} training and "
-                         f"{dataset.split.n_val} validation images ({dataset.split.kind}); the run was trained on "
-                         f"{split.n_train} and {split.n_val} ({split.kind}). Point --data-dir at the data it was "
-                         "trained on.")  # fmt: skip
+    dataset = dataset_for(run, args.data_dir)  # on the run's own split; refused when the data has changed
     x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, run.excluded_class)
     run.metrics = evaluate_model(run.model, x_train, dataset.x_val, seed=run.train_config.seed)
     report = _report(run, Path(args.run))

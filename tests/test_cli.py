@@ -64,7 +64,7 @@ def test_evaluate_refuses_a_run_whose_data_has_changed(default_digits_run, share
     summary["split"]["n_val"] += 1
     (moved / "run.json").write_text(json.dumps(summary))
     evaluated = run_cli("evaluate", str(moved), data_dir=shared_data_dir)
-    assert evaluated.returncode == 2 and "the run was trained on" in evaluated.stderr
+    assert evaluated.returncode == 2 and "validation images of digits, but it now gives" in evaluated.stderr
 
 
 @pytest.mark.parametrize(("out", "message"), [("taken", "'taken' already exists"), ("...", "at least one letter")])
