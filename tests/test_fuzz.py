@@ -213,3 +213,17 @@ def test_npz_header_claiming_any_size(shape, n_bytes, dtype, compression, stated
         archive = (archive[:22] + claimed.to_bytes(4, "little") + archive[26:directory + 24]
                    + claimed.to_bytes(4, "little") + archive[directory + 28:])
     _check(lambda: load_upload([("data.npz", archive)]))
+
+
+@FUZZ
+@given(width=st.integers(1, 250_000), height=st.integers(1, 250_000), grey=st.booleans())
+def test_image_of_any_shape_costs_memory_by_its_output(width, height, grey):
+    """Two blank PNGs of up to 250,000 pixels and any aspect (a 1 x 250,000 image zips to 200 bytes): decoded
+    and resized without weights or float pixels as large as the source."""
+    width = max(1, min(width, 250_000 // height))
+    image = Image.new("L" if grey else "RGB", (width, height))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    archive = _zip({"a.png": buffer.getvalue(), "b.png": buffer.getvalue()}, zipfile.ZIP_DEFLATED)
+    dataset = _check(lambda: load_upload([("images.zip", archive)]))
+    assert dataset is not None and max(dataset.image_shape[:2]) <= 256

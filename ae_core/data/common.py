@@ -23,6 +23,9 @@ from ae_core.units import human_size
 # RuntimeError.
 READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile)
 _CHUNK_BYTES = 2**20
+# resize_images builds (n_out, n_in) weights per axis; past this shrink factor it first averages whole blocks, as
+# Pillow's reducing_gap does, so that a long side (a 1 x 400,000 PNG is a 200-byte upload) cannot cost gigabytes.
+_MAX_EXACT_SHRINK = 8
 
 
 class DataFileError(ValueError):
@@ -114,14 +117,30 @@ def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     Resize images (n, h, w, c) float32 in [0, 1] to size (height, width); returns (n, height, width, c).
 
     Bilinear, widened when shrinking so that every source pixel counts (as Pillow's BILINEAR does): two matrix
-    products over the whole batch, rows then columns.
+    products over the whole batch, rows then columns. A side shrunk more than _MAX_EXACT_SHRINK times is first
+    averaged over blocks of whole pixels.
     """
     check_image_set((len(images), *size, images.shape[-1]), "resized images")
+    for axis, n_out in ((1, size[0]), (2, size[1])):
+        if images.shape[axis] > _MAX_EXACT_SHRINK * n_out:
+            images = _block_means(images, axis, images.shape[axis] // n_out)
     rows, columns = _resample_weights(images.shape[1], size[0]), _resample_weights(images.shape[2], size[1])
     out = np.tensordot(rows, images, axes=(1, 1))  # (height, n, w, c)
     out = np.tensordot(columns, out, axes=(1, 2))  # (width, height, n, c)
     out = np.ascontiguousarray(out.transpose(2, 1, 0, 3), dtype=np.float32)  # (n, height, width, c)
     return np.clip(out, 0, 1, out=out)  # convex weights: clip removes rounding only
+
+
+def _block_means(images: np.ndarray, axis: int, factor: int) -> np.ndarray:
+    """images (n, h, w, c) averaged over blocks of factor pixels along axis (1 or 2), as Pillow's reduce does; a
+    last, shorter block is averaged over the pixels it has. Returns float32, that axis ceil(side / factor) long."""
+    n_full = images.shape[axis] // factor * factor
+    full, rest = np.split(images, [n_full], axis=axis)
+    blocks = full.reshape(images.shape[:axis] + (n_full // factor, factor) + images.shape[axis + 1:])
+    means = [blocks.mean(axis=axis + 1, dtype=np.float32)]
+    if rest.shape[axis]:
+        means.append(rest.mean(axis=axis, keepdims=True, dtype=np.float32))
+    return np.concatenate(means, axis=axis)
 
 
 def _resample_weights(n_in: int, n_out: int) -> np.ndarray:

@@ -217,7 +217,7 @@ def _decode(member: str, data: bytes, size: tuple[int, int], channels: int) -> n
 
 
 def _pixels(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
-    """An upright image's pixels, reduced by the largest whole factor that keeps both sides at least size:
+    """An upright image's pixels, each side reduced by the largest whole factor that keeps it at least size:
     (h, w, 1 or 3) float32 in [0, 1], transparency composited onto BACKGROUND."""
     if image.mode in _SIXTEEN_BIT:
         image, full_scale = image.convert("I"), 65535
@@ -225,9 +225,9 @@ def _pixels(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
         image, full_scale = image.convert("RGBA"), 255
     else:
         image, full_scale = image.convert("L" if image.getbands() == ("L",) or image.mode == "1" else "RGB"), 255
-    factor = min(image.width // size[1], image.height // size[0])
-    if factor >= 2:
-        image = image.reduce(factor)
+    factors = (max(1, image.width // size[1]), max(1, image.height // size[0]))  # per side: a long one shrinks
+    if max(factors) >= 2:
+        image = image.reduce(factors)
     pixels = np.asarray(image, np.float32).reshape(image.height, image.width, -1) / full_scale
     if image.mode == "RGBA":
         colour, alpha = pixels[..., :3], pixels[..., 3:]
