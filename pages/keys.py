@@ -34,6 +34,23 @@ SPLIT = SETTING_PREFIX + "split"
 ORDER = SETTING_PREFIX + "order"
 COUNT = SETTING_PREFIX + "count"
 
+# Widgets of the Generate page; pickers of images and dimensions are per run (+ run id), as each run has its own
+FITTED_SAMPLER = SETTING_PREFIX + "fitted_sampler"  # beside N(0, I) for a plain autoencoder
+VAE_SAMPLER = SETTING_PREFIX + "vae_sampler"
+MIXTURE_COMPONENTS = SETTING_PREFIX + "mixture_components"  # None: chosen by BIC
+TEMPERATURE = SETTING_PREFIX + "temperature"
+SAMPLE_SEED = SETTING_PREFIX + "sample_seed"
+GRID_SIDE = SETTING_PREFIX + "grid_side"
+INTERPOLATION = SETTING_PREFIX + "interpolation"
+INTERPOLATION_STEPS = SETTING_PREFIX + "interpolation_steps"
+TRAVERSAL_EXTENT = SETTING_PREFIX + "traversal_extent"
+MANIFOLD_SIZE = SETTING_PREFIX + "manifold_size"
+INTERPOLATE_FROM_PREFIX = "interpolate_from."
+INTERPOLATE_TO_PREFIX = "interpolate_to."
+TRAVERSE_IMAGE_PREFIX = "traverse_image."
+TRAVERSE_DIMS_PREFIX = "traverse_dims."
+GRID_DOWNLOAD_PREFIX = "grid_download."  # + sampler name
+
 # Session state the pages write
 UPLOADS = "uploaded_datasets"  # dict: dataset name -> Dataset the user uploaded in this session
 UPLOAD_ERROR = "upload_error"  # why the latest upload was refused, shown under the uploader
@@ -52,3 +69,5 @@ COMPARE_CHART = "compare_chart"
 ERROR_HEATMAP = "error_heatmap"
 SAVED_RUN = "saved_run"  # the saved-run selectbox
 SAVE_AS_PREFIX = "save_as."  # + run id: the "Save as" text input of that run
+CLASS_SHARE_CHART = "class_share_chart"  # the Generate page's predicted classes per batch
+DISTANCE_CHART = "distance_chart"  # the Generate page's distances to the nearest training image

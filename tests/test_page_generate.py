@@ -1,0 +1,147 @@
+"""The Generate page through AppTest, on autoencoders trained for real on scikit-learn's digits."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.context import RunContext
+from ae_core.generation_report import generate_for_run
+from ae_core.plots import enlarge, scale_for
+from ae_core.runs import train_run
+from pages import keys
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/generate.py"
+TIMEOUT = 240  # the first open trains the judge and fits the mixtures on a busy 2-core machine
+SCALE = scale_for(8)  # digits' 8x8 tiles are shown SCALE times larger, a 1-pixel gap between tiles
+
+
+@pytest.fixture(autouse=True)
+def environment(shared_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
+    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(scope="module")
+def autoencoder_run(digits):
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
+    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64),
+                     name="plain", split=digits.split.to_dict())  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def vae_run(digits):
+    config = ModelConfig(preset="vae", latent_dim=2, hidden_units=(32,))
+    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64),
+                     name="vae", split=digits.split.to_dict())  # fmt: skip
+
+
+@pytest.fixture
+def media(monkeypatch) -> dict:
+    """file id -> bytes of every image and download the page hands to Streamlit's media storage."""
+    stored, original = {}, MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    return stored
+
+
+def picture(media: dict, url: str) -> np.ndarray:
+    """The pixels behind an st.image or download URL such as /mock/media/<file id>.png."""
+    return np.asarray(Image.open(io.BytesIO(media[url.rsplit("/", 1)[-1].split(".")[0]])))
+
+
+def side(tiles: int, tile: int = 8) -> int:
+    """Pixels across ``tiles`` digits tiles as the page shows them."""
+    return (tiles * tile + tiles - 1) * SCALE
+
+
+def generate_page(run, **widgets) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[keys.RUNS] = {run.name: run}
+    at.session_state[keys.DATASET] = "digits"
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    for key, value in widgets.items():
+        at.session_state[key] = value
+    if widgets:
+        at.run()
+        assert not at.exception
+    return at
+
+
+def tab(at: AppTest, label: str):
+    return next(tab for tab in at.tabs if tab.label == label)
+
+
+def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_library_scores(
+        autoencoder_run, digits, media):  # fmt: skip
+    at = generate_page(autoencoder_run)
+    sample = tab(at, "Sample")
+    titles = [markdown.value for markdown in sample.markdown]
+    assert "**N(0, I) noise: the wrong way for a plain autoencoder**" in titles
+    assert "**Gaussian mixture fitted to the training codes: the right way**" in titles
+    grids = [picture(media, image.value[0]) for image in sample.image]
+    assert [grid.shape for grid in grids] == [(side(8), side(8))] * 2, "two 8x8 grids side by side"
+
+    context = RunContext(autoencoder_run, digits)
+    expected = [generate_for_run(context, name, 64, seed=0, temperature=1.0) for name in ("normal", "gmm")]
+    shown = [metric.value for metric in sample.metric]
+    assert shown == [f"{report.scores.confident_share:.1%}" for report in expected]
+    table = sample.dataframe[0].value
+    assert list(table["images"]) == ["N(0, I)", "fitted mixture", "real validation images"]
+    assert table.iloc[2, 1] == f"{expected[0].reference.confident_share:.1%}"
+    chart = next(chart for chart in sample.get("plotly_chart") if chart.key == keys.CLASS_SHARE_CHART)
+    bars = json.loads(chart.proto.spec)["data"]
+    assert len(bars) == 3, "one trace per batch and one for the real images"
+    for trace, report in zip(bars, expected):
+        assert sum(trace["y"]) == pytest.approx(report.scores.confident_share), "bars sum to the confident share"
+
+    png = media[sample.get("download_button")[1].proto.url.rsplit("/", 1)[-1].split(".")[0]]
+    assert png.startswith(b"\x89PNG"), "the download holds PNG bytes"
+    downloaded = np.asarray(Image.open(io.BytesIO(png)))
+    assert downloaded.shape == (8 * 8 + 7 * 2,) * 2, "8x8 digits at their own size, 2 pixels apart"
+
+    at.slider(key=keys.GRID_SIDE).set_value(4).run()
+    assert not at.exception
+    assert picture(media, tab(at, "Sample").image[0].value[0]).shape == (side(4), side(4))
+    assert not tab(at, "Manifold grid").image and "2 numbers" in tab(at, "Manifold grid").info[0].value
+
+
+def test_interpolation_shows_both_images_and_traversal_one_row_per_dimension(autoencoder_run, digits, media):
+    run_id = autoencoder_run.id
+    at = generate_page(autoencoder_run, **{keys.INTERPOLATE_FROM_PREFIX + run_id: 3,
+                                           keys.INTERPOLATE_TO_PREFIX + run_id: 10, keys.INTERPOLATION_STEPS: 5,
+                                           keys.TRAVERSE_DIMS_PREFIX + run_id: [0, 2, 5]})  # fmt: skip
+    walk = picture(media, tab(at, "Interpolate").image[0].value[0])
+    assert walk.shape == (side(2), side(5)), "two rows (latent walk, cross-fade) of 5 steps"
+    tile, bottom = 8 * SCALE, (8 + 1) * SCALE
+    np.testing.assert_array_equal(walk[bottom : bottom + tile, :tile], enlarge(digits.x_val[3], 8))
+    np.testing.assert_array_equal(walk[bottom : bottom + tile, -tile:], enlarge(digits.x_val[10], 8))
+    assert "from #3 to #10" in tab(at, "Interpolate").image[0].proto.imgs[0].caption
+
+    rows = picture(media, tab(at, "Traverse").image[0].value[0])
+    assert rows.shape == (side(3), side(9)), "one row of 9 steps per chosen dimension"
+
+
+def test_a_two_dimensional_vae_samples_n01_alone_and_shows_the_manifold_grid(vae_run, media):
+    at = generate_page(vae_run, **{keys.MANIFOLD_SIZE: 6})
+    sample = tab(at, "Sample")
+    assert [markdown.value for markdown in sample.markdown if markdown.value.startswith("**")] == [
+        "**N(0, I): right for a VAE**"]  # fmt: skip
+    assert any("right way here" in caption.value for caption in sample.caption)
+    assert len(sample.image) == 1 and len(sample.metric) == 1
+    manifold = tab(at, "Manifold grid")
+    assert not manifold.info and picture(media, manifold.image[0].value[0]).shape == (side(6), side(6))
