@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -259,12 +260,29 @@ def _result(summary: dict, preview) -> TrainingResult:
     )
 
 
+def _load_model(path: Path) -> keras.Model:
+    """A run's model, deserialised with ``safe_mode=True``: a Lambda layer (Python code) or a class that neither Keras
+    nor the lab registers is refused before anything is built, so nothing in the file runs. Keras words that refusal,
+    and a damaged file, as errors that advise ``safe_mode=False``; the ValueError raised here names what was found."""
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
+        cause = error
+        while cause.__cause__ or cause.__context__:  # a model's error wraps the refusal of the layer inside it
+            cause = cause.__cause__ or cause.__context__
+        found = str(cause).split(". ")[0][:200]
+        raise ValueError(f"{path.parent.name}/model.keras was refused: {found}. Expected a model saved by the lab, "
+                         "built only of Keras layers and the lab's own models; safe_mode refuses Python code (Lambda "
+                         "layers) and classes from other modules, because loading them could run code. Train the run "
+                         "again, or remove its folder.") from None
+
+
 def load_run(folder: str | Path) -> Run:
     """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is
     deserialised with ``safe_mode=True`` and arrays without pickle; a malformed run.json is a ValueError."""
     folder = Path(folder)
     summary = check_summary(read_run_summary(folder))
-    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    model = _load_model(folder / "model.keras")
     with np.load(folder / "preview.npz", allow_pickle=False) as preview:
         result = _result(summary, {key: preview[key] for key in preview.files})
     return Run(name=folder.resolve().name, dataset_name=summary["dataset"],

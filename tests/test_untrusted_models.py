@@ -1,0 +1,150 @@
+"""A run folder from someone else is untrusted: its model.keras may hold a Lambda layer (Python code), a class the
+lab never registered, or a config.json naming any Python callable. Loading refuses each with one clear ValueError
+and runs none of it: every hostile model here writes a marker file if any of its code runs, and the tests first
+show that it does when Keras is allowed to run it, then that the marker is absent after the lab refused it.
+"""
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ae_core.backend import keras
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.models import reconstruct
+from ae_core.runs import list_runs, load_run, save_run, train_run
+
+REFUSED = r"model\.keras was refused: .*safe_mode refuses Python code .*Train the run again, or remove its folder"
+
+
+class MarkerLayer(keras.layers.Layer):
+    """A custom layer the lab does not register: building one writes the marker file."""
+
+    def __init__(self, marker: str, **kwargs):
+        super().__init__(**kwargs)
+        self.marker = marker
+        Path(marker).write_text("MarkerLayer was built")
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {**super().get_config(), "marker": self.marker}
+
+
+@pytest.fixture(scope="module")
+def saved_run(digits, tmp_path_factory) -> Path:
+    run = train_run(digits.x_train[:256], digits.x_val[:64], "digits", ModelConfig(latent_dim=2, hidden_units=(16,)),
+                    TrainConfig(epochs=1, batch_size=64), name="trusted")
+    return save_run(run, tmp_path_factory.mktemp("runs"))
+
+
+@pytest.fixture
+def marker(tmp_path) -> Path:
+    return tmp_path / "code-ran"
+
+
+def _planted(saved_run: Path, runs_dir: Path, name: str) -> Path:
+    """A copy of the saved run (valid run.json and preview.npz) under runs_dir/name, its model to be replaced."""
+    folder = runs_dir / name
+    shutil.copytree(saved_run, folder)
+    return folder
+
+
+def _refused_without_running(folder: Path, marker: Path, found: str) -> None:
+    with pytest.raises(ValueError, match=REFUSED) as refusal:
+        load_run(folder)
+    assert found in str(refusal.value) and "Traceback" not in str(refusal.value)
+    assert "safe_mode=False" not in str(refusal.value)  # never advise turning the protection off
+    assert not marker.exists(), "loading the refused model ran its code"
+
+
+def test_lambda_layer_is_refused_and_runs_no_code(saved_run, tmp_path, marker):
+    folder = _planted(saved_run, tmp_path / "runs", "lambda")
+    inputs = keras.Input((8, 8, 1))
+    # The path is a constant of the lambda's code, which Keras saves (marshal); default arguments would not reload.
+    writes_marker = keras.layers.Lambda(eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]"))
+    keras.Model(inputs, writes_marker(inputs)).save(folder / "model.keras")
+    marker.unlink()  # building the model above ran the lambda once
+    keras.saving.load_model(folder / "model.keras", safe_mode=False)
+    assert marker.exists(), "the Lambda does write the marker when Keras is allowed to run it"
+    marker.unlink()
+    _refused_without_running(folder, marker, "`Lambda` layer whose `function` is a Python lambda")
+
+
+def test_unregistered_custom_layer_is_refused_and_never_built(saved_run, tmp_path, marker):
+    folder = _planted(saved_run, tmp_path / "runs", "custom")
+    inputs = keras.Input((8, 8, 1))
+    keras.Model(inputs, MarkerLayer(str(marker))(inputs)).save(folder / "model.keras")
+    marker.unlink()
+    keras.saving.load_model(folder / "model.keras", custom_objects={"MarkerLayer": MarkerLayer})
+    assert marker.exists(), "the layer does write the marker when Keras can find its class"
+    marker.unlink()
+    _refused_without_running(folder, marker, "Could not locate class 'MarkerLayer'")
+
+
+def _with_config(saved_run: Path, folder: Path, edit) -> None:
+    """folder/model.keras: the saved run's model with config.json replaced by edit(config)."""
+    with zipfile.ZipFile(saved_run / "model.keras") as original, \
+            zipfile.ZipFile(folder / "model.keras", "w") as hostile:
+        for member in original.infolist():
+            data = original.read(member.filename)
+            if member.filename == "config.json":
+                data = json.dumps(edit(json.loads(data))).encode()
+            hostile.writestr(member, data)
+
+
+def _os_system(marker: Path) -> dict:
+    return {"module": "os", "class_name": "system", "config": {"command": f"touch {marker}"},
+            "registered_name": None}
+
+
+def _as_model(config: dict, marker: Path) -> dict:
+    return _os_system(marker)
+
+
+def _as_layer(config: dict, marker: Path) -> dict:
+    config["config"]["layers"][1] = {**_os_system(marker), "name": "encoder", "inbound_nodes": []}
+    return config
+
+
+def _as_activation(config: dict, marker: Path) -> dict:
+    encoder = config["config"]["layers"][1]["config"]
+    dense = next(layer for layer in encoder["layers"] if layer["class_name"] == "Dense")
+    dense["config"]["activation"] = {"module": "os", "class_name": "function", "config": "system",
+                                     "registered_name": "system"}
+    return config
+
+
+@pytest.mark.parametrize("edit", [_as_model, _as_layer, _as_activation])
+def test_config_naming_os_system_is_refused(saved_run, tmp_path, marker, edit):
+    folder = _planted(saved_run, tmp_path / "runs", edit.__name__)
+    _with_config(saved_run, folder, lambda config: edit(config, marker))
+    _refused_without_running(folder, marker, "'system'")
+
+
+def test_damaged_model_file_is_refused_clearly(saved_run, tmp_path, marker):
+    folder = _planted(saved_run, tmp_path / "runs", "damaged")
+    (folder / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    _refused_without_running(folder, marker, "damaged/model.keras")
+
+
+def test_listing_hostile_runs_runs_nothing_and_a_trusted_run_still_loads(saved_run, tmp_path, marker, digits):
+    runs_dir = tmp_path / "runs"
+    inputs = keras.Input((8, 8, 1))
+    hostile = keras.Model(inputs, MarkerLayer(str(marker))(inputs))
+    for name in ("custom", "another"):
+        hostile.save(_planted(saved_run, runs_dir, name) / "model.keras")
+    _with_config(saved_run, _planted(saved_run, runs_dir, "os-system"), lambda config: _as_model(config, marker))
+    marker.unlink()
+    shutil.copytree(saved_run, runs_dir / "trusted")
+    listing = list_runs(runs_dir)
+    assert sorted(summary["name"] for summary in listing.runs) == ["another", "custom", "os-system", "trusted"]
+    assert not marker.exists(), "listing runs deserialised a model"
+    trusted = load_run(runs_dir / "trusted")
+    original = load_run(saved_run)
+    assert trusted.name == "trusted" and trusted.id == original.id
+    images = digits.x_val[:8]
+    np.testing.assert_allclose(reconstruct(trusted.model, images), reconstruct(original.model, images), rtol=1e-6)
