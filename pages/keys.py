@@ -34,6 +34,25 @@ SPLIT = SETTING_PREFIX + "split"
 ORDER = SETTING_PREFIX + "order"
 COUNT = SETTING_PREFIX + "count"
 
+# Persistent widgets of the Latent space page; a link's query parameters set them first (see pages/latent.py)
+LATENT_METHOD = SETTING_PREFIX + "latent.method"
+LATENT_DIMS = SETTING_PREFIX + "latent.dims"
+LATENT_SAMPLES = SETTING_PREFIX + "latent.samples"
+LATENT_SEED = SETTING_PREFIX + "latent.seed"
+LATENT_PERPLEXITY = SETTING_PREFIX + "latent.perplexity"
+LATENT_ITERATIONS = SETTING_PREFIX + "latent.iterations"
+LATENT_NEIGHBOURS = SETTING_PREFIX + "latent.neighbours"
+LATENT_MIN_DIST = SETTING_PREFIX + "latent.min_dist"
+LATENT_POINTS = "latent.points"  # list of map rows being inspected (from the chart's selection or the link)
+LATENT_SEEN_SELECTION = "latent.seen_selection"  # the chart selection already copied into LATENT_POINTS
+LATENT_INSPECTED = "latent.inspected"  # which of several selected points the inspector shows
+LATENT_SPOT_PREFIX = "latent.spot."  # + method + axis: the sliders of the spot to decode
+LATENT_EPOCH = "latent.epoch"  # the epoch slider of the map over training
+LATENT_CHART = "latent_chart"
+LATENT_EPOCH_CHART = "latent_epoch_chart"
+LATENT_VARIANCE_CHART = "latent_variance_chart"
+LATENT_ERROR_MAP = "latent_error_map"
+
 # Widgets of the Generate page; pickers of images and dimensions are per run (+ run id), as each run has its own
 FITTED_SAMPLER = SETTING_PREFIX + "fitted_sampler"  # beside N(0, I) for a plain autoencoder
 VAE_SAMPLER = SETTING_PREFIX + "vae_sampler"

@@ -1,0 +1,232 @@
+"""Latent space page: maps of a run's codes, what sits where on them, what any spot decodes to, how the map formed."""
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from ae_core.latent import NOT_INVERTIBLE, TRUST_NEIGHBOURS, warm_up_umap
+from ae_core.latent_inspect import decode_at, epoch_figure, inspect_row, run_map, training_maps, variance_figure
+from ae_core.latent_map import DEFAULT_SAMPLES, latent_figure, unused_dimensions
+from ae_core.plots import comparison_image, enlarged, error_heatmap
+from pages import common, keys
+
+METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+# widget key -> (query parameter, type, default, lowest, highest): a link to the page sets these widgets
+URL_SETTINGS = {
+    keys.LATENT_METHOD: ("method", str, "pca", None, None),
+    keys.LATENT_DIMS: ("dims", int, 2, 2, 3),
+    keys.LATENT_SAMPLES: ("samples", int, DEFAULT_SAMPLES, 100, 20_000),
+    keys.LATENT_SEED: ("seed", int, 0, 0, 2**31 - 1),
+    keys.LATENT_PERPLEXITY: ("perplexity", float, 30.0, 2.0, 100.0),
+    keys.LATENT_ITERATIONS: ("iterations", int, 250, 50, 2_000),
+    keys.LATENT_NEIGHBOURS: ("neighbours", int, 15, 2, 200),
+    keys.LATENT_MIN_DIST: ("min_dist", float, 0.1, 0.0, 1.0),
+}
+METHOD_PARAMS = {"pca": {}, "tsne": {"perplexity": keys.LATENT_PERPLEXITY, "iterations": keys.LATENT_ITERATIONS},
+                 "umap": {"n_neighbors": keys.LATENT_NEIGHBOURS, "min_dist": keys.LATENT_MIN_DIST}}
+NEIGHBOURS_SHOWN = 8
+
+
+def from_url(key: str):
+    """The value of ``key``'s query parameter, parsed and kept in range; its default when absent or unreadable."""
+    name, kind, default, low, high = URL_SETTINGS[key]
+    try:
+        value = kind(st.query_params.get(name, default))
+    except ValueError:
+        return default
+    if kind is str:
+        return value if value in METHODS else default
+    return min(max(value, low), high)
+
+
+def read_url() -> None:
+    """Set this page's widgets (and the inspected points) from the link the first time the page opens."""
+    for key in URL_SETTINGS:
+        common.setting(key, from_url(key))
+    if keys.LATENT_POINTS not in st.session_state:
+        points = st.query_params.get("points", "")
+        st.session_state[keys.LATENT_POINTS] = [int(row) for row in points.split(",") if row.strip().isdigit()]
+
+
+def write_url(method: str) -> None:
+    """Keep the view in the address bar: method, its parameters and the inspected points."""
+    shown = [keys.LATENT_METHOD, keys.LATENT_DIMS, keys.LATENT_SAMPLES, keys.LATENT_SEED, *METHOD_PARAMS[method].values()]
+    params = {URL_SETTINGS[key][0]: str(st.session_state[key]) for key in shown}
+    if st.session_state[keys.LATENT_POINTS]:
+        params["points"] = ",".join(map(str, st.session_state[keys.LATENT_POINTS]))
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+@st.cache_resource(show_spinner=False)
+def umap_warm_up() -> threading.Thread:
+    """UMAP's numba compile (about a minute), started in the background once per server process."""
+    thread = threading.Thread(target=warm_up_umap, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
+    """The method, map dimensions, number of images, seed and the method's parameters chosen above the map."""
+    getting_ready = " (getting ready…)" if warm_up.is_alive() else ""
+    columns = st.columns([2, 1, 1, 1])
+    method = columns[0].segmented_control("Method", list(METHODS), key=keys.LATENT_METHOD, required=True,
+                                          format_func=lambda m: METHODS[m] + (getting_ready if m == "umap" else ""))
+    dims = columns[1].segmented_control("Map", [2, 3], format_func="{}-D".format, key=keys.LATENT_DIMS, required=True)
+    samples = columns[2].number_input("Images mapped", 100, 20_000, step=500, key=keys.LATENT_SAMPLES)
+    seed = columns[3].number_input("Seed", 0, 2**31 - 1, key=keys.LATENT_SEED)
+    left, right = st.columns(2)
+    if method == "tsne":
+        left.slider("Perplexity", 2.0, 100.0, step=1.0, key=keys.LATENT_PERPLEXITY)
+        right.number_input("Iterations (after 250 of early exaggeration)", 50, 2_000, step=50,
+                           key=keys.LATENT_ITERATIONS)
+    elif method == "umap":
+        left.slider("Neighbours", 2, 200, key=keys.LATENT_NEIGHBOURS)
+        right.slider("Minimum distance", 0.0, 1.0, step=0.05, key=keys.LATENT_MIN_DIST)
+    params = {name: st.session_state[key] for name, key in METHOD_PARAMS[method].items()}
+    return method, dims, samples, seed, params
+
+
+def compute_map(context, warm_up, method, dims, samples, seed, params):
+    """The cached map; a t-SNE map being computed is drawn as it settles, UMAP first waits for its compile."""
+    if method == "umap" and warm_up.is_alive():
+        with st.spinner("UMAP is getting ready: its code compiles once per server, in about a minute…"):
+            warm_up.join()
+    progress, live = st.empty(), st.empty()
+    total = 250 + params.get("iterations", 0)
+
+    def draw(iteration: int, coords: np.ndarray) -> None:
+        progress.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
+        live.plotly_chart(latent_figure(coords, None, dims=dims, title="t-SNE map, still settling"))
+
+    try:
+        with st.spinner(f"Mapping with {METHODS[method]}…"):
+            return run_map(context, method, dims, samples, seed, draw if method == "tsne" else None, **params)
+    except ValueError as error:
+        st.error(f"No map could be drawn: {error}")
+        st.stop()
+    finally:
+        progress.empty()
+        live.empty()
+
+
+def selected_rows(event) -> list[int]:
+    """The map rows of the points selected on the chart (each point's customdata is its row)."""
+    rows = []
+    for point in event.selection.points:
+        row = point.get("customdata")
+        row = row[0] if isinstance(row, list) else row
+        if row is not None:
+            rows.append(int(row))
+    return sorted(set(rows))
+
+
+def map_ui(context, latent_map, dims: int) -> None:
+    projection = latent_map.projection
+    if projection.method == "identity":
+        st.info(f"The code has {projection.dims} numbers, so the map shows them as they are, with no projection.")
+    title = f"{METHODS.get(projection.method, 'Codes')} map of {len(projection.coords):,} images"
+    figure = latent_figure(projection.coords, latent_map.labels, context.dataset.class_names, dims, title)
+    figure.update_layout(height=600)
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                            key=keys.LATENT_CHART)
+    chosen = selected_rows(event)
+    if chosen != st.session_state.get(keys.LATENT_SEEN_SELECTION, []):  # a new selection on the chart
+        st.session_state[keys.LATENT_SEEN_SELECTION] = st.session_state[keys.LATENT_POINTS] = chosen
+        for axis, value in enumerate(projection.coords[chosen].mean(axis=0) if chosen else ()):
+            st.session_state[f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"] = float(value)
+    st.caption(f"Mapped: {latent_map.sample.description}. Drawn in {projection.seconds:.1f} s.")
+    columns = st.columns(1 + (projection.explained_variance_ratio is not None) * projection.dims)
+    columns[0].metric(f"Trustworthiness (k={projection.trust_neighbours})", f"{projection.trustworthiness:.3f}",
+                      help=f"How many of each point's {TRUST_NEIGHBOURS} nearest neighbours on the map are also near "
+                           f"it in the code (1 = all, 0.5 = chance), over {projection.trust_sample:,} images.")
+    for axis, share in enumerate(projection.explained_variance_ratio if len(columns) > 1 else ()):
+        columns[axis + 1].metric(f"Variance on PC{axis + 1}", f"{share:.1%}")
+
+
+def inspector_ui(context, latent_map) -> None:
+    rows = [row for row in st.session_state[keys.LATENT_POINTS] if 0 <= row < len(latent_map.codes)]
+    if not rows:
+        st.caption("Select points on the map (click one, or drag a box or lasso) to see them up close.")
+        return
+    row = rows[0]
+    if len(rows) > 1:
+        row = st.selectbox(f"{len(rows)} points selected; inspect", rows, key=keys.LATENT_INSPECTED,
+                           format_func=lambda r: f"{latent_map.sample.splits[r]} image {latent_map.sample.indices[r]}")
+    seen = inspect_row(context, latent_map, row, NEIGHBOURS_SHOWN)
+    names = context.dataset.class_names
+    label = "" if seen.label is None else f", label {names[seen.label] if seen.label < len(names) else seen.label}"
+    left, middle, right = st.columns(3)
+    left.image(enlarged(seen.original), caption=f"original: {seen.split} image {seen.index}{label}")
+    middle.image(enlarged(seen.reconstruction), caption="reconstruction")
+    right.plotly_chart(error_heatmap(seen.original, seen.reconstruction), key=keys.LATENT_ERROR_MAP)
+    st.image(comparison_image(seen.latent_images, seen.pixel_images),
+             caption=f"Nearest {len(seen.latent_images)} images in latent space (top) and in pixel space (bottom), "
+                     f"nearest first; {seen.neighbours.overlap} are in both rows.")
+
+
+def decode_ui(context, latent_map) -> None:
+    projection = latent_map.projection
+    low, high = projection.coords.min(axis=0), projection.coords.max(axis=0)
+    columns = st.columns(projection.dims + 1)
+    point = []
+    for axis in range(projection.dims):
+        key = f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"
+        value = st.session_state.get(key, float(projection.coords[:, axis].mean()))
+        st.session_state[key] = min(max(value, float(low[axis])), float(high[axis]))  # a new map's range
+        point.append(columns[axis].slider("xyz"[axis], float(low[axis]), float(high[axis]), key=key))
+    image, exact = decode_at(context.run.model, latent_map, point)
+    where = ", ".join(f"{value:.2f}" for value in point)
+    columns[-1].image(enlarged(image), caption=f"decoded at ({where})" + ("" if exact else ", approximately"))
+    st.caption("A PCA map is inverted exactly (the code's part off the map is the mean code)." if exact
+               else NOT_INVERTIBLE)
+
+
+def training_ui(context) -> None:
+    result = context.run.result
+    if result.map_codes.size == 0:
+        st.info("This run recorded no codes during training (runs saved before the map over training existed).")
+        return
+    maps, labels = training_maps(context)
+    epoch = len(maps)
+    if epoch > 1:
+        epoch = st.slider("Epoch", 1, len(maps), value=len(maps), key=keys.LATENT_EPOCH)
+    st.plotly_chart(epoch_figure(maps, labels, epoch, context.dataset.class_names), key=keys.LATENT_EPOCH_CHART)
+    st.caption(f"PCA maps of the codes of the first {maps.shape[1]:,} validation images after every epoch, each "
+               "turned (orthogonal Procrustes) to match the last epoch's, on fixed axes, so what moves is the codes.")
+
+
+def variance_ui(latent_map) -> None:
+    st.plotly_chart(variance_figure(latent_map.codes), key=keys.LATENT_VARIANCE_CHART)
+    unused = unused_dimensions(latent_map.codes)
+    if len(unused):
+        st.warning(f"Code dimensions {', '.join(map(str, unused))} vary by under 1% of the busiest one: the model "
+                   "barely uses them; a smaller code might do as well.")
+
+
+common.start_page()
+st.title("Latent space")
+st.write("Where the encoder puts each image: maps of the codes, the images behind any point, and how the map formed.")
+with st.expander("What am I looking at?"):
+    st.markdown("Each image becomes a **code**, a short list of numbers. A map squeezes those codes onto a plane (or "
+                "into 3-D) so similar codes sit close: **PCA** is a linear view that can be inverted exactly; "
+                "**t-SNE** and **UMAP** keep neighbourhoods but bend distances. **Trustworthiness** says how far "
+                "to trust a map's neighbourhoods (1 = every near point on the map is near in the code). Colours "
+                "are the labels, which the autoencoder never saw.")
+context = common.require_context()
+read_url()
+method, dims, samples, seed, params = settings_ui(umap_warm_up())
+latent_map = compute_map(context, umap_warm_up(), method, dims, samples, seed, params)
+map_ui(context, latent_map, dims)
+write_url(method)
+st.download_button("Download codes and map coordinates (CSV)", latent_map.csv(), mime="text/csv",
+                   file_name=f"{context.run.name}-{latent_map.projection.method}-latent.csv", on_click="ignore")
+st.subheader("Selected points")
+inspector_ui(context, latent_map)
+st.subheader("Decode any spot of the map")
+decode_ui(context, latent_map)
+st.subheader("The map over training")
+training_ui(context)
+st.subheader("How much each code dimension varies")
+variance_ui(latent_map)

@@ -1,0 +1,174 @@
+"""The Latent space page driven through AppTest on a small dense autoencoder trained on digits."""
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.context import RunContext
+from ae_core.data import load_dataset
+from ae_core.latent_inspect import inspect_row, run_map, training_maps
+from ae_core.runs import train_run
+from pages import keys
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/latent.py"
+TIMEOUT = 120  # the first run imports TensorFlow; a t-SNE map of digits takes seconds on a busy machine
+EPOCHS = 3
+
+
+@pytest.fixture(autouse=True)
+def environment(shared_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
+    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture(scope="module")
+def digits_run():
+    digits = load_dataset("digits")
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
+    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64),
+                     name="latent-run")
+
+
+@pytest.fixture(scope="module")
+def context(digits_run):
+    return RunContext(digits_run, load_dataset("digits"))
+
+
+def latent_page(run, query: dict | None = None) -> AppTest:
+    """The Latent space page on ``run`` (this session's only run), opened with ``query`` in the address."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[keys.RUNS] = {run.name: run}
+    at.session_state[keys.CURRENT_RUN] = run.name
+    at.query_params.update(query or {})
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart(at: AppTest, key: str) -> dict:
+    specs = [json.loads(element.proto.spec) for element in at.get("plotly_chart") if element.key == key]
+    assert len(specs) == 1, f"expected one chart with key {key!r}, found {len(specs)}"
+    return specs[0]
+
+
+def plotted(values) -> np.ndarray:
+    """A trace's x or y as numbers: plotly writes numpy arrays as {"dtype", "bdata"} (base64)."""
+    if isinstance(values, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values, dtype=np.float64)
+
+
+def chart_points(spec: dict) -> np.ndarray:
+    """(n, 2) coordinates of every point of a 2-D map, put back in map-row order through each point's customdata."""
+    rows, coords = [], []
+    for trace in spec["data"]:
+        rows.append(plotted(trace["customdata"]).astype(int))
+        coords.append(np.column_stack([plotted(trace["x"]), plotted(trace["y"])]))
+    rows, coords = np.concatenate(rows), np.concatenate(coords)
+    return coords[np.argsort(rows)]
+
+
+def metrics(at: AppTest) -> dict:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_the_pca_map_shows_the_librarys_projection_variance_and_trustworthiness(digits_run, context):
+    at = latent_page(digits_run)
+    expected = run_map(context, "pca")
+    np.testing.assert_allclose(chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, rtol=1e-5,
+                               atol=1e-5)
+    shown = metrics(at)
+    assert shown["Trustworthiness (k=10)"] == f"{expected.projection.trustworthiness:.3f}"
+    for axis, share in enumerate(expected.projection.explained_variance_ratio):
+        assert shown[f"Variance on PC{axis + 1}"] == f"{share:.1%}"
+    assert any(expected.sample.description in caption.value for caption in at.caption)
+    assert at.query_params["method"] == "pca"
+    assert at.slider(key=keys.LATENT_EPOCH).max == EPOCHS, "one step per epoch trained"
+    epoch_traces = chart(at, keys.LATENT_EPOCH_CHART)["data"]
+    assert sum(len(plotted(trace["customdata"])) for trace in epoch_traces) == digits_run.result.map_codes.shape[1]
+
+
+def test_switching_to_tsne_maps_every_image_and_writes_the_link(digits_run):
+    at = latent_page(digits_run)
+    at.session_state[keys.LATENT_ITERATIONS] = 50  # the iterations input appears with t-SNE; fewer keep it quick
+    at.segmented_control(key=keys.LATENT_METHOD).set_value("tsne").run()
+    assert not at.exception, at.exception
+    points = chart_points(chart(at, keys.LATENT_CHART))
+    assert points.shape == (1797, 2) and np.isfinite(points).all(), "every digit is mapped"
+    assert "t-SNE" in chart(at, keys.LATENT_CHART)["layout"]["title"]["text"]
+    assert at.query_params["method"] == "tsne" and at.query_params["iterations"] == "50"
+    assert any("cannot be inverted" in caption.value or "no inverse" in caption.value for caption in at.caption)
+
+
+def test_a_link_with_method_and_points_reopens_that_view_with_the_inspector(digits_run, context):
+    at = latent_page(digits_run, {"method": "tsne", "iterations": "50", "perplexity": "20", "points": "7"})
+    assert at.segmented_control(key=keys.LATENT_METHOD).value == "tsne"
+    assert at.slider(key=keys.LATENT_PERPLEXITY).value == 20.0
+    latent_map = run_map(context, "pca")  # rows name the same images on every map of one sample
+    split, index = latent_map.sample.splits[7], latent_map.sample.indices[7]
+    captions = [caption for image in at.image for caption in image.captions]
+    assert any(caption.startswith(f"original: {split} image {index}, label") for caption in captions), captions
+    expected = inspect_row(context, latent_map, 7, 8)
+    assert any(f"{expected.neighbours.overlap} are in both rows" in caption for caption in captions), captions
+
+
+def test_a_selection_on_the_chart_opens_the_inspector_on_that_image(digits_run, context):
+    at = latent_page(digits_run)
+    row = context.dataset.n_val + 40  # a training image: the validation images come first
+    select_on_chart(at, [row])
+    assert not at.exception, at.exception
+    captions = [caption for image in at.image for caption in image.captions]
+    index = run_map(context, "pca").sample.indices[row]
+    assert f"original: training image {index}, label {context.dataset.y_train[index]}" in captions, captions
+    assert at.query_params["points"] == str(row)
+
+
+def select_on_chart(at: AppTest, rows: list[int]) -> None:
+    """Rerun with the chart's selection state holding ``rows``, as Streamlit's frontend sends it after a click."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    element = next(element for element in at.get("plotly_chart") if element.key == keys.LATENT_CHART)
+    points = [{"curve_number": 0, "point_number": 0, "point_index": 0, "customdata": row} for row in rows]
+    state = WidgetState(id=element.proto.id, string_value=json.dumps(
+        {"selection": {"points": points, "point_indices": list(range(len(rows))), "box": [], "lasso": []}}))
+    widget_states = at._tree.get_widget_states()
+    widget_states.widgets.append(state)
+    at._run(widget_states)
+
+
+def test_the_csv_download_holds_one_row_per_mapped_image(digits_run, context, monkeypatch):
+    stored = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        stored.append((mimetype, path_or_data))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    at = latent_page(digits_run, {"samples": "500"})
+    csv_files = [data for mimetype, data in stored if mimetype == "text/csv"]
+    assert len(csv_files) == 1
+    rows = list(csv.reader(io.StringIO(csv_files[0].decode() if isinstance(csv_files[0], bytes) else csv_files[0])))
+    assert rows[0][:5] == ["index", "split", "label", "x", "y"] and len(rows) == 1 + 500
+    assert any(f"{context.dataset.n_val:,} validation and {500 - context.dataset.n_val} of" in caption.value
+               for caption in at.caption)
+
+
+def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context):
+    at = latent_page(digits_run)
+    at.slider(key=keys.LATENT_EPOCH).set_value(1).run()
+    assert not at.exception, at.exception
+    maps, labels = training_maps(context)
+    spec = chart(at, keys.LATENT_EPOCH_CHART)
+    np.testing.assert_allclose(chart_points(spec), maps[0], rtol=1e-5, atol=1e-5)
+    assert spec["layout"]["title"]["text"] == f"After epoch 1 of {EPOCHS}"
