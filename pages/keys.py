@@ -28,6 +28,7 @@ EPOCHS = SETTING_PREFIX + "epochs"
 SEED = SETTING_PREFIX + "seed"
 RUN_NAME = SETTING_PREFIX + "run_name"
 LOG_SCALE = SETTING_PREFIX + "log_scale"
+HOLD_OUT = SETTING_PREFIX + "hold_out"  # a class index left out of training, or None
 
 # Persistent widgets of the Reconstructions page
 SPLIT = SETTING_PREFIX + "split"
@@ -70,6 +71,19 @@ TRAVERSE_IMAGE_PREFIX = "traverse_image."
 TRAVERSE_DIMS_PREFIX = "traverse_dims."
 GRID_DOWNLOAD_PREFIX = "grid_download."  # + sampler name
 
+# Widgets of the Applications page; the open tab decides which panel computes
+APPLICATION_TAB = "application_tab"
+COMPRESSION_PRECISION = SETTING_PREFIX + "compression_precision"
+DEGRADATION = SETTING_PREFIX + "degradation"
+DEGRADATION_LEVEL = SETTING_PREFIX + "degradation_level"
+DENOISER = "denoiser"  # a key of RUNS: the denoising run beside the current one, or None
+CONFUSION_FEATURES = "confusion_features"
+CONFUSION_CLASSIFIER = "confusion_classifier"
+CONFUSION_LABELS = "confusion_labels"
+ANOMALY_RUN = "anomaly_run"  # a key of RUNS: the run trained without a class that the anomaly tab scores
+ANOMALY_CLASS = "anomaly_class"  # the class to hold out in a run the anomaly tab offers to train
+THRESHOLD_PREFIX = "threshold."  # + run id: the anomaly threshold slider of that run
+
 # Session state the pages write
 UPLOADS = "uploaded_datasets"  # dict: dataset name -> Dataset the user uploaded in this session
 UPLOAD_ERROR = "upload_error"  # why the latest upload was refused, shown under the uploader
@@ -79,6 +93,7 @@ COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
 RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
 RECOMMENDED_FOR = "recommended_for"  # (dataset name, preset) whose recommended settings fill the Train widgets
 NAVIGATION_FIXED = "navigation_fixed"  # this session was rerun once through app.py (see common._use_app_navigation)
+CLASSIFIED = "classified_runs"  # set of run ids whose classifiers were trained on a button press
 
 # Element keys: charts found by tests and kept across reruns
 SAMPLES_CHART = "samples"
@@ -88,5 +103,11 @@ COMPARE_CHART = "compare_chart"
 ERROR_HEATMAP = "error_heatmap"
 SAVED_RUN = "saved_run"  # the saved-run selectbox
 SAVE_AS_PREFIX = "save_as."  # + run id: the "Save as" text input of that run
+RATE_DISTORTION_CHART = "rate_distortion"
+RESTORATION_SWEEP_CHART = "restoration_sweep"
+ACCURACY_CHART = "accuracy_chart"
+CONFUSION_CHART = "confusion_chart"
+ANOMALY_HISTOGRAM = "anomaly_histogram"
+ROC_CHART = "roc_chart"
 CLASS_SHARE_CHART = "class_share_chart"  # the Generate page's predicted classes per batch
 DISTANCE_CHART = "distance_chart"  # the Generate page's distances to the nearest training image

@@ -11,7 +11,7 @@ from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
 from ae_core.metrics import verdict
 from ae_core.noise import NOISE_TYPES
 from ae_core.plots import comparison_figure, comparison_image, loss_figure, progress_caption
-from ae_core.runs import check_run_name, sanitize_run_name, save_run
+from ae_core.runs import check_run_name, sanitize_run_name, save_run, training_images
 from pages import common, keys
 from pages.common import setting
 
@@ -91,14 +91,30 @@ def train_ui(fixed: bool) -> TrainConfig:
     )
 
 
-def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: str, problems: list) -> None:
+def hold_out_ui(dataset) -> int | None:
+    """A class to leave out of the training images, so the Applications page can test it as an anomaly; None for
+    every class, and always for unlabeled data."""
+    names = dataset.class_names
+    if dataset.y_train is None or st.session_state.get(keys.HOLD_OUT) not in (None, *range(len(names))):
+        st.session_state[keys.HOLD_OUT] = None  # left from another dataset
+    if dataset.y_train is None:
+        return None
+    return st.selectbox("Hold out a class", (None, *range(len(names))), key=keys.HOLD_OUT,
+                        format_func=lambda index: "none: train on every class" if index is None else names[index],
+                        help="Train without this class; Applications then scores how well the reconstruction "
+                             "error flags it as an anomaly.")  # fmt: skip
+
+
+def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: str, problems: list,
+          held_out: int | None = None) -> None:  # fmt: skip
     """Start a job from the settings, or say why it cannot start; the settings stay as they are."""
     try:
         if problems:
             raise ValueError(problems[0])
         run_name = check_run_name(common.runs_dir(), name) if name else None
-        job = TrainingJob(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name,
-                          split=dataset.split.to_dict())  # fmt: skip
+        x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, held_out)
+        job = TrainingJob(x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name,
+                          split=dataset.split.to_dict(), excluded_class=held_out)  # fmt: skip
     except (ValueError, FileExistsError) as error:
         st.error(f"Cannot start training: {error}")
         return
@@ -188,6 +204,7 @@ with st.container(border=True):
     with extras_column:
         model_config = extras_ui(model_config)
         run_name = st.text_input("Run name", key=setting(keys.RUN_NAME, ""), placeholder="automatic: preset-dataset-time")
+        held_out = hold_out_ui(dataset)
 busy = status in (RUNNING, PAUSED)
 buttons = st.columns(4)
 clicked = buttons[0].button("Start training", type="primary", disabled=busy)
@@ -195,7 +212,7 @@ buttons[1].button("Pause", disabled=status != RUNNING, on_click=getattr(job, "pa
 buttons[2].button("Resume", disabled=status != PAUSED, on_click=getattr(job, "resume", None))
 buttons[3].button("Stop", disabled=not busy, on_click=getattr(job, "stop", None))
 if clicked and not busy:
-    start(dataset, model_config, train_config, run_name.strip(), problems)
+    start(dataset, model_config, train_config, run_name.strip(), problems, held_out)
 log_y = st.toggle("Log scale", key=setting(keys.LOG_SCALE, False))  # for the loss chart (live too) and the comparison
 if busy:
     live_view()

@@ -150,6 +150,13 @@ def extremes(report: AnomalyReport, count: int = 8) -> tuple[np.ndarray, np.ndar
     return order[::-1][:count], order[:count]
 
 
+def missed(report: AnomalyReport, threshold: float, count: int = 8) -> np.ndarray:
+    """Validation indices of held-out images whose error is at or under ``threshold``, so they are not flagged:
+    at most ``count``, the best reconstructed first."""
+    under = np.flatnonzero(report.is_anomalous & (report.errors <= threshold))
+    return under[np.argsort(report.errors[under], kind="stable")][:count]
+
+
 def extremes_grid(report: AnomalyReport, images: np.ndarray, count: int = 8) -> np.ndarray:
     """One displayable uint8 image: the most anomalous validation ``images`` on top, the least below."""
     most, least = extremes(report, count)

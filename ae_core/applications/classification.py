@@ -162,9 +162,25 @@ def classification_report(context, label_counts=LABEL_COUNTS, seed: int = 0, pro
     if dataset.y_train is None:
         raise ValueError(f"{dataset.name} has no labels; classification needs a labelled dataset such as digits or "
                          "mnist, or image folders with one sub-folder per class.")
-    features = context.cached(("classification_features",), lambda: feature_sets(
-        dataset.x_train, dataset.x_val, context.codes("training"), context.codes("validation"),
-        context.run.train_config.seed))  # fmt: skip
+    features = classification_features(context)
     rows = context.cached(("classification", tuple(label_counts), seed), lambda: accuracy_table(
         features, dataset.y_train, dataset.y_val, label_counts, seed, progress))  # fmt: skip
     return ClassificationReport(rows, tuple(dict.fromkeys(row["n_labels"] for row in rows)))
+
+
+def classification_features(context) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``feature_sets`` of a RunContext, computed once per run."""
+    dataset = context.dataset
+    return context.cached(("classification_features",), lambda: feature_sets(
+        dataset.x_train, dataset.x_val, context.codes("training"), context.codes("validation"),
+        context.run.train_config.seed))  # fmt: skip
+
+
+def confusion_report(context, features: str, classifier: str, n_labels: int | None, seed: int = 0) -> np.ndarray:
+    """``confusion`` of a RunContext for one feature set (see FEATURES), classifier and label count, cached."""
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {', '.join(FEATURES)}; got {features!r}.")
+    dataset = context.dataset
+    return context.cached(("confusion", features, classifier, n_labels, seed), lambda: confusion(
+        classification_features(context)[features], dataset.y_train, dataset.y_val, classifier, n_labels,
+        len(dataset.class_names), seed))  # fmt: skip

@@ -1,0 +1,149 @@
+"""The Applications page driven through AppTest, on tiny digits models trained with real TensorFlow: each tab shows
+what the library computes for the same run, seed and settings."""
+
+import base64
+
+import numpy as np
+import pytest
+
+from ae_core.applications.anomaly import anomaly_report
+from ae_core.applications.compression import compression_report
+from ae_core.applications.restoration import restoration_report
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.context import RunContext
+from ae_core.data import load_dataset
+from ae_core.runs import train_run, training_images
+from pages import keys
+from tests.test_pages import app, button, chart, click, environment, metrics  # noqa: F401 (environment: autouse)
+
+PAGE = "pages/applications.py"
+HELD_OUT_CLASS = 1
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    return load_dataset("digits")
+
+
+def _train(digits, name: str, excluded_class: int | None = None, preset: str = "dense"):
+    config = ModelConfig(preset=preset, latent_dim=8, hidden_units=(32,))
+    x_train = training_images(digits.x_train, digits.y_train, digits.class_names, excluded_class)
+    return train_run(x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64), name=name,
+                     split=digits.split.to_dict(), excluded_class=excluded_class)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def digits_run(digits_data):
+    return _train(digits_data, "r1")
+
+
+@pytest.fixture(scope="module")
+def held_out_run(digits_data):
+    return _train(digits_data, "without-1", excluded_class=HELD_OUT_CLASS)
+
+
+def open_tab(tab: str, **runs):
+    """The Applications page on ``runs`` (name -> Run; the last is current) with ``tab`` open."""
+    return app(PAGE, **{keys.RUNS: runs, keys.APPLICATION_TAB: tab})
+
+
+def plotly_array(value) -> np.ndarray:
+    """A figure's array as numpy: Plotly's JSON writes numpy arrays as base64 {"dtype", "bdata", "shape"}."""
+    if not isinstance(value, dict):
+        return np.asarray(value)
+    flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return flat.reshape([int(size) for size in str(value.get("shape", len(flat))).split(",")])
+
+
+def info_texts(at) -> list[str]:
+    return [box.value for box in (*at.info, *at.warning)]
+
+
+def test_compression_shows_the_librarys_rows_chart_and_verdict(digits_run, digits_data):
+    at = open_tab("Compression", r1=digits_run)
+    report = compression_report(RunContext(digits_run, digits_data))
+    assert metrics(at) == {"Code at float32": "32 bytes", "Code at float16": "16 bytes", "Code at int8": "8 bytes"}
+    assert report.verdict in info_texts(at)
+    table = at.dataframe[0].value
+    assert list(table["method"]) == [row.method for row in report.rows]
+    assert np.allclose(table["psnr"], [row.psnr for row in report.rows])
+    traces = {trace["name"]: trace for trace in chart(at, keys.RATE_DISTORTION_CHART)["data"]}
+    assert set(traces) == {"autoencoder", "pca", "jpeg"} and traces["autoencoder"]["x"] == [8, 16, 32]
+    assert any("autoencoder int8 (8 B)" in caption for image in at.image for caption in image.captions)
+
+
+def test_restoration_scores_equal_the_librarys_for_the_same_seed_and_level(digits_run, digits_data):
+    at = open_tab("Restoration", r1=digits_run)
+    assert at.selectbox(key=keys.DEGRADATION).value == "gaussian" and at.slider(key=keys.DEGRADATION_LEVEL).value == 0.3
+    at.selectbox(key=keys.DEGRADATION).set_value("salt_pepper")
+    at.slider(key=keys.DEGRADATION_LEVEL).set_value(0.2).run()
+    assert not at.exception
+    report = restoration_report(RunContext(digits_run, digits_data), "salt_pepper", 0.2, seed=0)
+    table = at.dataframe[0].value
+    assert list(table["images"]) == ["noisy", "autoencoder", "median", "gaussian filter"]
+    assert np.allclose(table["PSNR (dB)"], [score["psnr"] for score in report.scores.values()])
+    assert np.allclose(table["SSIM"], [score["ssim"] for score in report.scores.values()])
+    assert report.verdict in info_texts(at)
+    sweep = chart(at, keys.RESTORATION_SWEEP_CHART)["data"]
+    assert [trace["name"] for trace in sweep] == ["noisy", "autoencoder", "median", "gaussian filter"]
+    assert sweep[0]["y"][0] > sweep[0]["y"][-1], "stronger noise, lower PSNR of the noisy input"
+
+
+def test_restoration_offers_a_denoising_run_of_the_session(digits_run, digits_data):
+    denoiser = _train(digits_data, "denoiser", preset="denoising")
+    at = open_tab("Restoration", denoiser=denoiser, r1=digits_run)
+    assert at.selectbox(key=keys.DENOISER).value == "denoiser"
+    assert "denoising autoencoder" in list(at.dataframe[0].value["images"])
+
+
+def test_classification_runs_on_a_button_press_and_shows_the_accuracy_table(digits_run, digits_data):
+    at = open_tab("Classification", r1=digits_run)
+    assert not at.dataframe, "nothing is fitted before the button is pressed"
+    click(at, "Train the classifiers")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["features", "classifier", "10 labels", "100 labels", "1,000 labels",
+                                   f"{digits_data.n_train:,} labels"]  # fmt: skip
+    assert len(table) == 6 and table.iloc[:, 2:].to_numpy().min() > 0.1, "better than chance (10 classes)"
+    confusion = plotly_array(chart(at, keys.CONFUSION_CHART)["data"][0]["z"])
+    assert confusion.shape == (10, 10) and confusion.sum() == digits_data.n_val
+    at.selectbox(key=keys.CONFUSION_LABELS).set_value(10).run()
+    assert not at.exception and any(text.startswith("With 10 labels") for text in info_texts(at))
+
+
+def test_anomaly_tab_shows_the_auc_of_a_run_trained_without_a_class(held_out_run, digits_data):
+    at = open_tab("Anomaly detection", **{"without-1": held_out_run})
+    report = anomaly_report(RunContext(held_out_run, digits_data))
+    assert report.anomalous_class == HELD_OUT_CLASS
+    shown = metrics(at)
+    assert shown["ROC AUC"] == f"{report.auc:.3f}" and report.verdict in info_texts(at)
+    assert shown["Recall"] == f"{report.recall:.1%}" and shown["Precision"] == f"{report.precision:.1%}"
+    assert at.slider(key=keys.THRESHOLD_PREFIX + held_out_run.id).value == pytest.approx(report.threshold)
+    at.slider(key=keys.THRESHOLD_PREFIX + held_out_run.id).set_value(float(report.errors.max())).run()
+    assert not at.exception and metrics(at)["Recall"] == "0.0%", "nothing lies above the largest error"
+
+
+def test_anomaly_tab_without_a_held_out_run_says_how_to_get_one(digits_run):
+    at = open_tab("Anomaly detection", r1=digits_run)
+    assert any("trained on every class" in text for text in info_texts(at))
+    assert not at.metric
+    at.selectbox(key=keys.ANOMALY_CLASS).set_value(3).run()
+    click(at, "Train without class 3")
+    assert not at.exception and at.title[0].value == "Train"
+    assert at.selectbox(key=keys.HOLD_OUT).value == 3
+
+
+def test_the_train_page_holds_a_class_out(digits_data):
+    at = app("pages/data.py")
+    at.selectbox(key=keys.DATASET).set_value("digits").run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key=keys.PRESET).set_value("dense").run()
+    at.number_input(key=keys.EPOCHS).set_value(1)
+    at.selectbox(key=keys.HOLD_OUT).set_value(HELD_OUT_CLASS)
+    click(at, "Start training")
+    assert at.session_state[keys.JOB].join(timeout=120)
+    at.run()
+    run = at.session_state[keys.RUNS][at.session_state[keys.CURRENT_RUN]]
+    assert run.excluded_class == HELD_OUT_CLASS
+    held_out = int(np.sum(digits_data.y_train == HELD_OUT_CLASS))
+    assert run.result.samples_seen == digits_data.n_train - held_out, "one epoch over the other classes only"
