@@ -7,8 +7,8 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
-    st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
     st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
+    st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
 ]
 st.navigation(pages).run()
