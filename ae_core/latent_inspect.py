@@ -25,9 +25,13 @@ def run_map(context, method: str, dims: int = 2, samples: int = DEFAULT_SAMPLES,
     """The map of up to ``samples`` of the run's images (validation first, then training), computed once per run
     and parameters through ``context`` (an ``ae_core.context.RunContext``); arguments as in
     ``latent_map.latent_map``. The callback is called only while the map is being computed."""
-    key = ("latent_map", method, dims, samples, seed, tuple(sorted(params.items())))
-    return context.cached(key, lambda: run_latent_map(context, "all", method, dims, samples, seed, callback,
-                                                      **params))
+    return context.cached(map_key(method, dims, samples, seed, **params),
+                          lambda: run_latent_map(context, "all", method, dims, samples, seed, callback, **params))
+
+
+def map_key(method: str, dims: int = 2, samples: int = DEFAULT_SAMPLES, seed: int = 0, **params) -> tuple:
+    """The key under which ``run_map`` keeps a map in the run's context."""
+    return ("latent_map", method, dims, samples, seed, tuple(sorted(params.items())))
 
 
 def default_run_map(context) -> LatentMap:

@@ -4,6 +4,7 @@ Keras-free at import, so the Data page that imports it appears fast.
 """
 
 import os
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -78,7 +79,32 @@ def collect_finished_job() -> str | None:
         st.session_state[keys.COLLECTED_JOB] = job
         if snapshot.run is not None:
             add_run(snapshot.run)
+            _map_in_background(snapshot.run)
     return snapshot.status if snapshot else None
+
+
+def _map_in_background(run) -> None:
+    """Compute the run's default latent map on a daemon thread, so the Latent space page, which reads the same
+    cached map through the run's context, shows it at once. Nothing happens when its dataset is not at hand."""
+    from ae_core.context import context_for
+
+    try:
+        dataset = dataset_by_name(run.dataset_name, run.split)
+        context = context_for(run, dataset) if dataset is not None else None
+    except (DatasetUnavailableError, DataFileError, ValueError):
+        return  # the page says why when it is opened
+    if context is not None:
+        threading.Thread(target=_default_map, args=(context,), name="default-latent-map", daemon=True).start()
+
+
+def _default_map(context) -> None:
+    """Computes the default latent map into the run's context, where the Latent space page finds it."""
+    from ae_core.latent_inspect import default_run_map
+
+    try:
+        default_run_map(context)
+    except ValueError:  # e.g. a diverged model's codes; the page says why when it is opened
+        pass
 
 
 def _use_app_navigation() -> None:

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.context import RunContext
 from ae_core.data import load_dataset
-from ae_core.latent_inspect import inspect_row, run_map, training_maps
+from ae_core.latent_inspect import inspect_row, map_key, run_map, training_maps
 from ae_core.runs import train_run
 from pages import keys
 
@@ -172,3 +172,28 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
     spec = chart(at, keys.LATENT_EPOCH_CHART)
     np.testing.assert_allclose(chart_points(spec), maps[0], rtol=1e-5, atol=1e-5)
     assert spec["layout"]["title"]["text"] == f"After epoch 1 of {EPOCHS}"
+
+
+def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
+    import threading
+
+    from ae_core.context import context_for
+    from ae_core.jobs import TrainingJob
+    from pages import common
+
+    digits = load_dataset("digits")
+    job = TrainingJob(digits.x_train, digits.x_val, "digits", digits_run.model_config,
+                      TrainConfig(epochs=1, batch_size=64), name="background").start()
+    assert job.join(timeout=120)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[keys.JOB] = job
+    at.run()  # any page collects the finished job
+    assert not at.exception, at.exception
+    for thread in threading.enumerate():
+        if thread.name == "default-latent-map":
+            thread.join(timeout=120)
+    run = job.snapshot().run
+    context = context_for(run, common.dataset_by_name("digits"))
+    computed_again = []
+    context.cached(map_key("pca"), lambda: computed_again.append(True))
+    assert not computed_again, "the default map was computed when the job was collected"
