@@ -1,0 +1,96 @@
+"""The latent map up close: cached maps, the inspector, decoding a spot, the map over training, code variance."""
+
+import numpy as np
+import pytest
+
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.context import RunContext
+from ae_core.data import load_dataset
+from ae_core.latent import align_epoch_maps, pca_inverse
+from ae_core.latent_inspect import (DECODE_NEIGHBOURS, decode_at, epoch_figure, inspect_row, map_key, mapped_images,
+                                    run_map, training_maps, variance_figure)
+from ae_core.models import decode
+from ae_core.runs import train_run
+
+EPOCHS = 3
+
+
+@pytest.fixture(scope="module")
+def context():
+    digits = load_dataset("digits")
+    config = ModelConfig(preset="dense", latent_dim=6, hidden_units=(32,))
+    run = train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64),
+                    name="inspect")
+    return RunContext(run, digits)
+
+
+def test_a_map_is_computed_once_per_parameters(context):
+    first = run_map(context, "pca", samples=500, seed=3)
+    assert run_map(context, "pca", samples=500, seed=3) is first
+    assert context.cached(map_key("pca", samples=500, seed=3), lambda: None) is first
+    other = run_map(context, "pca", samples=400, seed=3)
+    assert other is not first and len(other.codes) == 400
+
+
+def test_mapped_images_follow_the_maps_rows(context):
+    latent_map = run_map(context, "pca", samples=500, seed=1)
+    images = mapped_images(context, latent_map)
+    sample = latent_map.sample
+    assert images.shape == (500, 8, 8, 1)
+    for row in (0, 100, 358, 359, 499):
+        split_images = context.images(sample.splits[row])
+        np.testing.assert_array_equal(images[row], split_images[sample.indices[row]])
+
+
+def test_the_inspector_shows_the_row_its_reconstruction_and_neighbours(context):
+    latent_map = run_map(context, "pca")
+    row = context.dataset.n_val + 5  # a training image
+    seen = inspect_row(context, latent_map, row, k=6)
+    assert (seen.split, seen.index, seen.label) == ("training", 5, int(context.dataset.y_train[5]))
+    np.testing.assert_array_equal(seen.original, context.dataset.x_train[5])
+    np.testing.assert_allclose(seen.reconstruction, context.reconstructions("training")[5])
+    distances = np.linalg.norm(latent_map.codes - latent_map.codes[row], axis=1)
+    distances[row] = np.inf
+    np.testing.assert_array_equal(seen.neighbours.latent, np.argsort(distances, kind="stable")[:6])
+    assert seen.latent_images.shape == seen.pixel_images.shape == (6, 8, 8, 1)
+    np.testing.assert_array_equal(seen.pixel_images[0], mapped_images(context, latent_map)[seen.neighbours.pixel[0]])
+    with pytest.raises(ValueError, match="row must be in"):
+        inspect_row(context, latent_map, len(latent_map.codes))
+
+
+def test_a_pca_spot_decodes_exactly_and_a_tsne_spot_decodes_the_mean_of_its_neighbours(context):
+    pca_map = run_map(context, "pca", samples=400)
+    point = pca_map.projection.coords[10]
+    image, exact = decode_at(context.run.model, pca_map, point)
+    assert exact and image.shape == (8, 8, 1)
+    np.testing.assert_allclose(image, decode(context.run.model, pca_inverse(pca_map.projection, point)[None])[0],
+                               atol=1e-6)
+    tsne_map = run_map(context, "tsne", samples=400, iterations=50)
+    spot = tsne_map.projection.coords[10]
+    image, exact = decode_at(context.run.model, tsne_map, spot)
+    nearest = np.argsort(np.linalg.norm(tsne_map.projection.coords - spot, axis=1))[:DECODE_NEIGHBOURS]
+    expected = decode(context.run.model, tsne_map.codes[nearest].mean(axis=0, keepdims=True))[0]
+    assert not exact
+    np.testing.assert_allclose(image, expected, atol=1e-5)
+
+
+def test_the_map_over_training_has_one_aligned_map_per_epoch_on_fixed_axes(context):
+    maps, labels = training_maps(context)
+    n_map = min(1000, context.dataset.n_val)
+    assert maps.shape == (EPOCHS, n_map, 2)
+    np.testing.assert_allclose(maps, align_epoch_maps(context.run.result.map_codes), atol=1e-5)
+    np.testing.assert_array_equal(labels, context.dataset.y_val[:n_map])
+    first, last = epoch_figure(maps, labels, 1), epoch_figure(maps, labels, EPOCHS)
+    assert first.layout.xaxis.range == last.layout.xaxis.range and first.layout.yaxis.range == last.layout.yaxis.range
+    low, high = first.layout.xaxis.range
+    assert low < maps[..., 0].min() and high > maps[..., 0].max()
+    assert first.layout.title.text == f"After epoch 1 of {EPOCHS}"
+
+
+def test_the_variance_chart_greys_out_unused_dimensions():
+    codes = np.random.default_rng(0).normal(size=(200, 4)).astype(np.float32)
+    codes[:, 2] = 0.5 + 1e-4 * codes[:, 2]  # nearly constant
+    figure = variance_figure(codes)
+    bars = {trace.name: list(trace.x) for trace in figure.data}
+    assert bars == {"used": [0, 1, 3], "almost unused": [2]}
+    np.testing.assert_allclose(figure.data[0].y, codes[:, [0, 1, 3]].var(axis=0), rtol=1e-4)
