@@ -73,8 +73,8 @@ def class_share_figure(batches: dict[str, Scores], class_names) -> go.Figure:
         shares = scores.class_histogram / len(scores.nearest_distances)
         figure.add_bar(x=list(class_names), y=shares.tolist(), name=f"{title} (entropy {scores.class_entropy:.2f})")
     figure.update_layout(barmode="group", title="Confidently predicted classes", xaxis_title="class",
-                         yaxis_title="share of the batch", yaxis_tickformat=".0%", legend_orientation="h",
-                         legend_y=-0.25, margin={"t": 40})  # fmt: skip
+                         xaxis_type="category", yaxis_title="share of the batch", yaxis_tickformat=".0%",
+                         legend_orientation="h", legend_y=-0.25, margin={"t": 40})  # fmt: skip
     return figure
 
 

@@ -22,21 +22,21 @@ def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, in
     """The samplers to show, the mixture size (None: chosen by BIC), temperature, seed and grid side."""
     sampler_column, components_column, temperature_column, seed_column, side_column = st.columns(5)
     if is_vae:
-        shown = [sampler_column.selectbox("Sampler", list(SAMPLER_TITLES), format_func=SAMPLER_TITLES.get,
+        shown = [sampler_column.selectbox("Sampler", list(BATCH_NAMES), format_func=BATCH_NAMES.get,
                                           key=common.setting(keys.VAE_SAMPLER, "normal"))]  # fmt: skip
     else:
-        fitted = sampler_column.selectbox("Fitted sampler", ["gaussian", "gmm"], format_func=SAMPLER_TITLES.get,
+        fitted = sampler_column.selectbox("Fitted sampler", ["gaussian", "gmm"], format_func=BATCH_NAMES.get,
                                           key=common.setting(keys.FITTED_SAMPLER, "gmm"))  # fmt: skip
         shown = ["normal", fitted]
-    components = components_column.selectbox(
-        "Mixture components", [None, *range(1, 21)], format_func=lambda k: "chosen by BIC" if k is None else str(k),
-        disabled="gmm" not in shown, key=common.setting(keys.MIXTURE_COMPONENTS, None))  # fmt: skip
+    components = components_column.selectbox(  # 0 stands for "by BIC": a selectbox shows None as no choice
+        "Mixture components", range(21), format_func=lambda k: str(k) if k else "chosen by BIC",
+        disabled="gmm" not in shown, key=common.setting(keys.MIXTURE_COMPONENTS, 0))  # fmt: skip
     temperature = temperature_column.slider("Temperature", 0.1, 2.0, step=0.1,
                                             key=common.setting(keys.TEMPERATURE, 1.0),
                                             help="Scales the spread around the mean: below 1 typical, above 1 varied.")
     seed = seed_column.number_input("Seed", 0, 1_000_000, key=common.setting(keys.SAMPLE_SEED, 0))
     side = side_column.slider("Grid side", 2, 12, key=common.setting(keys.GRID_SIDE, 8))
-    return shown, components, temperature, int(seed), side
+    return shown, components or None, temperature, int(seed), side
 
 
 def generated(context, sampler: str, components: int | None, side: int, seed: int, temperature: float):
@@ -66,7 +66,7 @@ def batch_ui(title: str, report, side: int, file_name: str, download_key: str) -
     if report.scores is not None:
         share, real = report.scores.confident_share, report.reference.confident_share
         st.metric(f"Recognisable (confidence > {CONFIDENCE})", f"{share:.1%}",
-                  delta=f"{share - real:+.1%} vs real images",
+                  delta=f"{100 * (share - real):+.1f} points vs real images",
                   help=f"Share the judge classifies with probability above {CONFIDENCE}; real images: {real:.1%}")
     st.download_button("Download grid (PNG)", grid_png(images, side), file_name=file_name, mime="image/png",
                        key=download_key)  # fmt: skip

@@ -115,8 +115,11 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
     assert downloaded.shape == (8 * 8 + 7 * 2,) * 2, "8x8 digits at their own size, 2 pixels apart"
 
     at.slider(key=keys.GRID_SIDE).set_value(4).run()
+    at.selectbox(key=keys.MIXTURE_COMPONENTS).set_value(3).run()
     assert not at.exception
-    assert picture(media, tab(at, "Sample").image[0].value[0]).shape == (side(4), side(4))
+    assert [picture(media, image.value[0]).shape for image in tab(at, "Sample").image] == [(side(4), side(4))] * 2
+    three = generate_for_run(context, "gmm", 16, seed=0, temperature=1.0, n_components=3)
+    assert tab(at, "Sample").metric[1].value == f"{three.scores.confident_share:.1%}", "a mixture of 3 components"
     assert not tab(at, "Manifold grid").image and "2 numbers" in tab(at, "Manifold grid").info[0].value
 
 
