@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.neighbors import KNeighborsClassifier
@@ -52,12 +51,11 @@ def make_classifier(name: str, fewest_per_class: int):
     raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}; got {name!r}.")
 
 
-def feature_sets(x_train: np.ndarray, x_val: np.ndarray, train_codes: np.ndarray, val_codes: np.ndarray,
-                 seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
-    """name -> (training features, validation features), each (n, features): raw pixels, PCA codes with as many
-    components as the codes have, and the codes."""
+def feature_sets(pca, x_train: np.ndarray, x_val: np.ndarray, train_codes: np.ndarray,
+                 val_codes: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """name -> (training features, validation features), each (n, features): raw pixels, the coefficients of
+    ``pca`` (a fitted scikit-learn PCA with as many components as the codes have), and the codes."""
     flat_train, flat_val = x_train.reshape(len(x_train), -1), x_val.reshape(len(x_val), -1)  # (n, pixels)
-    pca = PCA(n_components=min(train_codes.shape[1], *flat_train.shape), random_state=seed).fit(flat_train)
     return {
         "pixels": (flat_train, flat_val),
         "pca": (pca.transform(flat_train), pca.transform(flat_val)),
@@ -169,11 +167,13 @@ def classification_report(context, label_counts=LABEL_COUNTS, seed: int = 0, pro
 
 
 def classification_features(context) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``feature_sets`` of a RunContext, computed once per run."""
+    """``feature_sets`` of a RunContext, computed once per run; the PCA is the one compression uses."""
+    from ae_core.applications import context_pca
+
     dataset = context.dataset
     return context.cached(("classification_features",), lambda: feature_sets(
-        dataset.x_train, dataset.x_val, context.codes("training"), context.codes("validation"),
-        context.run.train_config.seed))  # fmt: skip
+        context_pca(context), dataset.x_train, dataset.x_val, context.codes("training"),
+        context.codes("validation")))  # fmt: skip
 
 
 def confusion_report(context, features: str, classifier: str, n_labels: int | None, seed: int = 0) -> np.ndarray:

@@ -4,8 +4,8 @@ The rate is bytes per image. An autoencoder code of latent_dim numbers costs 4, 
 float32, float16 or 8 bits ("int8"). The 8-bit code maps each dimension linearly from the minimum..maximum of that
 dimension over the training codes onto 0..255 (codes outside that range are clipped to it). PCA gets the same byte
 budget at the same precision: K = bytes/4 components at float32, bytes/2 at float16, bytes at 8 bits (its
-coefficients quantised like the codes). JPEG's bytes are each image's real encoded size from Pillow, headers
-included, averaged over the images.
+coefficients quantised like the codes), so K equals the code size at every budget. JPEG's bytes are each image's
+real encoded size from Pillow, headers included, averaged over the images.
 """
 
 import io
@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
-from sklearn.decomposition import PCA
-
 from ae_core.metrics import score_images
 from ae_core.models import decode
 from ae_core.plots import comparison_image, to_uint8
@@ -88,32 +86,27 @@ def scored_row(method: str, setting: str, bytes_per_image: float, originals: np.
                              pixel_bytes / bytes_per_image, 8.0 * bytes_per_image / math.prod(originals.shape[1:3]))
 
 
-def autoencoder_reconstructions(model, train_codes: np.ndarray, val_codes: np.ndarray) -> dict[str, np.ndarray]:
+def autoencoder_reconstructions(model, train_codes: np.ndarray, val_codes: np.ndarray,
+                                val_reconstructions: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """precision -> the model's decoding of ``val_codes`` (n, latent_dim) stored at that precision; the 8-bit
-    range comes from ``train_codes``."""
+    range comes from ``train_codes``. val_reconstructions : the float32 decoding, when the caller has it."""
     quantiser = Quantiser.fit(train_codes)
-    return {precision: decode(model, round_trip(val_codes, precision, quantiser)) for precision in BYTES_PER_NUMBER}
+    decoded = {"float32": val_reconstructions} if val_reconstructions is not None else {}
+    for precision in BYTES_PER_NUMBER:
+        if precision not in decoded:
+            decoded[precision] = decode(model, round_trip(val_codes, precision, quantiser))
+    return {precision: decoded[precision] for precision in BYTES_PER_NUMBER}
 
 
-def pca_reconstructions(x_train: np.ndarray, x_val: np.ndarray, budgets: dict[str, int],
-                        seed: int = 0) -> dict[str, tuple[int, np.ndarray]]:  # fmt: skip
-    """precision -> (K, reconstructions of x_val) for PCA at ``budgets[precision]`` bytes per image.
-
-    K = bytes / BYTES_PER_NUMBER[precision], capped at what PCA can keep (pixels, training images). One PCA is
-    fitted with the largest K: components are nested, so a smaller K is its first K.
-    """
+def pca_reconstructions(pca, x_train: np.ndarray, x_val: np.ndarray) -> dict[str, np.ndarray]:
+    """precision -> reconstructions of ``x_val`` from ``pca``'s K coefficients (a fitted scikit-learn PCA) stored at
+    that precision; the 8-bit range comes from the coefficients of ``x_train``."""
     flat_train, flat_val = x_train.reshape(len(x_train), -1), x_val.reshape(len(x_val), -1)  # (n, pixels)
-    cap = min(flat_train.shape)
-    counts = {p: min(cap, max(1, budget // BYTES_PER_NUMBER[p])) for p, budget in budgets.items()}
-    pca = PCA(n_components=max(counts.values()), random_state=seed).fit(flat_train)
-    train_coefficients, val_coefficients = pca.transform(flat_train), pca.transform(flat_val)  # (n, K_max)
-    results = {}
-    for precision, k in counts.items():
-        quantiser = Quantiser.fit(train_coefficients[:, :k])
-        stored = round_trip(val_coefficients[:, :k], precision, quantiser)
-        flat = stored @ pca.components_[:k] + pca.mean_
-        results[precision] = (k, np.clip(flat, 0.0, 1.0).reshape(x_val.shape).astype(np.float32))
-    return results
+    quantiser = Quantiser.fit(pca.transform(flat_train))
+    val_coefficients = pca.transform(flat_val)  # (n, K)
+    return {precision: np.clip(round_trip(val_coefficients, precision, quantiser) @ pca.components_ + pca.mean_,
+                               0.0, 1.0).reshape(x_val.shape).astype(np.float32)
+            for precision in BYTES_PER_NUMBER}  # fmt: skip
 
 
 def jpeg_round_trip(images: np.ndarray, quality: int) -> tuple[np.ndarray, float]:
@@ -144,17 +137,17 @@ class CompressionReport:
     verdict: str
 
 
-def compare_compression(model, x_train: np.ndarray, train_codes: np.ndarray, x_val: np.ndarray,
+def compare_compression(model, pca, x_train: np.ndarray, train_codes: np.ndarray, x_val: np.ndarray,
                         val_codes: np.ndarray, qualities: tuple[int, ...] = DEFAULT_JPEG_QUALITIES,
-                        n_preview: int = 8, seed: int = 0) -> CompressionReport:  # fmt: skip
-    """The rate-distortion rows of the autoencoder (3 precisions), PCA (same budgets) and JPEG (``qualities``)
-    on ``x_val``; codes are (n, latent_dim) from the model's encoder."""
-    latent_dim = val_codes.shape[1]
-    budgets = {precision: latent_dim * size for precision, size in BYTES_PER_NUMBER.items()}
-    results = [("autoencoder", p, budgets[p], images)
-               for p, images in autoencoder_reconstructions(model, train_codes, val_codes).items()]
-    results += [("pca", f"components={k}", budgets[p], images)
-                for p, (k, images) in pca_reconstructions(x_train, x_val, budgets, seed).items()]
+                        n_preview: int = 8, val_reconstructions: np.ndarray | None = None) -> CompressionReport:
+    """The rate-distortion rows of the autoencoder and of ``pca`` (a fitted scikit-learn PCA with as many
+    components as the code) at each precision, and of JPEG at ``qualities``, on ``x_val``; codes are
+    (n, latent_dim) from the model's encoder; val_reconstructions : the model's float32 decoding of val_codes."""
+    latent_dim, components = val_codes.shape[1], pca.n_components_
+    decoded = autoencoder_reconstructions(model, train_codes, val_codes, val_reconstructions)
+    results = [("autoencoder", p, latent_dim * BYTES_PER_NUMBER[p], images) for p, images in decoded.items()]
+    results += [("pca", f"components={components}", components * BYTES_PER_NUMBER[p], images)
+                for p, images in pca_reconstructions(pca, x_train, x_val).items()]
     for quality in qualities:
         images, size = jpeg_round_trip(x_val, quality)
         results.append(("jpeg", f"quality={quality}", size, images))
@@ -165,16 +158,23 @@ def compare_compression(model, x_train: np.ndarray, train_codes: np.ndarray, x_v
 
 def compression_report(context, qualities: tuple[int, ...] = DEFAULT_JPEG_QUALITIES) -> CompressionReport:
     """``compare_compression`` on a RunContext's validation images, computed once per run and qualities."""
-    dataset = context.dataset
+    from ae_core.applications import context_pca
+
     return context.cached(("compression", tuple(qualities)), lambda: compare_compression(
-        context.run.model, dataset.x_train, context.codes("training"), dataset.x_val, context.codes("validation"),
-        tuple(qualities), seed=context.run.train_config.seed))  # fmt: skip
+        context.run.model, context_pca(context), context.dataset.x_train, context.codes("training"),
+        context.dataset.x_val, context.codes("validation"), tuple(qualities),
+        val_reconstructions=context.reconstructions("validation")))  # fmt: skip
+
+
+def _pca_row(rows: list[RateDistortionRow], precision: str) -> RateDistortionRow:
+    """The PCA row stored at ``precision``: PCA rows come in the order of BYTES_PER_NUMBER."""
+    return [row for row in rows if row.method == "pca"][list(BYTES_PER_NUMBER).index(precision)]
 
 
 def compression_verdict(rows: list[RateDistortionRow]) -> str:
-    """Where the autoencoder's smallest code stands against PCA at the same bytes and against JPEG."""
-    code = min((row for row in rows if row.method == "autoencoder"), key=lambda row: row.bytes_per_image)
-    pca = next(row for row in rows if row.method == "pca" and row.bytes_per_image == code.bytes_per_image)
+    """Where the autoencoder's 8-bit code stands against PCA at the same bytes and precision, and against JPEG."""
+    code = next(row for row in rows if row.method == "autoencoder" and row.setting == "int8")
+    pca = min((row for row in rows if row.method == "pca"), key=lambda row: row.bytes_per_image)  # its 8-bit row
     ratio = code.mse / pca.mse if pca.mse > 0 else math.inf
     winner = "the autoencoder wins" if ratio < 1.0 else "PCA wins, so the autoencoder is not worth its cost here"
     sentence = (f"At {code.bytes_per_image:g} bytes per image ({code.compression_ratio:.0f}:1 against 8-bit pixels) "
@@ -200,8 +200,7 @@ def compression_grid(report: CompressionReport, precision: str = "int8") -> tupl
     closest in bytes, one row each; returns the uint8 image and the four row labels."""
     rows = {(row.method, row.setting): row for row in report.rows}
     code = rows[("autoencoder", precision)]
-    pca = next(row for row in report.rows if row.method == "pca" and row.bytes_per_image == code.bytes_per_image)
-    chosen = [code, pca]
+    chosen = [code, _pca_row(report.rows, precision)]
     jpegs = [row for row in report.rows if row.method == "jpeg"]
     if jpegs:
         chosen.append(min(jpegs, key=lambda row: abs(row.bytes_per_image - code.bytes_per_image)))

@@ -107,6 +107,10 @@ def restoration_verdict(scores: dict[str, dict[str, float]]) -> str:
     against the best classical filter."""
     noisy = scores["noisy"]["psnr"]
     best = max((name for name in scores if name != "noisy"), key=lambda name: scores[name]["psnr"])
+    if scores[best]["psnr"] < noisy:
+        return (f"No restorer improves on the degraded input ({noisy:.2f} dB): the best, {best.replace('_', ' ')}, "
+                f"loses {noisy - scores[best]['psnr']:.2f} dB. At this strength the degraded images are closer to "
+                "the originals than any restoration.")  # fmt: skip
     sentence = (f"Best: {best.replace('_', ' ')} at {scores[best]['psnr']:.2f} dB, "
                 f"{scores[best]['psnr'] - noisy:+.2f} dB over the degraded input ({noisy:.2f} dB).")
     best_filter = max(FILTERS, key=lambda name: scores[name]["psnr"])
