@@ -13,6 +13,9 @@ PRECISIONS = {"float32": "float32 (4 bytes a number)", "float16": "float16 (2 by
               "int8": "8 bits (1 byte a number)"}  # fmt: skip
 DEGRADATIONS = dict(zip(restoration.DEGRADATIONS, ("Gaussian noise", "Salt and pepper", "Masking (pixels dropped)",
                                                    "Occlusion box", "Blur")))  # fmt: skip
+COMPRESSION_COLUMNS = {"method": "method", "setting": "setting", "bytes_per_image": "bytes per image",
+                       "compression_ratio": "ratio to 8-bit pixels", "bits_per_pixel": "bits per pixel", "mse": "MSE",
+                       "psnr": "PSNR (dB)", "ssim": "SSIM"}  # fmt: skip
 FEATURE_TITLES = {"pixels": "raw pixels", "pca": "PCA codes", "codes": "latent codes"}
 CLASSIFIER_TITLES = {"logistic_regression": "logistic regression", "knn": "k-nearest neighbours"}
 
@@ -22,15 +25,16 @@ def compression_tab(context) -> None:
         report = compression.compression_report(context)
     codes = {row.setting: row for row in report.rows if row.method == "autoencoder"}
     for column, (precision, row) in zip(st.columns(len(codes)), codes.items()):
-        column.metric(f"Code at {precision}", f"{row.bytes_per_image:g} bytes", border=True,
-                      help=f"{row.compression_ratio:.0f}:1 against 8-bit pixels, {row.bits_per_pixel:.3g} bits per "
-                           f"pixel; MSE {row.mse:.4f}, PSNR {row.psnr:.2f} dB, SSIM {row.ssim:.3f}")  # fmt: skip
+        ratio = f"{row.compression_ratio:.0f}:1 · {row.bits_per_pixel:.3g} bits per pixel"
+        column.metric(f"Code at {precision}", f"{row.bytes_per_image:g} bytes", ratio, "off", delta_arrow="off",
+                      border=True, help=f"MSE {row.mse:.4f}, PSNR {row.psnr:.2f} dB, SSIM {row.ssim:.3f}")
     st.caption(f"The 8-bit code maps each of the {context.run.model_config.latent_dim} code dimensions linearly from "
                "its minimum..maximum over the training codes onto 0..255 (values outside are clipped). PCA gets the "
                "same bytes at the same precision; JPEG's bytes are real file sizes, headers included.")  # fmt: skip
     st.info(report.verdict)
     st.plotly_chart(compression.rate_distortion_figure(report.rows), key=keys.RATE_DISTORTION_CHART)
-    st.dataframe([row.to_dict() for row in report.rows], hide_index=True)
+    st.dataframe([{title: row.to_dict()[name] for name, title in COMPRESSION_COLUMNS.items()} for row in report.rows],
+                 hide_index=True)  # fmt: skip
     precision = st.selectbox("Budget shown in the grid", list(PRECISIONS), format_func=PRECISIONS.get,
                              key=common.setting(keys.COMPRESSION_PRECISION, "int8"))  # fmt: skip
     picture, labels = compression.compression_grid(report, precision)
@@ -62,7 +66,8 @@ def restoration_tab(context) -> None:
     with st.spinner("Degrading and restoring the validation images…"):
         report = restoration.restoration_report(context, kind, level, denoiser=denoiser)
     st.info(report.verdict)
-    st.dataframe([{"images": name.replace("_", " "), "PSNR (dB)": score["psnr"], "SSIM": score["ssim"]}
+    names = {name: "degraded input" if name == "noisy" else name.replace("_", " ") for name in report.scores}
+    st.dataframe([{"images": names[name], "PSNR (dB)": score["psnr"], "SSIM": score["ssim"]}
                   for name, score in report.scores.items()], hide_index=True)  # fmt: skip
     picture, labels = restoration.restoration_grid(report)
     st.image(picture, caption="Rows: " + " · ".join(labels))
@@ -93,8 +98,7 @@ def classification_tab(context) -> None:
         st.info(f"{context.dataset.name} has no labels; pick a labelled dataset such as digits or MNIST to compare "
                 "classifiers on its codes.")  # fmt: skip
         return
-    report = run_classifiers(context)
-    if report is None:
+    if (report := run_classifiers(context)) is None:
         return
     table = {}
     for row in report.rows:
@@ -126,7 +130,7 @@ def hold_out_offer(context) -> None:
         st.session_state[keys.DATASET] = context.run.dataset_name
         st.session_state[keys.HOLD_OUT] = chosen
         st.switch_page(common.TRAIN_PAGE)
-    st.caption("The Train page's “Hold out a class” setting does the same for any run.")
+    st.page_link(common.TRAIN_PAGE, label="Or set “Hold out a class” on Train", icon=":material/model_training:")
 
 
 def held_out_context(context):
@@ -180,16 +184,13 @@ st.title("Applications")
 st.write("What a trained autoencoder is good for: compression, restoration, classification and anomaly detection, "
          "each beside a classical method on the same validation images, with a verdict from the numbers.")
 with st.expander("What am I looking at?"):
-    st.markdown(
-        "- **Compression**: the code is a compressed image. Its size in bytes against PCA with the same bytes and "
-        "JPEG; higher PSNR and SSIM at fewer bytes is better.\n"
-        "- **Restoration**: degrade images, then let the autoencoder rebuild them, beside median and Gaussian "
-        "filters. A model trained with the Denoising preset learned exactly this.\n"
-        "- **Classification**: are the codes a better input for a classifier than pixels, or PCA codes of the same "
-        "size, when few images are labelled?\n"
-        "- **Anomaly detection**: a model trained without one class should rebuild that class badly; its "
-        "reconstruction error then flags it. ROC AUC 0.5 is chance, 1 is perfect."
-    )
+    st.markdown("- **Compression**: the code is a compressed image; against PCA with the same bytes and JPEG, higher "
+                "PSNR and SSIM at fewer bytes is better.\n- **Restoration**: degrade images, then let the "
+                "autoencoder rebuild them, beside median and Gaussian filters; the Denoising preset learns exactly "
+                "this.\n- **Classification**: are the codes a better input than pixels, or PCA codes of the same "
+                "size, when few images are labelled?\n- **Anomaly detection**: a model trained without one class "
+                "should rebuild that class badly, so its reconstruction error flags it. ROC AUC 0.5 is chance, 1 is "
+                "perfect.")  # fmt: skip
 context = common.require_context()
 for tab, panel in zip(st.tabs(TABS, key=keys.APPLICATION_TAB, on_change="rerun"),
                       (compression_tab, restoration_tab, classification_tab, anomaly_tab)):  # fmt: skip

@@ -8,7 +8,7 @@ import pytest
 
 from ae_core.applications.anomaly import anomaly_report
 from ae_core.applications.compression import compression_report
-from ae_core.applications.restoration import restoration_report
+from ae_core.applications.restoration import restoration_report, restoration_verdict
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.context import RunContext
 from ae_core.data import load_dataset
@@ -66,7 +66,7 @@ def test_compression_shows_the_librarys_rows_chart_and_verdict(digits_run, digit
     assert report.verdict in info_texts(at)
     table = at.dataframe[0].value
     assert list(table["method"]) == [row.method for row in report.rows]
-    assert np.allclose(table["psnr"], [row.psnr for row in report.rows])
+    assert np.allclose(table["PSNR (dB)"], [row.psnr for row in report.rows])
     traces = {trace["name"]: trace for trace in chart(at, keys.RATE_DISTORTION_CHART)["data"]}
     assert set(traces) == {"autoencoder", "pca", "jpeg"} and traces["autoencoder"]["x"] == [8, 16, 32]
     assert any("autoencoder int8 (8 B)" in caption for image in at.image for caption in image.captions)
@@ -80,7 +80,7 @@ def test_restoration_scores_equal_the_librarys_for_the_same_seed_and_level(digit
     assert not at.exception
     report = restoration_report(RunContext(digits_run, digits_data), "salt_pepper", 0.2, seed=0)
     table = at.dataframe[0].value
-    assert list(table["images"]) == ["noisy", "autoencoder", "median", "gaussian filter"]
+    assert list(table["images"]) == ["degraded input", "autoencoder", "median", "gaussian filter"]
     assert np.allclose(table["PSNR (dB)"], [score["psnr"] for score in report.scores.values()])
     assert np.allclose(table["SSIM"], [score["ssim"] for score in report.scores.values()])
     assert report.verdict in info_texts(at)
@@ -147,3 +147,12 @@ def test_the_train_page_holds_a_class_out(digits_data):
     assert run.excluded_class == HELD_OUT_CLASS
     held_out = int(np.sum(digits_data.y_train == HELD_OUT_CLASS))
     assert run.result.samples_seen == digits_data.n_train - held_out, "one epoch over the other classes only"
+
+
+def test_the_restoration_verdict_says_when_every_restorer_makes_things_worse():
+    scores = {"noisy": {"psnr": 20.0}, "autoencoder": {"psnr": 12.0}, "median": {"psnr": 14.5},
+              "gaussian_filter": {"psnr": 13.0}}  # fmt: skip
+    assert restoration_verdict(scores).startswith("No restorer improves on the degraded input (20.00 dB): the best, "
+                                                  "median, loses 5.50 dB.")  # fmt: skip
+    better = {**scores, "noisy": {"psnr": 10.0}}
+    assert restoration_verdict(better).startswith("Best: median at 14.50 dB, +4.50 dB over the degraded input")
