@@ -277,14 +277,30 @@ def _load_model(path: Path) -> keras.Model:
                          "again, or remove its folder.") from None
 
 
+def _load_preview(path: Path) -> dict[str, np.ndarray]:
+    """preview.npz's arrays, read without pickle; a damaged file, pickled objects or a missing array is a ValueError
+    naming what was found (numpy's own advises loading pickled data unsafely)."""
+    try:
+        with np.load(path, allow_pickle=False) as preview:
+            arrays = {key: preview[key] for key in preview.files}
+    except (ValueError, EOFError, zipfile.BadZipFile) as error:
+        found = str(error).split(". ")[0][:200]
+        raise ValueError(f"{path.parent.name}/preview.npz could not be read ({found}); expected the plain arrays a run "
+                         "saves, never pickled objects. Train the run again, or remove its folder.") from None
+    missing = sorted({"images", "timeline", "codes"} - set(arrays))
+    if missing:
+        raise ValueError(f"{path.parent.name}/preview.npz lacks the arrays {missing}; expected images, timeline and "
+                         "codes. Train the run again, or remove its folder.")
+    return arrays
+
+
 def load_run(folder: str | Path) -> Run:
     """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is
     deserialised with ``safe_mode=True`` and arrays without pickle; a malformed run.json is a ValueError."""
     folder = Path(folder)
     summary = check_summary(read_run_summary(folder))
     model = _load_model(folder / "model.keras")
-    with np.load(folder / "preview.npz", allow_pickle=False) as preview:
-        result = _result(summary, {key: preview[key] for key in preview.files})
+    result = _result(summary, _load_preview(folder / "preview.npz"))
     return Run(name=folder.resolve().name, dataset_name=summary["dataset"],
                model_config=ModelConfig.from_dict(summary["model_config"]),
                train_config=TrainConfig(**summary["train_config"]), model=model, result=result,

@@ -131,6 +131,43 @@ def test_damaged_model_file_is_refused_clearly(saved_run, tmp_path, marker):
     _refused_without_running(folder, marker, "damaged/model.keras")
 
 
+class OpensMarker:
+    """Unpickling this calls open(marker, "w"): pickle runs whatever callable an object names."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+def test_pickled_preview_is_refused_and_never_unpickled(saved_run, tmp_path, marker):
+    folder = _planted(saved_run, tmp_path / "runs", "pickled")
+    with np.load(saved_run / "preview.npz") as preview:
+        arrays = {key: preview[key] for key in preview.files}
+    np.savez(folder / "preview.npz", **{**arrays, "codes": np.array([OpensMarker(marker)], dtype=object)})
+    with np.load(folder / "preview.npz", allow_pickle=True) as preview:
+        preview["codes"]
+    assert marker.exists(), "the array does open the marker when numpy may unpickle it"
+    marker.unlink()
+    with pytest.raises(ValueError, match=r"pickled/preview\.npz could not be read \(Object arrays cannot be loaded"):
+        load_run(folder)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("content, found", [(b"PK\x03\x04 damaged", "could not be read"),
+                                            (None, "lacks the arrays ['codes', 'images', 'timeline']")])
+def test_damaged_preview_is_refused_clearly(saved_run, tmp_path, content, found):
+    folder = _planted(saved_run, tmp_path / "runs", "damaged")
+    if content is None:
+        np.savez(folder / "preview.npz", other=np.zeros(3))
+    else:
+        (folder / "preview.npz").write_bytes(content)
+    with pytest.raises(ValueError, match="Train the run again, or remove its folder") as refusal:
+        load_run(folder)
+    assert found in str(refusal.value) and "allow_pickle" not in str(refusal.value)
+
+
 def test_listing_hostile_runs_runs_nothing_and_a_trusted_run_still_loads(saved_run, tmp_path, marker, digits):
     runs_dir = tmp_path / "runs"
     inputs = keras.Input((8, 8, 1))
