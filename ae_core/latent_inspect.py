@@ -18,6 +18,38 @@ from ae_core.latent_map import (DEFAULT_SAMPLES, SPLITS, LatentMap, Neighbours, 
 EXACT_METHODS = ("pca", "identity")  # maps whose points decode exactly (pca_inverse); others decode a mean code
 DECODE_NEIGHBOURS = 10  # map points whose mean code a t-SNE or UMAP spot decodes
 AXIS_MARGIN = 0.05  # share of each axis' span left around the map over training
+# The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
+VIEW_FIELDS = {"method": (str, "pca", None, None), "dims": (int, 2, 2, 3),
+               "samples": (int, DEFAULT_SAMPLES, 100, 20_000), "seed": (int, 0, 0, 2**31 - 1),
+               "perplexity": (float, 30.0, 2.0, 100.0), "iterations": (int, 250, 50, 2_000),
+               "n_neighbors": (int, 15, 2, 200), "min_dist": (float, 0.1, 0.0, 1.0)}
+VIEW_PARAMS = {"pca": (), "tsne": ("perplexity", "iterations"), "umap": ("n_neighbors", "min_dist")}
+
+
+def parse_view(query: dict[str, str]) -> dict:
+    """The view a link's query parameters describe: each VIEW_FIELDS name -> its value, kept in range (the default
+    when absent or unreadable), and "points" -> the list of map rows to inspect."""
+    view = {}
+    for name, (kind, default, low, high) in VIEW_FIELDS.items():
+        try:
+            value = kind(query.get(name, default))
+        except ValueError:
+            value = default
+        if kind is str:
+            view[name] = value if value in VIEW_PARAMS else default
+        else:
+            view[name] = min(max(value, low), high) if value == value else default  # NaN is unequal to itself
+    view["points"] = [int(row) for row in query.get("points", "").split(",") if row.strip().isdigit()]
+    return view
+
+
+def view_query(view: dict) -> dict[str, str]:
+    """The query parameters of ``view`` (as parse_view returns it): the method's own parameters only, and the
+    points when there are any."""
+    query = {name: str(view[name]) for name in ("method", "dims", "samples", "seed", *VIEW_PARAMS[view["method"]])}
+    if view.get("points"):
+        query["points"] = ",".join(map(str, view["points"]))
+    return query
 
 
 def run_map(context, method: str, dims: int = 2, samples: int = DEFAULT_SAMPLES, seed: int = 0,
@@ -79,6 +111,13 @@ def inspect_row(context, latent_map: LatentMap, row: int, k: int = 8) -> Inspect
                       images[neighbours.latent], images[neighbours.pixel])
 
 
+def selected_rows(points: list[dict]) -> list[int]:
+    """The map rows (sorted, unique) of the points of a Plotly selection event, whose customdata is the row (a
+    number, or a list holding it); points without one (not map points) are left out."""
+    rows = {data[0] if isinstance(data, list) else data for data in (point.get("customdata") for point in points)}
+    return sorted(int(row) for row in rows if row is not None)
+
+
 def decode_at(model, latent_map: LatentMap, point) -> tuple[np.ndarray, bool]:
     """The image (height, width, channels) in [0, 1] decoded at ``point`` (dims,) of the map, and whether it is
     exact: a PCA map (or a code drawn as it is) is inverted; a t-SNE or UMAP map cannot be, so the mean code of the
@@ -91,7 +130,8 @@ def decode_at(model, latent_map: LatentMap, point) -> tuple[np.ndarray, bool]:
     if exact:
         code = pca_inverse(projection, point)
     else:
-        code = mean_code_near(projection.coords, latent_map.codes, point, min(DECODE_NEIGHBOURS, len(latent_map.codes)))
+        neighbours = min(DECODE_NEIGHBOURS, len(latent_map.codes))
+        code = mean_code_near(projection.coords, latent_map.codes, point, neighbours)
     return decode(model, code[None])[0], exact
 
 

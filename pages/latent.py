@@ -5,58 +5,34 @@ import threading
 import numpy as np
 import streamlit as st
 
-from ae_core.latent import NOT_INVERTIBLE, TRUST_NEIGHBOURS, warm_up_umap
-from ae_core.latent_inspect import decode_at, epoch_figure, inspect_row, run_map, training_maps, variance_figure
-from ae_core.latent_map import DEFAULT_SAMPLES, latent_figure, unused_dimensions
+from ae_core.latent import EARLY_EXAGGERATION_ITERATIONS, NOT_INVERTIBLE, warm_up_umap
+from ae_core.latent_inspect import (VIEW_PARAMS, decode_at, epoch_figure, inspect_row, parse_view, run_map,
+                                    selected_rows, training_maps, variance_figure, view_query)
+from ae_core.latent_map import latent_figure, unused_dimensions
 from ae_core.plots import comparison_image, enlarged, error_heatmap
 from pages import common, keys
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-# widget key -> (query parameter, type, default, lowest, highest): a link to the page sets these widgets
-URL_SETTINGS = {
-    keys.LATENT_METHOD: ("method", str, "pca", None, None),
-    keys.LATENT_DIMS: ("dims", int, 2, 2, 3),
-    keys.LATENT_SAMPLES: ("samples", int, DEFAULT_SAMPLES, 100, 20_000),
-    keys.LATENT_SEED: ("seed", int, 0, 0, 2**31 - 1),
-    keys.LATENT_PERPLEXITY: ("perplexity", float, 30.0, 2.0, 100.0),
-    keys.LATENT_ITERATIONS: ("iterations", int, 250, 50, 2_000),
-    keys.LATENT_NEIGHBOURS: ("neighbours", int, 15, 2, 200),
-    keys.LATENT_MIN_DIST: ("min_dist", float, 0.1, 0.0, 1.0),
-}
-METHOD_PARAMS = {"pca": {}, "tsne": {"perplexity": keys.LATENT_PERPLEXITY, "iterations": keys.LATENT_ITERATIONS},
-                 "umap": {"n_neighbors": keys.LATENT_NEIGHBOURS, "min_dist": keys.LATENT_MIN_DIST}}
+VIEW_KEYS = {"method": keys.LATENT_METHOD, "dims": keys.LATENT_DIMS, "samples": keys.LATENT_SAMPLES,
+             "seed": keys.LATENT_SEED, "perplexity": keys.LATENT_PERPLEXITY, "iterations": keys.LATENT_ITERATIONS,
+             "n_neighbors": keys.LATENT_NEIGHBOURS, "min_dist": keys.LATENT_MIN_DIST}
 NEIGHBOURS_SHOWN = 8
 
 
-def from_url(key: str):
-    """The value of ``key``'s query parameter, parsed and kept in range; its default when absent or unreadable."""
-    name, kind, default, low, high = URL_SETTINGS[key]
-    try:
-        value = kind(st.query_params.get(name, default))
-    except ValueError:
-        return default
-    if kind is str:
-        return value if value in METHODS else default
-    return min(max(value, low), high)
-
-
 def read_url() -> None:
-    """Set this page's widgets (and the inspected points) from the link the first time the page opens."""
-    for key in URL_SETTINGS:
-        common.setting(key, from_url(key))
-    if keys.LATENT_POINTS not in st.session_state:
-        points = st.query_params.get("points", "")
-        st.session_state[keys.LATENT_POINTS] = [int(row) for row in points.split(",") if row.strip().isdigit()]
+    """Set this page's widgets and the inspected points from the link, the first time the page opens."""
+    view = parse_view(st.query_params.to_dict())
+    for name, key in VIEW_KEYS.items():
+        common.setting(key, view[name])
+    common.setting(keys.LATENT_POINTS, view["points"])
 
 
-def write_url(method: str) -> None:
-    """Keep the view in the address bar: method, its parameters and the inspected points."""
-    shown = [keys.LATENT_METHOD, keys.LATENT_DIMS, keys.LATENT_SAMPLES, keys.LATENT_SEED, *METHOD_PARAMS[method].values()]
-    params = {URL_SETTINGS[key][0]: str(st.session_state[key]) for key in shown}
-    if st.session_state[keys.LATENT_POINTS]:
-        params["points"] = ",".join(map(str, st.session_state[keys.LATENT_POINTS]))
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+def write_url() -> None:
+    """Keep the view in the address bar, so a link reopens it."""
+    view = {name: st.session_state[key] for name, key in VIEW_KEYS.items()}
+    query = view_query({**view, "points": st.session_state[keys.LATENT_POINTS]})
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,12 +55,12 @@ def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
     left, right = st.columns(2)
     if method == "tsne":
         left.slider("Perplexity", 2.0, 100.0, step=1.0, key=keys.LATENT_PERPLEXITY)
-        right.number_input("Iterations (after 250 of early exaggeration)", 50, 2_000, step=50,
-                           key=keys.LATENT_ITERATIONS)
+        right.number_input(f"Iterations (after {EARLY_EXAGGERATION_ITERATIONS} of early exaggeration)", 50, 2_000,
+                           step=50, key=keys.LATENT_ITERATIONS)
     elif method == "umap":
         left.slider("Neighbours", 2, 200, key=keys.LATENT_NEIGHBOURS)
         right.slider("Minimum distance", 0.0, 1.0, step=0.05, key=keys.LATENT_MIN_DIST)
-    params = {name: st.session_state[key] for name, key in METHOD_PARAMS[method].items()}
+    params = {name: st.session_state[VIEW_KEYS[name]] for name in VIEW_PARAMS[method]}
     return method, dims, samples, seed, params
 
 
@@ -94,7 +70,7 @@ def compute_map(context, warm_up, method, dims, samples, seed, params):
         with st.spinner("UMAP is getting ready: its code compiles once per server, in about a minute…"):
             warm_up.join()
     progress, live = st.empty(), st.empty()
-    total = 250 + params.get("iterations", 0)
+    total = EARLY_EXAGGERATION_ITERATIONS + params.get("iterations", 0)
 
     def draw(iteration: int, coords: np.ndarray) -> None:
         progress.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
@@ -111,17 +87,6 @@ def compute_map(context, warm_up, method, dims, samples, seed, params):
         live.empty()
 
 
-def selected_rows(event) -> list[int]:
-    """The map rows of the points selected on the chart (each point's customdata is its row)."""
-    rows = []
-    for point in event.selection.points:
-        row = point.get("customdata")
-        row = row[0] if isinstance(row, list) else row
-        if row is not None:
-            rows.append(int(row))
-    return sorted(set(rows))
-
-
 def map_ui(context, latent_map, dims: int) -> None:
     projection = latent_map.projection
     if projection.method == "identity":
@@ -131,16 +96,17 @@ def map_ui(context, latent_map, dims: int) -> None:
     figure.update_layout(height=600)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"),
                             key=keys.LATENT_CHART)
-    chosen = selected_rows(event)
+    chosen = selected_rows(event.selection.points)
     if chosen != st.session_state.get(keys.LATENT_SEEN_SELECTION, []):  # a new selection on the chart
         st.session_state[keys.LATENT_SEEN_SELECTION] = st.session_state[keys.LATENT_POINTS] = chosen
         for axis, value in enumerate(projection.coords[chosen].mean(axis=0) if chosen else ()):
             st.session_state[f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"] = float(value)
     st.caption(f"Mapped: {latent_map.sample.description}. Drawn in {projection.seconds:.1f} s.")
     columns = st.columns(1 + (projection.explained_variance_ratio is not None) * projection.dims)
-    columns[0].metric(f"Trustworthiness (k={projection.trust_neighbours})", f"{projection.trustworthiness:.3f}",
-                      help=f"How many of each point's {TRUST_NEIGHBOURS} nearest neighbours on the map are also near "
-                           f"it in the code (1 = all, 0.5 = chance), over {projection.trust_sample:,} images.")
+    k = projection.trust_neighbours
+    columns[0].metric(f"Trustworthiness (k={k})", f"{projection.trustworthiness:.3f}",
+                      help=f"Whether each point's {k} nearest neighbours on the map are near it in the code too "
+                           f"(1 = all are; about 0.5 for a random map), over {projection.trust_sample:,} images.")
     for axis, share in enumerate(projection.explained_variance_ratio if len(columns) > 1 else ()):
         columns[axis + 1].metric(f"Variance on PC{axis + 1}", f"{share:.1%}")
 
@@ -155,8 +121,8 @@ def inspector_ui(context, latent_map) -> None:
         row = st.selectbox(f"{len(rows)} points selected; inspect", rows, key=keys.LATENT_INSPECTED,
                            format_func=lambda r: f"{latent_map.sample.splits[r]} image {latent_map.sample.indices[r]}")
     seen = inspect_row(context, latent_map, row, NEIGHBOURS_SHOWN)
-    names = context.dataset.class_names
-    label = "" if seen.label is None else f", label {names[seen.label] if seen.label < len(names) else seen.label}"
+    names = dict(enumerate(context.dataset.class_names))
+    label = "" if seen.label is None else f", label {names.get(seen.label, seen.label)}"
     left, middle, right = st.columns(3)
     left.image(enlarged(seen.original), caption=f"original: {seen.split} image {seen.index}{label}")
     middle.image(enlarged(seen.reconstruction), caption="reconstruction")
@@ -219,7 +185,7 @@ read_url()
 method, dims, samples, seed, params = settings_ui(umap_warm_up())
 latent_map = compute_map(context, umap_warm_up(), method, dims, samples, seed, params)
 map_ui(context, latent_map, dims)
-write_url(method)
+write_url()
 st.download_button("Download codes and map coordinates (CSV)", latent_map.csv(), mime="text/csv",
                    file_name=f"{context.run.name}-{latent_map.projection.method}-latent.csv", on_click="ignore")
 st.subheader("Selected points")

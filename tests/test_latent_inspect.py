@@ -8,7 +8,7 @@ from ae_core.context import RunContext
 from ae_core.data import load_dataset
 from ae_core.latent import align_epoch_maps, pca_inverse
 from ae_core.latent_inspect import (DECODE_NEIGHBOURS, decode_at, epoch_figure, inspect_row, map_key, mapped_images,
-                                    run_map, training_maps, variance_figure)
+                                    parse_view, run_map, training_maps, variance_figure, view_query)
 from ae_core.models import decode
 from ae_core.runs import train_run
 
@@ -94,3 +94,13 @@ def test_the_variance_chart_greys_out_unused_dimensions():
     bars = {trace.name: list(trace.x) for trace in figure.data}
     assert bars == {"used": [0, 1, 3], "almost unused": [2]}
     np.testing.assert_allclose(figure.data[0].y, codes[:, [0, 1, 3]].var(axis=0), rtol=1e-4)
+
+
+def test_a_link_gives_its_view_and_unreadable_or_out_of_range_values_fall_back():
+    view = parse_view({"method": "umap", "n_neighbors": "500", "min_dist": "nan", "seed": "x", "points": "3,oops,12"})
+    assert view["method"] == "umap" and view["n_neighbors"] == 200 and view["min_dist"] == 0.1 and view["seed"] == 0
+    assert view["points"] == [3, 12]
+    assert parse_view({"method": "spectral"})["method"] == "pca"
+    assert view_query(view) == {"method": "umap", "dims": "2", "samples": "5000", "seed": "0", "n_neighbors": "200",
+                                "min_dist": "0.1", "points": "3,12"}
+    assert parse_view(view_query(view)) == view
