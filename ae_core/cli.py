@@ -140,9 +140,11 @@ def _datasets(args) -> dict:
     return {"datasets": rows}
 
 
-def _settings(args, dataset) -> tuple[ModelConfig, TrainConfig]:
-    """The recommended settings for the dataset and preset, with every option the user set put in their place."""
+def _settings(args, dataset, n_train: int) -> tuple[ModelConfig, TrainConfig]:
+    """The recommended settings for the dataset and preset, with every option the user set put in their place; an
+    unset batch size is capped at the ``n_train`` training images, so a small image set trains in one batch."""
     model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, args.model)
+    train_config = replace(train_config, batch_size=min(train_config.batch_size, n_train))
     given = {name: value for name, value in vars(args).items() if value is not None}
     for name, option in (("hidden_units", "--hidden-units"), ("filters", "--filters")):
         if name in given:
@@ -154,7 +156,7 @@ def _settings(args, dataset) -> tuple[ModelConfig, TrainConfig]:
 
 def _run_folder(args) -> tuple[Path, str]:
     """(runs folder, checked run name) from --out, before any data is loaded: a bad or taken name fails here."""
-    from ae_core.runs import check_run_name, clean_staging
+    from ae_core.run_files import check_run_name, clean_staging
 
     default_name = f"{args.model}-{Path(args.dataset).name}-{datetime.now():%H%M%S}"
     out = Path(args.out) if args.out else DEFAULT_RUNS_DIR / default_name
@@ -163,14 +165,14 @@ def _run_folder(args) -> tuple[Path, str]:
 
 
 def _train(args) -> dict:
+    runs_dir, name = _run_folder(args)  # first, before Keras loads
     from ae_core.progress import ProgressBar
     from ae_core.runs import save_run, train_run, training_images
     from ae_core.training import TrainingControl
 
-    runs_dir, name = _run_folder(args)
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
-    model_config, train_config = _settings(args, dataset)
     x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, args.exclude_class)
+    model_config, train_config = _settings(args, dataset, len(x_train))
     control = TrainingControl()
     signal.signal(signal.SIGINT, lambda *_: control.stop())  # Ctrl-C stops after this batch and keeps the run
     with ProgressBar() as progress:
@@ -251,43 +253,50 @@ def _latent(args) -> dict:
     return report
 
 
+def _run_context(args):
+    """The RunContext of the saved run ``args.run``, with its dataset on the split it was trained on."""
+    from ae_core.context import context_for, dataset_for
+    from ae_core.runs import load_run
+
+    run = load_run(args.run)
+    return context_for(run, dataset_for(run, args.data_dir))
+
+
 def _compress(args) -> dict:
-    from ae_core.applications import run_context, text_table
+    from ae_core.applications import text_table
     from ae_core.applications.compression import compression_report
 
-    report = compression_report(run_context(args.run, args.data_dir))
+    report = compression_report(_run_context(args))
     if not args.json:
         print(text_table([row.to_dict() for row in report.rows]) + "\n" + report.verdict)
     return {"rows": [row.to_dict() for row in report.rows]}
 
 
 def _denoise(args) -> dict:
-    from ae_core.applications import run_context, text_table
+    from ae_core.applications import text_table
     from ae_core.applications.restoration import restoration_report
     from ae_core.runs import load_run
 
     denoiser = load_run(args.denoiser).model if args.denoiser else None
-    report = restoration_report(run_context(args.run, args.data_dir), args.noise, args.level, args.seed, denoiser)
+    report = restoration_report(_run_context(args), args.noise, args.level, args.seed, denoiser)
     if not args.json:
         print(text_table([{"method": name, **score} for name, score in report.scores.items()]) + "\n" + report.verdict)
     return report.scores
 
 
 def _classify(args) -> dict:
-    from ae_core.applications import run_context
     from ae_core.applications.classification import best_accuracies, classification_report, classification_verdict
 
-    report = classification_report(run_context(args.run, args.data_dir), (args.labels,), args.seed)
+    report = classification_report(_run_context(args), (args.labels,), args.seed)
     if not args.json:
         print(classification_verdict(report.rows, report.label_counts[0]))
     return {**best_accuracies(report.rows, report.label_counts[0]), "n_labels": report.label_counts[0]}
 
 
 def _anomaly(args) -> dict:
-    from ae_core.applications import run_context
     from ae_core.applications.anomaly import anomaly_report
 
-    report = anomaly_report(run_context(args.run, args.data_dir), args.anomalous_class)
+    report = anomaly_report(_run_context(args), args.anomalous_class)
     if not args.json:
         print(report.verdict)
     return report.to_dict()

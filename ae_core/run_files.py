@@ -1,10 +1,14 @@
-"""Reading saved runs' ``run.json`` summaries without loading their models, and listing a runs folder.
+"""A runs folder without Keras: run names, listing saved runs from their ``run.json``, and clearing what killed
+saves left behind. Loads fast, so a bad name or a listing costs no TensorFlow start-up.
 
 A summary is checked before anything uses it: strict UTF-8, exactly the known keys, each of its type, configs that
 rebuild. A folder that fails is named in ``RunListing.skipped`` with the reason, and never stops the listing.
 """
 
 import json
+import os
+import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +18,9 @@ from ae_core.config import ModelConfig, TrainConfig
 from ae_core.data import Split
 from ae_core.units import human_size
 
+RUN_NAME_PATTERN = re.compile(r"[^A-Za-z0-9._-]+")
+# Folders a save in progress writes: the new run, and with overwrite the old one moved aside.
+STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>saving|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
 NoneType = type(None)
 SUMMARY_TYPES = {
     "id": str,
@@ -63,6 +70,8 @@ def read_run_summary(folder: str | Path) -> dict:
         raise ValueError(f"run.json is not valid UTF-8 text ({error.reason} at byte {error.start}).") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"run.json is not valid JSON ({error.msg} at line {error.lineno}).") from None
+    except RecursionError:
+        raise ValueError("run.json nests its values too deeply to be a saved run.") from None
     if not isinstance(summary, dict):
         raise ValueError(f"run.json must hold a JSON object; got {type(summary).__name__}.")
     return summary
@@ -110,6 +119,10 @@ def check_summary(summary: dict) -> dict:
         raise ValueError(f"run.json's configs do not match this version of the lab: {error}.") from None
     if summary["split"] is not None:
         Split.from_dict(summary["split"])
+    if summary["divergence"] is not None and set(summary["divergence"]) != {"epoch", "batch", "loss"}:
+        raise ValueError(f"run.json's divergence must hold epoch, batch and loss; got {sorted(summary['divergence'])}.")
+    if not all(isinstance(point, list) and len(point) == 2 for point in summary["batch_losses"]):
+        raise ValueError("run.json's batch_losses must be [epoch, loss] pairs.")
     return summary
 
 
@@ -136,3 +149,57 @@ def list_runs(runs_dir: str | Path = "runs") -> RunListing:
             listing.skipped.append(f"{folder.name}: {error}")
     listing.runs.sort(key=lambda summary: summary["created"], reverse=True)
     return listing
+
+
+def sanitize_run_name(name: str) -> str:
+    """A run name safe as one folder name: letters, digits, '.', '_' and '-', no leading dot, at most 64 chars."""
+    cleaned = RUN_NAME_PATTERN.sub("-", str(name)).lstrip(".-")[:64]
+    if not cleaned:
+        raise ValueError(f"A run name needs at least one letter or digit; got {name!r}.")
+    return cleaned
+
+
+def check_run_name(runs_dir: str | Path, name: str, overwrite: bool = False) -> str:
+    """The sanitised ``name``; ValueError when nothing is left of it, FileExistsError when a run of that name is
+    already in ``runs_dir`` and ``overwrite`` is False. Call it before training, so a bad name costs nothing."""
+    cleaned = sanitize_run_name(name)
+    if not overwrite and (Path(runs_dir) / cleaned).exists():
+        raise FileExistsError(f"A run named {cleaned!r} already exists in {runs_dir}; choose another name or "
+                              "overwrite it.")
+    return cleaned
+
+
+def staging_folder(runs_dir: Path, name: str, kind: str) -> Path:
+    return runs_dir / f".{name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def clean_staging(runs_dir: str | Path = "runs") -> list[str]:
+    """Remove the staging folders that saves killed midway left in ``runs_dir``; return their names.
+
+    A folder of a process still alive is left alone, as that save is still writing. An old run moved aside by a
+    killed overwrite is put back when nothing took its name, so a crash never loses a saved run.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    removed = []
+    for folder in sorted(runs_dir.iterdir()):
+        match = STAGING_PATTERN.match(folder.name)
+        if match is None or not folder.is_dir() or _alive(int(match["pid"])):
+            continue
+        if match["kind"] == "replaced" and not (runs_dir / match["name"]).exists():
+            os.rename(folder, runs_dir / match["name"])
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
+    return removed

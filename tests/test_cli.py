@@ -91,9 +91,19 @@ def test_exclude_class_leaves_it_out_of_training_only(shared_data_dir, digits, t
     refused = run_cli("train", "--dataset", "digits", "--exclude-class", "10", data_dir=shared_data_dir)
     assert refused.returncode == 2 and "the class to exclude must be one of 0 to 9" in refused.stderr
     unlabeled = tmp_path / "unlabeled.npz"
-    np.savez(unlabeled, images=digits.x_train[:100, ..., 0])
+    np.savez(unlabeled, images=digits.x_train[:40, ..., 0])
     refused = run_cli("train", "--dataset", str(unlabeled), "--exclude-class", "0", data_dir=shared_data_dir)
     assert refused.returncode == 2 and "needs labeled images" in refused.stderr
+
+
+def test_a_small_image_set_trains_in_one_batch_by_default(shared_data_dir, digits, tmp_path):
+    images = tmp_path / "forty.npz"
+    np.savez(images, images=digits.x_train[:40, ..., 0])  # 32 training images, fewer than the batch of 64
+    trained = run_cli("train", "--dataset", str(images), "--epochs", "1", "--out", str(tmp_path / "run"), "--json",
+                      data_dir=shared_data_dir)  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    report = json.loads(trained.stdout)
+    assert report["batch_size"] == report["split"]["n_train"] == report["samples"] == 32
 
 
 def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp_path):

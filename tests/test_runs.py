@@ -256,6 +256,10 @@ def _lone_surrogate(folder):
     (folder / "run.json").write_text(text.replace('"dataset": "digits"', '"dataset": "dig\\udc80its"'))
 
 
+def _nest_deeply(folder):
+    (folder / "run.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
 def _no_model(folder):
     (folder / "model.keras").unlink()
 
@@ -272,6 +276,8 @@ def _no_model(folder):
         (_invalid_utf8, "not valid UTF-8"),
         (_lone_surrogate, "dataset is not valid UTF-8"),
         (_no_model, "model.keras is missing"),
+        (_edit_summary(divergence={"epoch": 1}), "divergence must hold epoch, batch and loss"),
+        (_nest_deeply, "nests its values too deeply"),
     ],
 )
 def test_listing_skips_a_malformed_run_and_says_why(vae_run, tmp_path, damage, reason):
