@@ -218,13 +218,15 @@ def test_application_commands_fail_with_one_line(saved_runs, shared_data_dir, ar
 
 
 def test_panels_give_figures_and_grids_of_the_right_size(saved_runs, shared_data_dir, digits):
-    from ae_core.applications import run_context
+    from ae_core.context import context_for, dataset_for
+    from ae_core.runs import load_run
     from ae_core.applications.anomaly import anomaly_report, error_histogram, extremes, extremes_grid, roc_figure
     from ae_core.applications.classification import accuracy_figure, confusion, feature_sets
     from ae_core.applications.compression import compression_grid, compression_report, rate_distortion_figure
     from ae_core.applications.restoration import strength_sweep, sweep_figure
 
-    context = run_context(saved_runs[0], shared_data_dir)
+    run = load_run(saved_runs[0])
+    context = context_for(run, dataset_for(run, shared_data_dir))
     compression = compression_report(context)
     figure = rate_distortion_figure(compression.rows)
     assert [trace.name for trace in figure.data] == ["autoencoder", "pca", "jpeg"]

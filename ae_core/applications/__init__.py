@@ -6,15 +6,6 @@ plain arrays, and return numpy arrays, dataclasses of figures and Plotly figures
 """
 
 
-def run_context(run_dir, data_dir=None):
-    """The RunContext of the run saved in ``run_dir``, with its dataset on the split it was trained on."""
-    from ae_core.context import context_for, dataset_for
-    from ae_core.runs import load_run
-
-    run = load_run(run_dir)
-    return context_for(run, dataset_for(run, data_dir))
-
-
 def fit_pca(x_train, n_components: int, seed: int = 0):
     """scikit-learn PCA fitted on ``x_train`` (n, height, width, channels) with ``n_components``, capped at what
     the data allows (pixels, images)."""
