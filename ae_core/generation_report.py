@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ae_core.context import RunContext
 from ae_core.generation import Generation, check_sample_args, generate, make_sampler
-from ae_core.judge import Scores, judge_for
+from ae_core.judge import CONFIDENCE, Scores, judge_for
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ def generate_for_run(context: RunContext, sampler_name: str, n: int, seed: int =
     judge = judge_for(context.dataset)
     reference = context.cached(("judge_reference",), lambda: judge.score_images(context.images("validation")))
     return GenerationReport(sampler_name, temperature, generation, judge.score_images(generation.images), reference)
+
+
+RECOGNISABLE = f"recognisable (confidence > {CONFIDENCE})"
+
+
+def scores_table(batches: dict[str, Scores]) -> dict[str, list]:
+    """Columns of a table with one row per batch (title -> its Scores): its title, recognisable share in [0, 1],
+    class entropy in [0, 1] and mean distance to the nearest training image."""
+    return {
+        "images": list(batches),
+        RECOGNISABLE: [scores.confident_share for scores in batches.values()],
+        "class entropy (1 = all classes alike)": [round(scores.class_entropy, 3) for scores in batches.values()],
+        "mean distance to nearest training image": [round(scores.mean_nearest_distance, 3)
+                                                    for scores in batches.values()],
+    }
 
 
 def class_share_figure(batches: dict[str, Scores], class_names) -> go.Figure:

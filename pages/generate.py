@@ -5,7 +5,8 @@ import streamlit as st
 
 from ae_core.generation import SAMPLER_TITLES, grid_png
 from ae_core.generation_paths import INTERPOLATIONS, interpolate_images, manifold_grid, traverse
-from ae_core.generation_report import class_share_figure, distance_figure, generate_for_run
+from ae_core.generation_report import (RECOGNISABLE, class_share_figure, distance_figure, generate_for_run,
+                                     scores_table)
 from ae_core.judge import CONFIDENCE, judge_for, judge_ready
 from ae_core.plots import comparison_image, enlarge, image_grid
 from pages import common, keys
@@ -79,12 +80,8 @@ def scores_ui(context, reports: dict) -> None:
         st.info(f"{common.dataset_title(context.dataset.name)} has no labels, so no judge can score the images.")
         return
     batches = {BATCH_NAMES[name]: report.scores for name, report in reports.items()} | {REAL: first.reference}
-    st.dataframe({"images": list(batches),
-                  f"recognisable (confidence > {CONFIDENCE})": [f"{s.confident_share:.1%}" for s in batches.values()],
-                  "class entropy (1 = all classes alike)": [round(s.class_entropy, 3) for s in batches.values()],
-                  "mean distance to nearest training image": [round(s.mean_nearest_distance, 3)
-                                                              for s in batches.values()]},
-                 hide_index=True)  # fmt: skip
+    share_bar = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    st.dataframe(scores_table(batches), hide_index=True, column_config={RECOGNISABLE: share_bar})
     classes_column, distance_column = st.columns(2)
     classes_column.plotly_chart(class_share_figure(batches, context.dataset.class_names), key=keys.CLASS_SHARE_CHART)
     distance_column.plotly_chart(distance_figure(batches), key=keys.DISTANCE_CHART)
@@ -119,7 +116,9 @@ def image_picker(container, context, label: str, key: str, default: int) -> int:
 def interpolation_ui(context) -> None:
     from_column, to_column, steps_column, method_column = st.columns(4)
     labels = context.labels("validation")
-    other = next((i for i, label in enumerate(labels) if label != labels[0]), 1) if labels is not None else 1
+    other = min(1, len(context.images("validation")) - 1)  # the next image, or the only one
+    if labels is not None:  # the first image of another class makes a walk worth watching
+        other = next((i for i, label in enumerate(labels) if label != labels[0]), other)
     start = image_picker(from_column, context, "From image", keys.INTERPOLATE_FROM_PREFIX + context.key, 0)
     end = image_picker(to_column, context, "To image", keys.INTERPOLATE_TO_PREFIX + context.key, other)
     steps = steps_column.slider("Steps", 3, 16, key=common.setting(keys.INTERPOLATION_STEPS, 10))

@@ -9,6 +9,7 @@ pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_S = 240
 EPOCHS = 15  # enough for a convolutional model's decoder to draw digits from fitted codes
+VAE_EPOCHS = 40  # digits' recommended epochs: a 2-dimensional VAE's plane shows several digits after them
 JUDGE_TIMEOUT_S = 240  # the first open trains the judge and fits the mixtures while Chromium draws
 GRID_CAPTION = re.compile(r"^64 images, sampled and decoded in")
 PERCENT = re.compile(r"^\d{1,3}\.\d%$")
@@ -67,3 +68,27 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
     open_tab(page, "Manifold grid")
     page.wait_for_text(re.compile(r"covers the whole code only when the code has 2 numbers"))
     page.screenshot("generate-04-manifold")
+
+
+def test_a_two_dimensional_vae_shows_its_latent_plane(page):
+    page.select("Dataset", "Digits", exact=False)
+    page.go_to("Train")
+    page.select("Preset", "Variational (VAE)")
+    page.set_number("Latent size", 2)
+    # Cross-entropy keeps the reconstruction term large beside the KL term; with MSE a 2-dimensional VAE on 8x8
+    # digits decodes nearly one blur over the whole plane.
+    page.select("Loss", "binary_crossentropy")
+    page.set_number("Epochs", VAE_EPOCHS)
+    page.click_button("Start training", wait=False)
+    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
+
+    page.go_to("Generate")
+    page.wait_for_text("N(0, I): right for a VAE", timeout_s=JUDGE_TIMEOUT_S)
+    page.wait_for_text("sampling N(0, I) is the right way here")
+    page.screenshot("generate-05-vae-samples")
+    open_tab(page, "Manifold grid")
+    plane = page.wait_until(lambda: loaded_images(page, '[data-testid="stImage"]:has-text("The latent plane")'),
+                            "the manifold grid image")  # fmt: skip
+    assert plane[0]["natural"] == [(15 * 8 + 14) * 7] * 2, "15x15 decoded digits"
+    assert plane[0]["drawn"] >= 600, f"the manifold grid is drawn too small to read: {plane}"
+    page.screenshot("generate-06-vae-manifold")
