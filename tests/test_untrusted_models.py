@@ -4,12 +4,16 @@ and runs none of it: every hostile model here writes a marker file if any of its
 show that it does when Keras is allowed to run it, then that the marker is absent after the lab refused it.
 """
 import json
+import os
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
@@ -185,3 +189,33 @@ def test_listing_hostile_runs_runs_nothing_and_a_trusted_run_still_loads(saved_r
     assert trusted.name == "trusted" and trusted.id == original.id
     images = digits.x_val[:8]
     np.testing.assert_allclose(reconstruct(trusted.model, images), reconstruct(original.model, images), rtol=1e-6)
+
+
+@st.composite
+def damaged(draw, valid: bytes) -> bytes:
+    """valid with a bit flipped, four bytes set to a huge value, or cut short, at any offset."""
+    data, at = bytearray(valid), draw(st.integers(0, len(valid) - 1))
+    edit = draw(st.sampled_from(["flip", "huge", "truncate"]))
+    if edit == "flip":
+        data[at] ^= 1 << draw(st.integers(0, 7))
+    elif edit == "huge":
+        data[at:at + 4] = b"\xff\xff\xff\xff"
+    else:
+        del data[at:]
+    return bytes(data)
+
+
+# Each example loads a model with Keras, so this takes a fifth of the data loaders' count (AE_FUZZ_EXAMPLES).
+@settings(max_examples=max(1, int(os.environ.get("AE_FUZZ_EXAMPLES", "150")) // 5), deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data(), file_name=st.sampled_from(["model.keras", "preview.npz"]))
+def test_damaged_run_files_load_or_are_refused_clearly(saved_run, data, file_name):
+    with tempfile.TemporaryDirectory() as runs_dir:
+        folder = Path(runs_dir) / "damaged"
+        shutil.copytree(saved_run, folder)
+        (folder / file_name).write_bytes(data.draw(damaged((saved_run / file_name).read_bytes())))
+        try:
+            load_run(folder)
+        except ValueError as error:
+            assert f"damaged/{file_name}" in str(error) and "Train the run again, or remove its folder" in str(error)
+
