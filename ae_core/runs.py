@@ -10,7 +10,6 @@ staging folder, never a half-written run (``clean_staging`` removes it). Loading
 import errno
 import json
 import os
-import re
 import shutil
 import uuid
 import zipfile
@@ -25,15 +24,13 @@ from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.metrics import pca_baseline, score_images
 from ae_core.models import build_autoencoder, check_training_cost, latent_dim_of, reconstruct
-from ae_core.run_files import RunListing, check_summary, list_runs, read_run_summary
+from ae_core.run_files import (RunListing, check_run_name, check_summary, clean_staging, list_runs,
+                               read_run_summary, sanitize_run_name, staging_folder)
 from ae_core.training import Divergence, TrainingControl, TrainingListener, TrainingResult, train
 
 __all__ = ["Run", "RunListing", "check_run_name", "clean_staging", "evaluate_model", "list_runs", "load_run",
            "read_run_summary", "sanitize_run_name", "save_run", "train_run", "training_images"]
 
-RUN_NAME_PATTERN = re.compile(r"[^A-Za-z0-9._-]+")
-# Folders a save in progress writes: the new run, and with overwrite the old one moved aside.
-STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>saving|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
 
 
 @dataclass
@@ -55,24 +52,6 @@ class Run:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.result.preview_images.shape[1:])
-
-
-def sanitize_run_name(name: str) -> str:
-    """A run name safe as one folder name: letters, digits, '.', '_' and '-', no leading dot, at most 64 chars."""
-    cleaned = RUN_NAME_PATTERN.sub("-", str(name)).lstrip(".-")[:64]
-    if not cleaned:
-        raise ValueError(f"A run name needs at least one letter or digit; got {name!r}.")
-    return cleaned
-
-
-def check_run_name(runs_dir: str | Path, name: str, overwrite: bool = False) -> str:
-    """The sanitised ``name``; ValueError when nothing is left of it, FileExistsError when a run of that name is
-    already in ``runs_dir`` and ``overwrite`` is False. Call it before training, so a bad name costs nothing."""
-    cleaned = sanitize_run_name(name)
-    if not overwrite and (Path(runs_dir) / cleaned).exists():
-        raise FileExistsError(f"A run named {cleaned!r} already exists in {runs_dir}; choose another name or "
-                              "overwrite it.")
-    return cleaned
 
 
 def training_images(x_train: np.ndarray, y_train: np.ndarray | None, class_names: tuple[str, ...],
@@ -169,10 +148,6 @@ def _write_run(run: Run, name: str, folder: Path) -> None:
                         map_codes=run.result.map_codes)  # fmt: skip
 
 
-def _staging_folder(runs_dir: Path, name: str, kind: str) -> Path:
-    return runs_dir / f".{name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
-
 def _claim(staging: Path, target: Path) -> None:
     """Rename ``staging`` onto ``target``; FileExistsError when a run is already there (the rename fails)."""
     try:
@@ -193,13 +168,13 @@ def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -
     runs_dir = Path(runs_dir)
     name = check_run_name(runs_dir, run.name, overwrite)
     runs_dir.mkdir(parents=True, exist_ok=True)
-    target, staging = runs_dir / name, _staging_folder(runs_dir, name, "saving")
+    target, staging = runs_dir / name, staging_folder(runs_dir, name, "saving")
     staging.mkdir()
     try:
         _write_run(run, name, staging)
         retired = None
         if overwrite and target.exists():
-            retired = _staging_folder(runs_dir, name, "replaced")
+            retired = staging_folder(runs_dir, name, "replaced")
             os.rename(target, retired)
         _claim(staging, target)
         if retired is not None:
@@ -207,38 +182,6 @@ def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def clean_staging(runs_dir: str | Path = "runs") -> list[str]:
-    """Remove the staging folders that saves killed midway left in ``runs_dir``; return their names.
-
-    A folder of a process still alive is left alone, as that save is still writing. An old run moved aside by a
-    killed overwrite is put back when nothing took its name, so a crash never loses a saved run.
-    """
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        return []
-    removed = []
-    for folder in sorted(runs_dir.iterdir()):
-        match = STAGING_PATTERN.match(folder.name)
-        if match is None or not folder.is_dir() or _alive(int(match["pid"])):
-            continue
-        if match["kind"] == "replaced" and not (runs_dir / match["name"]).exists():
-            os.rename(folder, runs_dir / match["name"])
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder.name)
-    return removed
 
 
 def _result(summary: dict, preview) -> TrainingResult:
@@ -302,7 +245,7 @@ def load_run(folder: str | Path) -> Run:
     summary = check_summary(read_run_summary(folder))
     model = _load_model(folder / "model.keras")
     result = _result(summary, _load_preview(folder / "preview.npz"))
-    return Run(name=folder.resolve().name, dataset_name=summary["dataset"],
+    return Run(name=Path(os.path.abspath(folder)).name, dataset_name=summary["dataset"],
                model_config=ModelConfig.from_dict(summary["model_config"]),
                train_config=TrainConfig(**summary["train_config"]), model=model, result=result,
                metrics=summary["metrics"], created=summary["created"], id=summary["id"], split=summary["split"],
