@@ -126,7 +126,6 @@ def _check_layers(name: str, sizes, low: int, high: int) -> None:
         _check_int(f"each of {name}", size, low, high)
 
 
-
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 
@@ -147,8 +146,8 @@ class TrainConfig:
 
 
 # Epochs for a default run of each built-in dataset: enough for the conv preset to reach at most 0.7x the error of
-# PCA at the same code size, with margin, on seeds 0-2 (see README, "Command line"). digits: 1,437 training images of
-# 8x8; MNIST and Fashion-MNIST: 8,000 of 28x28 when only the test set is at hand.
+# PCA at the same code size, with margin, on seeds 0-2 (see README, "Command line"). digits: about 1,440 training images
+# of 8x8; MNIST and Fashion-MNIST: 8,000 of 28x28 when only the test set is at hand.
 DATASET_EPOCHS = {"digits": 40, "mnist": 15, "fashion_mnist": 15}
 SMALL_IMAGE_PIXELS = 16 * 16  # uploads up to this size train like digits, larger ones like MNIST
 SEED_DENSE_TRAINING = {"epochs": 20, "batch_size": 256, "optimizer": "adam"}  # the textbook's settings

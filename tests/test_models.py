@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ae_core.backend import keras, tf
-from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig
+from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, recommended_settings
 from ae_core.jobs import TrainingJob
 from ae_core.models import (build_autoencoder, check_training_cost, decode, decoder_of, encode, encoder_of,
                             estimate_training_cost, reconstruct)
@@ -62,6 +62,22 @@ def test_seed_dense_training_matches_plain_keras_fit_over_several_batches(mnist_
     np.testing.assert_allclose(result.history["loss"], losses, rtol=1e-5)
     for ours, theirs in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_recommended_settings_per_dataset_and_preset():
+    assert recommended_settings("mnist", (28, 28, 1), "seed_dense") == (SEED_DENSE, TrainConfig(epochs=20,
+                                                                                                batch_size=256))
+    digits_model, digits_training = recommended_settings("digits", (8, 8, 1))
+    assert (digits_model.preset, digits_model.latent_dim, digits_model.is_conv) == ("conv", 8, True)
+    assert (digits_training.epochs, digits_training.batch_size, digits_training.optimizer) == (40, 64, "adam")
+    mnist_model, mnist_training = recommended_settings("mnist", (28, 28, 1))
+    assert (mnist_model.latent_dim, mnist_training.epochs, mnist_training.batch_size) == (32, 15, 64)
+    assert recommended_settings("mine.zip", (12, 12, 3))[1].epochs == 40  # small images train like digits
+    assert recommended_settings("mine.zip", (64, 64, 1))[1].epochs == 15
+    vae_model, vae_training = recommended_settings("mnist", (28, 28, 1), "vae")
+    assert not vae_model.is_conv and vae_training.batch_size == 256
+    with pytest.raises(ValueError, match="preset must be one of"):
+        recommended_settings("digits", (8, 8, 1), "huge")
 
 
 PRESET_CONFIGS = [ModelConfig(preset=preset, latent_dim=5, architecture=architecture, hidden_units=(16, 12),
