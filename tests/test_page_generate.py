@@ -12,7 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.context import RunContext
-from ae_core.generation_report import RECOGNISABLE, generate_for_run
+from ae_core.data import load_upload
+from ae_core.generation_report import (RECOGNISABLE, class_share_figure, distance_figure, generate_for_run,
+                                     scores_table)
+from ae_core.judge import Scores, normalised_entropy
 from ae_core.plots import enlarge, scale_for
 from ae_core.runs import train_run
 from pages import keys
@@ -149,3 +152,38 @@ def test_a_two_dimensional_vae_samples_n01_alone_and_shows_the_manifold_grid(vae
     assert len(sample.image) == 1 and len(sample.metric) == 1
     manifold = tab(at, "Manifold grid")
     assert not manifold.info and picture(media, manifold.image[0].value[0]).shape == (side(6), side(6))
+
+
+def test_an_unlabeled_upload_generates_without_a_judge_and_says_why(digits, media):
+    pixels = np.round(digits.x_train[:400, ..., 0] * 255).astype(np.uint8)  # (400, 8, 8), no labels
+    buffer = io.BytesIO()
+    np.savez(buffer, images=pixels)
+    upload = load_upload([("mine.npz", buffer.getvalue())])
+    config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
+    run = train_run(upload.x_train, upload.x_val, upload.name, config, TrainConfig(epochs=1, batch_size=64),
+                    name="mine", split=upload.split.to_dict())  # fmt: skip
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[keys.UPLOADS] = {upload.name: upload}
+    at.session_state[keys.RUNS] = {run.name: run}
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    sample = tab(at, "Sample")
+    assert len(sample.image) == 2 and not sample.metric and not sample.dataframe
+    assert "has no labels, so no judge can score the images" in sample.info[0].value
+    assert tab(at, "Interpolate").selectbox[0].options[:2] == ["#0", "#1"], "images named by index alone"
+
+
+def test_the_score_table_and_figures_hold_every_batchs_scores():
+    def scores(share, histogram, distances):
+        return Scores(share, np.array(histogram), normalised_entropy(np.array(histogram)), np.array(distances))
+
+    batches = {"noise": scores(0.25, [1, 0, 0], [3.0, 2.0, 2.5, 4.0]), "real": scores(1.0, [1, 1, 0], [1.0, 0.5])}
+    table = scores_table(batches)
+    assert table["images"] == ["noise", "real"] and table[RECOGNISABLE] == [0.25, 1.0]
+    assert table["class entropy (1 = all classes alike)"] == [0.0, round(np.log(2) / np.log(3), 3)]
+    assert table["mean distance to nearest training image"] == [2.875, 0.75]
+    bars = class_share_figure(batches, ("a", "b", "c")).data
+    assert [list(bar.y) for bar in bars] == [[0.25, 0.0, 0.0], [0.5, 0.5, 0.0]], "shares of each batch's images"
+    histograms = distance_figure(batches).data
+    assert [list(histogram.x) for histogram in histograms] == [[3.0, 2.0, 2.5, 4.0], [1.0, 0.5]]
