@@ -3,7 +3,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from ae_core.backend import tf
-from ae_core.metrics import pca_baseline, score_images, verdict
+from ae_core.metrics import SSIM_CHUNK, pca_baseline, score_images, verdict
 
 
 def test_scores_match_trusted_references(mnist_slice):
@@ -59,3 +59,14 @@ def test_pca_baseline_equals_scikit_learn_pca(digits):
 def test_verdict_names_the_winner():
     assert verdict(0.01, 0.02, 32).startswith("The autoencoder beats PCA-32")
     assert verdict(0.03, 0.02, 32).startswith("PCA-32 still wins")
+
+
+def test_ssim_of_colour_images_averages_the_channels_and_does_not_depend_on_the_batch():
+    rng = np.random.default_rng(1)
+    originals = rng.random((SSIM_CHUNK + 3, 9, 10, 3))
+    reconstructions = np.clip(originals + rng.normal(0, 0.2, originals.shape), 0, 1)
+    scores = score_images(originals, reconstructions).ssim
+    first = [np.mean([_ssim_by_hand(o[..., c], r[..., c]) for c in range(3)])
+             for o, r in zip(originals[:3], reconstructions[:3])]  # fmt: skip
+    np.testing.assert_allclose(scores[:3], first, rtol=1e-6)
+    np.testing.assert_allclose(scores[-3:], score_images(originals[-3:], reconstructions[-3:]).ssim, rtol=1e-12)
