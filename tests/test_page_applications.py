@@ -123,6 +123,14 @@ def test_anomaly_tab_shows_the_auc_of_a_run_trained_without_a_class(held_out_run
     assert not at.exception and metrics(at)["Recall"] == "0.0%", "nothing lies above the largest error"
 
 
+def test_anomaly_tab_scores_a_held_out_run_of_the_session_beside_the_current_one(held_out_run, digits_run,
+                                                                                  digits_data):  # fmt: skip
+    at = open_tab("Anomaly detection", **{"without-1": held_out_run, "r1": digits_run})
+    assert at.selectbox(key=keys.CURRENT_RUN).value == "r1"
+    assert at.selectbox(key=keys.ANOMALY_RUN).value == "without-1"
+    assert metrics(at)["ROC AUC"] == f"{anomaly_report(RunContext(held_out_run, digits_data)).auc:.3f}"
+
+
 def test_anomaly_tab_without_a_held_out_run_says_how_to_get_one(digits_run):
     at = open_tab("Anomaly detection", r1=digits_run)
     assert any("trained on every class" in text for text in info_texts(at))
