@@ -1,9 +1,12 @@
 """A training run in a background thread, for user interfaces that must stay responsive while it trains.
 
 The interface starts a ``TrainingJob``, keeps it (one per user session), and polls ``snapshot()`` to draw
-progress; ``pause``, ``resume`` and ``stop`` act between batches. Nothing here knows about any UI toolkit.
+progress; ``pause``, ``resume`` and ``stop`` act between batches. Given a ``TrainingQueue``, a job waits its turn
+first ("queued"); ``stop`` then cancels it. A job paused longer than its pause timeout stops by itself, keeping
+what it trained. Nothing here knows about any UI toolkit.
 """
 
+import os
 import threading
 from dataclasses import dataclass, field
 
@@ -13,33 +16,77 @@ from ae_core.config import ModelConfig, TrainConfig, check_model_config, check_t
 from ae_core.models import check_training_cost
 from ae_core.runs import Run, train_run
 from ae_core.training import BatchProgress, EpochEnd, TrainingControl, TrainingListener
+from ae_core.training_queue import QueuePlace, TrainingQueue
 
-RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED = "running", "paused", "done", "stopped", "diverged", "failed"
+QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
+DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "failed", "cancelled"
+UNFINISHED = (QUEUED, RUNNING, PAUSED)
+
+PAUSE_TIMEOUT_ENV = "AE_PAUSE_TIMEOUT_S"
+# A paused job holds its queue slot and its memory; after this long nobody is likely to come back to it.
+DEFAULT_PAUSE_TIMEOUT_S = 600.0
 
 
-def _stopped_message(epochs_completed: int, progress: BatchProgress | None) -> str:
+def configured_pause_timeout_s() -> float:
+    """Seconds a job may stay paused before it stops: AE_PAUSE_TIMEOUT_S when set, else 600 (10 minutes)."""
+    text = os.environ.get(PAUSE_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_PAUSE_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(f"{PAUSE_TIMEOUT_ENV} must be a number of seconds above 0; got {text!r}. Unset it to "
+                         f"use the default, {DEFAULT_PAUSE_TIMEOUT_S:.0f} s.")  # fmt: skip
+    return value
+
+
+def duration_text(seconds: float) -> str:
+    """600 -> "10 min", 90 -> "90 s": how the pause timeout is written to users."""
+    return f"{seconds / 60:g} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds:g} s"
+
+
+def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paused_too_long_s: float | None) -> str:
     partial = ""
     if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
         partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
-    return f"Stopped after {epochs_completed} finished epochs{partial}; the model so far is kept."
+    cause = "Stopped" if paused_too_long_s is None else (
+        f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
+    return f"{cause} after {epochs_completed} finished epochs{partial}; the model so far is kept."
+
+
+class _PauseLimitedControl(TrainingControl):
+    """A TrainingControl whose pause ends in a stop once it has lasted ``timeout_s``."""
+
+    def __init__(self, timeout_s: float):
+        super().__init__()
+        self.timeout_s = timeout_s
+        self.timed_out = False
+
+    def wait_while_paused(self) -> None:
+        if not self._running.wait(self.timeout_s):
+            self.timed_out = True
+            self.stop()
 
 
 @dataclass(frozen=True)
 class JobSnapshot:
     """A consistent copy of a job's state at one moment."""
 
-    status: str  # one of RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED
+    status: str  # one of QUEUED, RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED, CANCELLED
     progress: BatchProgress | None  # latest batch, None before the first
     history: dict  # metric -> one value per finished epoch
     batch_losses: list  # (fractional epoch, that batch's train loss)
     preview_images: np.ndarray  # (k, height, width, channels)
     preview_reconstructions: np.ndarray | None  # from the latest finished epoch
     run: Run | None  # set once the job has ended with a model (done, stopped or diverged)
-    message: str = ""  # what went wrong, for STOPPED / DIVERGED / FAILED
+    message: str = ""  # what went wrong, for STOPPED / DIVERGED / FAILED / CANCELLED
+    place: QueuePlace | None = None  # where a queued job stands; None without a queue
 
     @property
     def finished(self) -> bool:
-        return self.status not in (RUNNING, PAUSED)
+        return self.status not in UNFINISHED
 
     @property
     def epochs_completed(self) -> int:
@@ -54,6 +101,8 @@ class _JobState:
     preview_reconstructions: np.ndarray | None = None
     run: Run | None = None
     error: str = ""
+    queued: bool = False  # waiting for a slot of the queue
+    cancelled: bool = False  # stopped before its turn came: it never trained
 
 
 class TrainingJob(TrainingListener):
@@ -61,14 +110,16 @@ class TrainingJob(TrainingListener):
 
     def __init__(self, x_train: np.ndarray, x_val: np.ndarray, dataset_name: str, model_config: ModelConfig,
                  train_config: TrainConfig, name: str | None = None, split: dict | None = None,
-                 excluded_class: int | None = None):  # fmt: skip
+                 excluded_class: int | None = None, queue: TrainingQueue | None = None,
+                 pause_timeout_s: float | None = None):  # fmt: skip
         """Arguments as ``runs.train_run``: ``x_train`` already without ``excluded_class``, ``split`` the dataset's
-        ``split.to_dict()``."""
+        ``split.to_dict()``. ``queue``: wait for a slot of it before training. ``pause_timeout_s``: seconds a pause
+        may last before the job stops (when None, ``configured_pause_timeout_s()``: 10 minutes unless configured)."""
         check_model_config(model_config, x_train.shape[1:])
         check_train_config(train_config, len(x_train))
         check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
-        self.name, self.split, self.excluded_class = name, split, excluded_class
-        self.control = TrainingControl()
+        self.name, self.split, self.excluded_class, self.queue = name, split, excluded_class, queue
+        self.control = _PauseLimitedControl(configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s)
         self._lock = threading.Lock()
         self._state = _JobState()
         self._preview_images = np.asarray(x_val[: train_config.preview_size])
@@ -76,10 +127,29 @@ class TrainingJob(TrainingListener):
         self._thread = threading.Thread(target=self._work, args=arguments, daemon=True, name="training-job")
 
     def start(self) -> "TrainingJob":
+        """Start the thread; with a queue, the job joins the end of the line now, in the caller's order."""
+        if self.queue is not None:
+            self._state.queued = True
+            self.queue.enqueue(self)
         self._thread.start()
         return self
 
-    def _work(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
+    def _work(self, *arguments) -> None:
+        if self.queue is None:
+            self._train(*arguments)
+            return
+        admitted = self.queue.wait_turn(self)
+        try:
+            with self._lock:
+                self._state.queued = False
+                self._state.cancelled = not admitted or self.control.stop_requested
+            if not self._state.cancelled:
+                self._train(*arguments)
+        finally:
+            if admitted:
+                self.queue.release(self)
+
+    def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
         try:
             run = train_run(x_train, x_val, dataset_name, model_config, train_config, listener=self,
                             control=self.control, name=self.name, split=self.split,
@@ -109,7 +179,10 @@ class TrainingJob(TrainingListener):
         self.control.resume()
 
     def stop(self) -> None:
+        """Stop between batches, keeping the model so far; a job still waiting in its queue leaves it untrained."""
         self.control.stop()
+        if self.queue is not None:
+            self.queue.cancel(self)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the job to end; True when it has."""
@@ -120,13 +193,18 @@ class TrainingJob(TrainingListener):
         state = self._state
         if state.error:
             return FAILED, state.error
+        if state.cancelled:
+            return CANCELLED, "Cancelled before its turn came; nothing was trained."
+        if state.queued:
+            return QUEUED, ""
         if state.run is None:
             return (PAUSED if self.control.paused else RUNNING), ""
         result = state.run.result
         if result.divergence is not None:
             return DIVERGED, result.divergence.message
         if result.stopped:
-            return STOPPED, _stopped_message(result.epochs_completed, state.progress)
+            timeout = self.control.timeout_s if self.control.timed_out else None
+            return STOPPED, _stopped_message(result.epochs_completed, state.progress, timeout)
         return DONE, ""
 
     def snapshot(self) -> JobSnapshot:
@@ -138,4 +216,5 @@ class TrainingJob(TrainingListener):
                 history={metric: list(values) for metric, values in state.history.items()},
                 batch_losses=list(state.batch_losses), preview_images=self._preview_images,
                 preview_reconstructions=state.preview_reconstructions, run=state.run,
+                place=self.queue.place(self) if self.queue is not None else None,
             )  # fmt: skip

@@ -254,9 +254,11 @@ def current_run():
 
 def training_text(snapshot) -> str:
     """"epoch N of M" for a running or paused job's snapshot."""
-    from ae_core.jobs import PAUSED
+    from ae_core.jobs import PAUSED, QUEUED
 
     progress = snapshot.progress
+    if snapshot.status == QUEUED:
+        return f"waiting its turn, {snapshot.place.describe()}"
     if progress is None:
         return "building the model"
     state = "paused in" if snapshot.status == PAUSED else "in"

@@ -7,12 +7,13 @@ import streamlit as st
 from ae_core.config import ACTIVATIONS, ARCHITECTURES, DEFAULT_PRESET, LOSSES, OPTIMIZERS, PRESET_TITLES, PRESETS
 from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, parse_layer_sizes, recommended_settings
 from ae_core.data import DataFileError, DatasetUnavailableError
-from ae_core.jobs import DONE, PAUSED, RUNNING, STOPPED, TrainingJob
+from ae_core.jobs import CANCELLED, DONE, PAUSED, QUEUED, RUNNING, STOPPED, UNFINISHED, TrainingJob
+from ae_core.jobs import configured_pause_timeout_s, duration_text
 from ae_core.metrics import verdict
 from ae_core.noise import NOISE_TYPES
 from ae_core.plots import comparison_figure, comparison_image, loss_figure, progress_caption
 from ae_core.runs import check_run_name, sanitize_run_name, save_run, training_images
-from pages import common, keys
+from pages import common, keys, server
 from pages.common import setting
 
 # How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
@@ -114,12 +115,13 @@ def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: s
         run_name = check_run_name(common.runs_dir(), name) if name else None
         x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, held_out)
         job = TrainingJob(x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name,
-                          split=dataset.split.to_dict(), excluded_class=held_out)  # fmt: skip
+                          split=dataset.split.to_dict(), excluded_class=held_out, queue=server.training_queue())  # fmt: skip
     except (ValueError, FileExistsError) as error:
         st.error(f"Cannot start training: {error}")
         return
     st.session_state[keys.JOB] = job
     job.start()
+    server.watch_session_of(job)  # a closed tab stops its training
     st.rerun()  # redraw the buttons with Start disabled
 
 
@@ -135,11 +137,14 @@ def draw_training(snapshot) -> None:
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def live_view() -> None:
+def live_view(drawn_status: str) -> None:
     job = st.session_state[keys.JOB]
     snapshot = job.snapshot()
-    if snapshot.finished:
-        st.rerun()  # the whole page, once: it then shows the outcome and keeps the run
+    if snapshot.status != drawn_status:
+        st.rerun()  # the whole page, once: its buttons follow the status; an ended job shows its outcome
+    if snapshot.status == QUEUED:
+        st.info(f"Waiting for a free slot: {snapshot.place.describe()}. Cancel takes it out of the line.")
+        return
     progress = snapshot.progress
     text = progress_caption(progress, paused=snapshot.status == PAUSED, stopping=job.control.stop_requested)
     st.progress(progress.fraction_done if progress else 0.0, text=text)
@@ -153,6 +158,8 @@ def outcome(snapshot) -> None:
         epochs = run.result.epochs_completed
         st.success(f"Finished {epochs} epoch{'s' * (epochs != 1)} in {run.result.train_seconds:.1f} s · validation "
                    f"MSE {mse:.4f}. {verdict(mse, pca_mse, run.metrics['pca_components'])}")
+    elif snapshot.status == CANCELLED:
+        st.info(snapshot.message)
     elif snapshot.status == STOPPED:
         st.warning(snapshot.message)
     else:
@@ -205,20 +212,23 @@ with st.container(border=True):
         model_config = extras_ui(model_config)
         run_name = st.text_input("Run name", key=setting(keys.RUN_NAME, ""), placeholder="automatic: preset-dataset-time")
         held_out = hold_out_ui(dataset)
-busy = status in (RUNNING, PAUSED)
+busy = status in UNFINISHED
 buttons = st.columns(4)
 clicked = buttons[0].button("Start training", type="primary", disabled=busy)
 buttons[1].button("Pause", disabled=status != RUNNING, on_click=getattr(job, "pause", None))
 buttons[2].button("Resume", disabled=status != PAUSED, on_click=getattr(job, "resume", None))
-buttons[3].button("Stop", disabled=not busy, on_click=getattr(job, "stop", None))
+buttons[3].button("Cancel" if status == QUEUED else "Stop", disabled=not busy, on_click=getattr(job, "stop", None))
+st.caption(f"A run paused for {duration_text(configured_pause_timeout_s())} stops; so does a run whose browser tab "
+           "closes. Either keeps the model trained so far.")
 if clicked and not busy:
     start(dataset, model_config, train_config, run_name.strip(), problems, held_out)
 log_y = st.toggle("Log scale", key=setting(keys.LOG_SCALE, False))  # for the loss chart (live too) and the comparison
 if busy:
-    live_view()
+    live_view(status)
 elif job is not None:
     outcome(job.snapshot())
-    draw_training(job.snapshot())
+    if status != CANCELLED:
+        draw_training(job.snapshot())
 if common.current_run() is not None:
     st.subheader("Save the current run")
     save_ui(common.current_run())
