@@ -165,7 +165,7 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
     library take their defaults from.
 
     ``seed_dense`` keeps the textbook settings (784-64-32-32, latent 32, Adam, batch 256, 20 epochs). Other presets
-    get a code of ``recommended_latent_dim`` and Adam; convolutional models train in batches of 64, whose more
+    get a code of ``recommended_latent_dim``, Adam, and MSE loss (binary cross-entropy for the VAE); convolutional models train in batches of 64, whose more
     frequent updates reach a lower error in the same time on a CPU (bench/quality.py), dense ones in batches of 256.
     Epochs come from ``DATASET_EPOCHS``; other datasets get digits' epochs when their images have at most
     ``SMALL_IMAGE_PIXELS`` pixels, else MNIST's.
@@ -173,8 +173,12 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
     _check_choice("preset", preset, PRESETS)
     if preset == "seed_dense":
         return SEED_DENSE, TrainConfig(**SEED_DENSE_TRAINING)
+    # A VAE's reconstruction term sums per-pixel losses. Squared errors of pixels in [0, 1] are small beside the KL
+    # term, so its codes collapse toward the prior and every decoded point looks alike; cross-entropy keeps them
+    # apart (bench/generation_quality.py).
     model_config = ModelConfig(preset=preset, latent_dim=recommended_latent_dim(image_shape),
-                               architecture="conv" if preset == "conv" else "dense")  # fmt: skip
+                               architecture="conv" if preset == "conv" else "dense",
+                               loss="binary_crossentropy" if preset == "vae" else "mse")  # fmt: skip
     small = math.prod(image_shape[:2]) <= SMALL_IMAGE_PIXELS
     epochs = DATASET_EPOCHS.get(dataset_name, DATASET_EPOCHS["digits" if small else "mnist"])
     return model_config, TrainConfig(epochs=epochs, batch_size=64 if model_config.is_conv else 256, optimizer="adam")
