@@ -143,7 +143,7 @@ def decode_ui(context, latent_map) -> None:
         st.session_state[key] = min(max(value, float(low[axis])), float(high[axis]))  # a new map's range
         point.append(columns[axis].slider("xyz"[axis], float(low[axis]), float(high[axis]), key=key))
     image, exact = decode_at(context.run.model, latent_map, point)
-    where = ", ".join(f"{value:.2f}" for value in point)
+    where = ", ".join(f"{round(value, 2) + 0.0:.2f}" for value in point)  # + 0.0: no "-0.00"
     columns[-1].image(enlarged(image), caption=f"decoded at ({where})" + ("" if exact else ", approximately"))
     st.caption("A PCA map is inverted exactly (the code's part off the map is the mean code)." if exact
                else NOT_INVERTIBLE)
