@@ -83,13 +83,12 @@ def run_classifiers(context):
     if context.key not in classified:
         st.write("Fits logistic regression and k-NN on three feature sets with four label counts: 24 fits, which "
                  "take a while on MNIST.")
-        if not st.button("Train the classifiers", type="primary"):
-            return None
+        st.button("Train the classifiers", type="primary", on_click=classified.add, args=(context.key,))
+        return None
     bar = st.progress(0.0, text="Fitting the classifiers…")
     report = classification.classification_report(context, progress=lambda done, total: bar.progress(
         done / total, text=f"Fitted {done} of {total} classifiers"))  # fmt: skip
     bar.empty()
-    classified.add(context.key)
     return report
 
 

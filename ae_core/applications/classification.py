@@ -129,6 +129,7 @@ def confusion_figure(matrix: np.ndarray, class_names) -> go.Figure:
     figure = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", text=matrix,
                                   texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}"))  # fmt: skip
     figure.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
+                         xaxis_type="category", yaxis_type="category",  # class names such as "3" are labels
                          margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
     return figure
 

@@ -1,5 +1,6 @@
 """The Applications page in real Chromium: train on digits, open Applications, read the compression verdict and
-chart, then switch to the restoration and anomaly tabs. Screenshots land in test-artifacts/browser/."""
+chart, switch to the other tabs, then train a run without one class from the anomaly tab and score it.
+Screenshots land in test-artifacts/browser/."""
 
 import re
 
@@ -44,6 +45,13 @@ def test_applications_after_training_on_digits(page):
     page.wait_for_text(re.compile(r"^(Best: .+ dB over the degraded input|No restorer improves)"))
     assert page.locator(".st-key-rate_distortion").count() == 0, "a hidden tab computes nothing"
     page.screenshot("applications-restoration")
+
+    open_tab(page, "Classification")
+    page.click_button("Train the classifiers", wait=False)
+    page.wait_for(page.locator(".st-key-confusion_chart .js-plotly-plot"), "the confusion matrix", PANEL_TIMEOUT_S)
+    accuracy = {trace["name"]: trace["y"] for trace in page.plot_traces()[0]}
+    assert len(accuracy) == 6 and all(0.0 <= value <= 1.0 for values in accuracy.values() for value in values)
+    page.screenshot("applications-classification")
 
     open_tab(page, "Anomaly detection")
     page.wait_for_text(re.compile(r"was trained on every class"))
