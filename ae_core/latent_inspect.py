@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import plotly.graph_objects as go
 
-from ae_core.latent import align_epoch_maps, mean_code_near, pca_inverse
+from ae_core.latent import align_epoch_maps, map_trustworthiness, mean_code_near, pca_inverse
 from ae_core.latent_map import (DEFAULT_SAMPLES, SPLITS, LatentMap, Neighbours, code_variance, latent_figure,
                                 nearest_neighbours, run_latent_map, unused_dimensions)
 
@@ -142,6 +142,14 @@ def training_maps(context) -> tuple[np.ndarray, np.ndarray | None]:
     maps = context.cached(("training_maps",), lambda: align_epoch_maps(context.run.result.map_codes))
     labels = context.labels("validation")
     return maps, None if labels is None else labels[: maps.shape[1]]
+
+
+def epoch_trustworthiness(context, epoch: int) -> tuple[float, int, int]:
+    """``latent.map_trustworthiness`` (score, codes used, neighbours) of the map after ``epoch`` (1-based) of
+    ``training_maps``, against the codes recorded then."""
+    maps, _ = training_maps(context)
+    codes = context.run.result.map_codes[epoch - 1]
+    return context.cached(("epoch_trustworthiness", epoch), lambda: map_trustworthiness(codes, maps[epoch - 1]))
 
 
 def epoch_figure(maps: np.ndarray, labels: np.ndarray | None, epoch: int, class_names: tuple[str, ...] = ()

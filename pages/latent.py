@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 
 from ae_core.latent import EARLY_EXAGGERATION_ITERATIONS, NOT_INVERTIBLE, warm_up_umap
-from ae_core.latent_inspect import (VIEW_PARAMS, decode_at, epoch_figure, inspect_row, parse_view, run_map,
-                                    selected_rows, training_maps, variance_figure, view_query)
+from ae_core.latent_inspect import (VIEW_PARAMS, decode_at, epoch_figure, epoch_trustworthiness, inspect_row,
+                                    parse_view, run_map, selected_rows, training_maps, variance_figure, view_query)
 from ae_core.latent_map import latent_figure, unused_dimensions
 from ae_core.plots import comparison_image, enlarged, error_heatmap
 from pages import common, keys
@@ -150,14 +150,13 @@ def decode_ui(context, latent_map) -> None:
 
 
 def training_ui(context) -> None:
-    result = context.run.result
-    if result.map_codes.size == 0:
+    if context.run.result.map_codes.size == 0:
         st.info("This run recorded no codes during training (runs saved before the map over training existed).")
         return
     maps, labels = training_maps(context)
-    epoch = len(maps)
-    if epoch > 1:
-        epoch = st.slider("Epoch", 1, len(maps), value=len(maps), key=keys.LATENT_EPOCH)
+    epoch = st.slider("Epoch", 1, len(maps), value=len(maps), key=keys.LATENT_EPOCH) if len(maps) > 1 else 1
+    score, _, k = epoch_trustworthiness(context, epoch)
+    st.metric(f"Trustworthiness of this epoch's map (k={k})", f"{score:.3f}")
     st.plotly_chart(epoch_figure(maps, labels, epoch, context.dataset.class_names), key=keys.LATENT_EPOCH_CHART)
     st.caption(f"PCA maps of the codes of the first {maps.shape[1]:,} validation images after every epoch, each "
                "turned (orthogonal Procrustes) to match the last epoch's, on fixed axes, so what moves is the codes.")

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.context import RunContext
 from ae_core.data import load_dataset
+from ae_core.latent import map_trustworthiness
 from ae_core.latent_inspect import inspect_row, map_key, run_map, training_maps
 from ae_core.runs import train_run
 from pages import keys
@@ -172,6 +173,8 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
     spec = chart(at, keys.LATENT_EPOCH_CHART)
     np.testing.assert_allclose(chart_points(spec), maps[0], rtol=1e-5, atol=1e-5)
     assert spec["layout"]["title"]["text"] == f"After epoch 1 of {EPOCHS}"
+    score = map_trustworthiness(digits_run.result.map_codes[0], maps[0])[0]
+    assert metrics(at)["Trustworthiness of this epoch's map (k=10)"] == f"{score:.3f}"
 
 
 def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
@@ -197,3 +200,14 @@ def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
     computed_again = []
     context.cached(map_key("pca"), lambda: computed_again.append(True))
     assert not computed_again, "the default map was computed when the job was collected"
+
+
+def test_a_3d_pca_map_draws_three_axes_and_three_spot_sliders(digits_run, context):
+    at = latent_page(digits_run, {"dims": "3"})
+    expected = run_map(context, "pca", dims=3)
+    traces = chart(at, keys.LATENT_CHART)["data"]
+    assert {trace["type"] for trace in traces} == {"scatter3d"}
+    assert sum(len(plotted(trace["z"])) for trace in traces) == len(expected.codes)
+    assert [metric.label for metric in at.metric][1:4] == ["Variance on PC1", "Variance on PC2", "Variance on PC3"]
+    spots = [slider for slider in at.slider if slider.key and slider.key.startswith(keys.LATENT_SPOT_PREFIX)]
+    assert [slider.label for slider in spots] == ["x", "y", "z"]
