@@ -15,7 +15,6 @@ from ae_core.config import DEFAULT_PRESET, PRESETS, ModelConfig, TrainConfig, pa
 from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
-DEFAULT_RUNS_DIR = Path("runs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +61,8 @@ def _add_train(commands) -> None:
                                                    "training/validation split keeps its own fixed seed")
     training.add_argument("--exclude-class", type=int, help="leave class K out of the training images (validation "
                                                             "keeps every class)")  # fmt: skip
-    training.add_argument("--out", help="run folder, e.g. runs/my-run (default: runs/<preset>-<dataset>-<time>)")
+    training.add_argument("--out", help="run folder, e.g. runs/my-run (default: <preset>-<dataset>-<time> in "
+                                         "$AE_RUNS_DIR, else in runs/, where the app saves too)")
     training.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     training.add_argument("--data-dir", help="folder holding dataset files (default: $AE_DATA_DIR)")
     training.add_argument("--json", action="store_true", help="print the results as one JSON object")
@@ -156,10 +156,10 @@ def _settings(args, dataset, n_train: int) -> tuple[ModelConfig, TrainConfig]:
 
 def _run_folder(args) -> tuple[Path, str]:
     """(runs folder, checked run name) from --out, before any data is loaded: a bad or taken name fails here."""
-    from ae_core.run_files import check_run_name, clean_staging
+    from ae_core.run_files import check_run_name, clean_staging, default_runs_dir
 
     default_name = f"{args.model}-{Path(args.dataset).name}-{datetime.now():%H%M%S}"
-    out = Path(args.out) if args.out else DEFAULT_RUNS_DIR / default_name
+    out = Path(args.out) if args.out else default_runs_dir() / default_name
     clean_staging(out.parent)
     return out.parent, check_run_name(out.parent, out.name, overwrite=args.overwrite)
 

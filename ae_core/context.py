@@ -133,3 +133,10 @@ def context_for(run, dataset: Dataset) -> RunContext:
         while len(_CONTEXTS) > MAX_CONTEXTS:
             _CONTEXTS.popitem(last=False)
         return context
+
+
+def forget_dataset(dataset: Dataset) -> None:
+    """Drop the contexts built on ``dataset`` (an upload its session replaced), so none keeps its arrays alive."""
+    with _CONTEXTS_LOCK:
+        for run_id in [run_id for run_id, context in _CONTEXTS.items() if context.dataset is dataset]:
+            del _CONTEXTS[run_id]

@@ -122,7 +122,7 @@ class TrainingJob(TrainingListener):
         self.control = _PauseLimitedControl(configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s)
         self._lock = threading.Lock()
         self._state = _JobState()
-        self._preview_images = np.asarray(x_val[: train_config.preview_size])
+        self._preview_images = np.array(x_val[: train_config.preview_size])  # a copy, as in training
         arguments = (x_train, x_val, dataset_name, model_config, train_config)
         self._thread = threading.Thread(target=self._work, args=arguments, daemon=True, name="training-job")
 

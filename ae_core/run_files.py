@@ -19,8 +19,10 @@ from ae_core.data import Split
 from ae_core.units import human_size
 
 RUN_NAME_PATTERN = re.compile(r"[^A-Za-z0-9._-]+")
-# Folders a save in progress writes: the new run, and with overwrite the old one moved aside.
-STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>saving|replaced)-(?P<pid>\d+)-[0-9a-f]+$")
+# Folders a save in progress writes (the new run, and with overwrite the old one moved aside), and a run being
+# deleted, moved aside first so that it leaves the listing at once and whole.
+STAGING_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>saving|replaced|deleting)-(?P<pid>\d+)-[0-9a-f]+$")
+RUNS_DIR_ENV = "AE_RUNS_DIR"
 NoneType = type(None)
 SUMMARY_TYPES = {
     "id": str,
@@ -149,6 +151,12 @@ def list_runs(runs_dir: str | Path = "runs") -> RunListing:
             listing.skipped.append(f"{folder.name}: {error}")
     listing.runs.sort(key=lambda summary: summary["created"], reverse=True)
     return listing
+
+
+def default_runs_dir() -> Path:
+    """Where runs are saved unless told otherwise: the AE_RUNS_DIR environment variable, else ./runs. The app saves
+    there, and the command line's ``train`` without ``--out`` too."""
+    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
 
 
 def sanitize_run_name(name: str) -> str:

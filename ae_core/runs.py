@@ -28,8 +28,8 @@ from ae_core.run_files import (RunListing, check_run_name, check_summary, clean_
                                read_run_summary, sanitize_run_name, staging_folder)
 from ae_core.training import Divergence, TrainingControl, TrainingListener, TrainingResult, train
 
-__all__ = ["Run", "RunListing", "check_run_name", "clean_staging", "evaluate_model", "list_runs", "load_run",
-           "read_run_summary", "sanitize_run_name", "save_run", "train_run", "training_images"]
+__all__ = ["Run", "RunListing", "check_run_name", "clean_staging", "delete_run", "evaluate_model", "list_runs",
+           "load_run", "read_run_summary", "sanitize_run_name", "save_run", "train_run", "training_images"]
 
 
 
@@ -182,6 +182,32 @@ def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def delete_run(runs_dir: str | Path, name: str) -> None:
+    """Delete the saved run ``runs_dir/name``: it is renamed to a staging folder first, so it leaves the listing
+    whole and at once, then removed (a delete killed midway leaves a staging folder that ``clean_staging`` removes).
+
+    ValueError when ``name`` is not a plain run folder's name (a path, "..", a hidden or staging folder, a link);
+    FileNotFoundError when no saved run of that name is there (also when another delete took it first).
+    """
+    runs_dir = Path(runs_dir)
+    plain = isinstance(name, str) and name == Path(name).name and "\\" not in name
+    if not plain or name in ("", "..") or name.startswith("."):  # "a/b", "/etc", "", a staging folder ".x.saving-1-ab"
+        raise ValueError(f"A run to delete is named by its folder in {runs_dir}, such as conv-digits-101500; got "
+                         f"{name!r}, which is not a plain folder name.")
+    folder = runs_dir / name
+    if folder.is_symlink():
+        raise ValueError(f"{folder} is a link, not a run folder; only runs saved in {runs_dir} can be deleted.")
+    if not (folder / "run.json").is_file():
+        raise FileNotFoundError(f"There is no saved run named {name!r} in {runs_dir}; it may have been deleted "
+                                "already.")
+    retired = staging_folder(runs_dir, name, "deleting")
+    try:
+        os.rename(folder, retired)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"The run {name!r} was deleted from {runs_dir} meanwhile.") from None
+    shutil.rmtree(retired)
 
 
 def _result(summary: dict, preview) -> TrainingResult:

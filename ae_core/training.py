@@ -227,7 +227,8 @@ class _TrainingLoop:
         self.x_train = np.ascontiguousarray(x_train, dtype=np.float32)
         self.train_targets = tf.constant(self.x_train)
         self.val_inputs = tf.constant(np.asarray(x_val, dtype=np.float32))
-        self.preview_images = np.asarray(x_val[: config.preview_size], dtype=np.float32)
+        # A copy, not a view: the run keeps these, and a view would keep every validation image of an upload alive.
+        self.preview_images = np.array(x_val[: config.preview_size], dtype=np.float32)
         self.map_images = self.val_inputs[: config.map_sample_size]
         self.rng = np.random.default_rng(config.seed)
         self.batches_per_epoch = math.ceil(len(x_train) / config.batch_size)

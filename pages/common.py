@@ -4,16 +4,17 @@ Keras-free at import, so the Data page that imports it appears fast.
 """
 
 import os
+import sys
 import threading
 from pathlib import Path
 
 import streamlit as st
 
 from ae_core.data import DATASETS, Dataset, DataFileError, DatasetUnavailableError, default_dataset_name, load_dataset
+from ae_core.run_files import default_runs_dir
 from pages import keys
 
 TRAIN_PAGE, DATA_PAGE = "pages/train.py", "pages/data.py"
-RUNS_DIR_ENV = "AE_RUNS_DIR"
 
 
 STREAMLIT_PATCHED_FOR = "1.67"  # the Streamlit version whose private names the two patches below rely on
@@ -140,8 +141,8 @@ def data_dir() -> str | None:
 
 
 def runs_dir() -> Path:
-    """Where runs are saved: the AE_RUNS_DIR environment variable, else ./runs."""
-    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+    """Where runs are saved, shared by everyone using this server: AE_RUNS_DIR, else ./runs (as the command line)."""
+    return default_runs_dir()
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
@@ -156,7 +157,18 @@ def dataset_title(name: str) -> str:
 
 
 def uploads() -> dict:
+    """This session's upload, {dataset name: Dataset}: one at most (see replace_upload)."""
     return st.session_state.setdefault(keys.UPLOADS, {})
+
+
+def replace_upload(dataset: Dataset) -> None:
+    """Make ``dataset`` this session's one upload. The one it replaces is let go, by the run contexts too, so its
+    arrays are freed: a server's memory then grows with its sessions, not with how often each uploads."""
+    context_module = sys.modules.get("ae_core.context")  # not imported yet: no context holds any dataset
+    if context_module is not None:
+        for replaced in uploads().values():
+            context_module.forget_dataset(replaced)
+    st.session_state[keys.UPLOADS] = {dataset.name: dataset}
 
 
 def selected_dataset_name() -> str:
@@ -205,41 +217,6 @@ def add_run(run) -> str:
         held = name
     st.session_state[keys.CURRENT_RUN] = held
     return held
-
-
-@st.cache_resource(show_spinner=False)
-def _clean_staging_once(folder: str) -> tuple[str, ...]:
-    """Removes what saves killed midway left in ``folder``, once per server process (and folder)."""
-    from ae_core.runs import clean_staging
-
-    return tuple(clean_staging(folder))
-
-
-def saved_runs_ui() -> None:
-    """Pick a run saved under runs_dir() and open it into this session's runs; malformed folders are named."""
-    from ae_core.runs import list_runs, load_run  # here, not at the top: it loads Keras, which the Data page skips
-
-    _clean_staging_once(str(runs_dir()))
-    try:
-        listing = list_runs(runs_dir())
-    except OSError as error:
-        st.error(f"Could not list the saved runs in {runs_dir()}: {error}")
-        return
-    for problem in listing.skipped:
-        st.caption(f"Skipped: {problem}")
-    summaries = {summary["name"]: summary for summary in listing.runs}  # name = the run's folder
-    if not summaries:
-        st.caption(f"No saved runs in {runs_dir().resolve()} yet.")
-        return
-    label = {name: f"{name} · {summary['dataset']} · {summary['created']}" for name, summary in summaries.items()}
-    chosen = st.selectbox("Saved run", list(summaries), format_func=label.get, key=keys.SAVED_RUN)
-    if st.button("Open run"):
-        try:
-            add_run(load_run(runs_dir() / chosen))
-        except (OSError, ValueError, KeyError) as error:
-            st.error(f"Could not open {chosen}: {error}. Expected a folder with run.json, model.keras and preview.npz.")
-        else:
-            st.success(f"Opened {chosen}; it is now the current run.")
 
 
 def current_run():

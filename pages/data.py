@@ -5,8 +5,10 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
+from ae_core import limits
 from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
 from ae_core.plots import class_count_figure, sample_figure
+from ae_core.units import human_size
 from pages import common, keys
 
 SAMPLE_COUNT = 30  # three rows of ten
@@ -29,10 +31,22 @@ def accept_upload() -> None:
             "Expected one .npz, one .zip of images, or an IDX images file with its labels file."
         )
         return
-    if dataset.name in DATASETS:  # an upload must not hide the built-in dataset of the same name
-        dataset = replace(dataset, name=f"{dataset.name} (upload)")
-    common.uploads()[dataset.name] = dataset
+    dataset = replace(dataset, name=upload_name(dataset.name))
+    common.replace_upload(dataset)
     st.session_state[keys.DATASET] = dataset.name
+
+
+def upload_name(name: str) -> str:
+    """``name``, unless a built-in dataset or an earlier upload of this session has it: then numbered. A run
+    trained on an earlier upload of the same file name must never be scored on other images."""
+    used = st.session_state.setdefault(keys.UPLOAD_NAMES, set())
+    base = f"{name} (upload)" if name in DATASETS else name
+    unique, number = base, 1
+    while unique in used:
+        number += 1
+        unique = f"{base} #{number}"
+    used.add(unique)
+    return unique
 
 
 def dataset_picker() -> None:
@@ -55,6 +69,9 @@ def dataset_picker() -> None:
         )  # fmt: skip
         if keys.UPLOAD_ERROR in st.session_state:
             st.error(st.session_state[keys.UPLOAD_ERROR])
+        st.caption(f"One upload at a time, up to {human_size(limits.current().max_upload_bytes)}: a new upload "
+                   "replaces the previous one. It stays in this browser tab, unseen by others, and is forgotten "
+                   "minutes after the tab closes; runs trained on it keep their losses, scores and previews.")
 
 
 def show_dataset(dataset) -> None:

@@ -6,7 +6,7 @@ from ae_core.config import PRESET_TITLES
 from ae_core.inspection import SORT_ORDERS, order_by_error
 from ae_core.metrics import score_images, verdict
 from ae_core.plots import comparison_image, enlarged, error_heatmap
-from pages import common, keys
+from pages import common, keys, sharing
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
 ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
@@ -80,7 +80,7 @@ with st.expander("What am I looking at?"):
                 "(1 is identical). The heatmap shows where one image's error sits. PCA with as many components as "
                 "the code has numbers is the linear baseline: an autoencoder should beat it.")
 with st.expander("Open a saved run"):
-    common.saved_runs_ui()
+    sharing.saved_runs_ui()
 run = common.require_run()
 created = run.created.replace("T", " ")
 st.caption(f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "

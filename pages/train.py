@@ -12,8 +12,8 @@ from ae_core.jobs import configured_pause_timeout_s, duration_text
 from ae_core.metrics import verdict
 from ae_core.noise import NOISE_TYPES
 from ae_core.plots import comparison_figure, comparison_image, loss_figure, progress_caption
-from ae_core.runs import check_run_name, sanitize_run_name, save_run, training_images
-from pages import common, keys, server
+from ae_core.runs import check_run_name, training_images
+from pages import common, keys, server, sharing
 from pages.common import setting
 
 # How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
@@ -168,19 +168,6 @@ def outcome(snapshot) -> None:
         st.page_link("pages/reconstructions.py", label=f"Inspect run {run.name}", icon=":material/compare:")
 
 
-def save_ui(run) -> None:
-    name = st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
-    if st.button("Save run"):
-        try:
-            path = save_run(replace(run, name=sanitize_run_name(name)), common.runs_dir())
-        except FileExistsError as error:
-            st.error(f"{error} Edit “Save as” above, then press Save run again.")
-        except (ValueError, OSError) as error:
-            st.error(f"Could not save the run: {error}")
-        else:
-            st.success(f"Saved to {path.resolve()}")
-
-
 common.start_page()
 st.title("Train")
 st.write("Train an autoencoder on the chosen dataset and watch its losses and reconstructions as it learns.")
@@ -231,9 +218,9 @@ elif job is not None:
         draw_training(job.snapshot())
 if common.current_run() is not None:
     st.subheader("Save the current run")
-    save_ui(common.current_run())
+    sharing.save_ui(common.current_run())
 st.subheader("Saved runs")
-common.saved_runs_ui()
+sharing.saved_runs_ui()
 runs = common.session_runs()
 if compared := st.multiselect("Compare runs", list(runs), default=list(runs)[-3:]):
     histories = {name: runs[name].result.history for name in compared}

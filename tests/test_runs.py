@@ -14,8 +14,8 @@ from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
 from ae_core.jobs import DONE, STOPPED, TrainingJob
 from ae_core.models import reconstruct
-from ae_core.runs import (check_run_name, clean_staging, list_runs, load_run, sanitize_run_name, save_run,
-                          train_run, training_images)
+from ae_core.runs import (check_run_name, clean_staging, delete_run, list_runs, load_run, sanitize_run_name,
+                          save_run, train_run, training_images)
 
 SMALL_VAE = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,))
 
@@ -226,6 +226,43 @@ def test_clean_staging_spares_live_saves_and_puts_back_a_moved_aside_run(vae_run
     assert live.is_dir() and not dead.exists() and not moved_aside.exists()
     assert load_run(tmp_path / "v1").id == vae_run.id
     assert [run["name"] for run in list_runs(tmp_path).runs] == ["v1"]  # the live staging folder is not listed
+
+
+@pytest.mark.parametrize("name", ["../outside", "..", ".", "", "v1/..", "/tmp", "v1/model.keras", ".v1.saving-1-ab",
+                                  "..\\outside"])
+def test_delete_refuses_anything_but_a_plain_run_folder_of_the_runs_folder(vae_run, tmp_path, name):
+    runs_dir, outside = tmp_path / "runs", tmp_path / "outside"
+    save_run(vae_run, runs_dir)
+    save_run(vae_run, tmp_path, overwrite=True)  # a run beside the runs folder, which "../" would reach
+    outside.mkdir()
+    with pytest.raises(ValueError, match="not a plain folder name"):
+        delete_run(runs_dir, name)
+    assert (runs_dir / "v1" / "model.keras").is_file() and (tmp_path / "v1" / "run.json").is_file()
+    assert outside.is_dir()
+
+
+def test_delete_removes_the_run_whole_and_refuses_a_link_or_a_missing_run(vae_run, tmp_path):
+    runs_dir = tmp_path / "runs"
+    elsewhere = save_run(vae_run, tmp_path / "elsewhere")
+    (runs_dir / "link").parent.mkdir()
+    (runs_dir / "link").symlink_to(elsewhere, target_is_directory=True)
+    save_run(replace(vae_run, name="v2"), runs_dir)
+    with pytest.raises(ValueError, match="is a link"):
+        delete_run(runs_dir, "link")
+    assert (elsewhere / "run.json").is_file()
+    delete_run(runs_dir, "v2")
+    assert sorted(path.name for path in runs_dir.iterdir()) == ["link"], "no staging folder is left behind"
+    assert [run["name"] for run in list_runs(runs_dir).runs] == ["link"]
+    with pytest.raises(FileNotFoundError, match="no saved run named 'v2'"):
+        delete_run(runs_dir, "v2")
+
+
+def test_a_delete_killed_midway_is_finished_by_clean_staging(vae_run, tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    retired = save_run(vae_run, tmp_path).rename(tmp_path / f".v1.deleting-{int(finished.stdout)}-0a1b")
+    assert list_runs(tmp_path).runs == [], "a run being deleted is no longer listed"
+    assert clean_staging(tmp_path) == [retired.name]
+    assert list(tmp_path.iterdir()) == [], "a killed delete is finished, never undone"
 
 
 def _break_json(folder):
