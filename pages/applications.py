@@ -151,9 +151,10 @@ def anomaly_tab(context) -> None:
         return
     with st.spinner("Scoring every validation image by its reconstruction error…"):
         report = anomaly.anomaly_report(scored)
-    errors = report.errors
-    threshold = st.slider("Threshold on the reconstruction error", float(errors.min()), float(errors.max()),
-                          value=report.threshold, format="%.4f", key=keys.THRESHOLD_PREFIX + scored.key,
+    errors = report.errors  # the starting threshold comes from training errors, so it may lie outside these
+    low, high = min(float(errors.min()), report.threshold), max(float(errors.max()), report.threshold)
+    threshold = st.slider("Threshold on the reconstruction error", low, high, value=report.threshold,
+                          format="%.4f", key=keys.THRESHOLD_PREFIX + scored.key,
                           help="Images above it are flagged. It starts at the 95th percentile of the errors of "
                                "the training images, which the model has seen.")  # fmt: skip
     precision, recall = anomaly.precision_recall(errors, report.is_anomalous, threshold)
