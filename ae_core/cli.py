@@ -141,10 +141,9 @@ def _datasets(args) -> dict:
 
 
 def _settings(args, dataset, n_train: int) -> tuple[ModelConfig, TrainConfig]:
-    """The recommended settings for the dataset and preset, with every option the user set put in their place; an
-    unset batch size is capped at the ``n_train`` training images, so a small image set trains in one batch."""
-    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, args.model)
-    train_config = replace(train_config, batch_size=min(train_config.batch_size, n_train))
+    """The recommended settings for the dataset, preset and ``n_train`` training images, with every option the user
+    set put in their place."""
+    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, args.model, n_train)
     given = {name: value for name, value in vars(args).items() if value is not None}
     for name, option in (("hidden_units", "--hidden-units"), ("filters", "--filters")):
         if name in given:

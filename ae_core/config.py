@@ -4,7 +4,7 @@ Kept free of Keras so the pages and the command line can describe, check and sho
 """
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -159,8 +159,8 @@ def recommended_latent_dim(image_shape: tuple[int, int, int]) -> int:
     return max(2, min(32, math.prod(image_shape) // 8))
 
 
-def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
-                         preset: str = DEFAULT_PRESET) -> tuple[ModelConfig, TrainConfig]:  # fmt: skip
+def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int], preset: str = DEFAULT_PRESET,
+                         n_train: int | None = None) -> tuple[ModelConfig, TrainConfig]:  # fmt: skip
     """The default model and training for a dataset and preset: the one place the app, the command line and the
     library take their defaults from.
 
@@ -168,11 +168,13 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
     get a code of ``recommended_latent_dim``, Adam, and MSE loss (binary cross-entropy for the VAE); convolutional models train in batches of 64, whose more
     frequent updates reach a lower error in the same time on a CPU (bench/quality.py), dense ones in batches of 256.
     Epochs come from ``DATASET_EPOCHS``; other datasets get digits' epochs when their images have at most
-    ``SMALL_IMAGE_PIXELS`` pixels, else MNIST's.
+    ``SMALL_IMAGE_PIXELS`` pixels, else MNIST's. With ``n_train`` training images given, the batch is at most
+    that many, so a small image set trains in one batch.
     """
     _check_choice("preset", preset, PRESETS)
     if preset == "seed_dense":
-        return SEED_DENSE, TrainConfig(**SEED_DENSE_TRAINING)
+        training = TrainConfig(**SEED_DENSE_TRAINING)
+        return SEED_DENSE, replace(training, batch_size=min(training.batch_size, n_train or training.batch_size))
     # A VAE's reconstruction term sums per-pixel losses. Squared errors of pixels in [0, 1] are small beside the KL
     # term, so its codes collapse toward the prior and every decoded point looks alike; cross-entropy keeps them
     # apart (bench/generation_quality.py).
@@ -181,7 +183,8 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int],
                                loss="binary_crossentropy" if preset == "vae" else "mse")  # fmt: skip
     small = math.prod(image_shape[:2]) <= SMALL_IMAGE_PIXELS
     epochs = DATASET_EPOCHS.get(dataset_name, DATASET_EPOCHS["digits" if small else "mnist"])
-    return model_config, TrainConfig(epochs=epochs, batch_size=64 if model_config.is_conv else 256, optimizer="adam")
+    batch_size = 64 if model_config.is_conv else 256
+    return model_config, TrainConfig(epochs=epochs, batch_size=min(batch_size, n_train or batch_size), optimizer="adam")
 
 
 def check_train_config(config: TrainConfig, n_train: int) -> None:

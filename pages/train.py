@@ -41,7 +41,7 @@ def follow_recommendation(dataset, preset: str) -> None:
     the user's edits stay."""
     if st.session_state.get(keys.RECOMMENDED_FOR) == (dataset.name, preset):
         return
-    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset)
+    model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset, dataset.n_train)
     for widgets, config in ((MODEL_WIDGETS, model_config), (TRAIN_WIDGETS, train_config)):
         for key, name in widgets.items():
             st.session_state[key] = _widget_value(name, getattr(config, name))

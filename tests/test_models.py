@@ -75,7 +75,9 @@ def test_recommended_settings_per_dataset_and_preset():
     assert recommended_settings("mine.zip", (12, 12, 3))[1].epochs == 40  # small images train like digits
     assert recommended_settings("mine.zip", (64, 64, 1))[1].epochs == 15
     vae_model, vae_training = recommended_settings("mnist", (28, 28, 1), "vae")
-    assert not vae_model.is_conv and vae_training.batch_size == 256
+    assert not vae_model.is_conv and vae_training.batch_size == 256 and vae_model.loss == "binary_crossentropy"
+    assert recommended_settings("mine.npz", (12, 12, 1), "dense", n_train=48)[1].batch_size == 48, "one batch"
+    assert recommended_settings("mine.npz", (28, 28, 1), "seed_dense", n_train=100)[1].batch_size == 100
     with pytest.raises(ValueError, match="preset must be one of"):
         recommended_settings("digits", (8, 8, 1), "huge")
 
