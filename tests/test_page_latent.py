@@ -22,6 +22,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/latent.py"
 TIMEOUT = 120  # the first run imports TensorFlow; a t-SNE map of digits takes seconds on a busy machine
 EPOCHS = 3
+UMAP_COMPILE_TIMEOUT = 600  # UMAP's numba code compiles once per process: about a minute, minutes on a busy machine
 
 
 @pytest.fixture(autouse=True)
@@ -43,9 +44,9 @@ def context(digits_run):
     return RunContext(digits_run, load_dataset("digits"))
 
 
-def latent_page(run, query: dict | None = None) -> AppTest:
+def latent_page(run, query: dict | None = None, timeout: float = TIMEOUT) -> AppTest:
     """The Latent space page on ``run`` (this session's only run), opened with ``query`` in the address."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.session_state[keys.RUNS] = {run.name: run}
     at.session_state[keys.CURRENT_RUN] = run.name
     at.query_params.update(query or {})
@@ -211,3 +212,10 @@ def test_a_3d_pca_map_draws_three_axes_and_three_spot_sliders(digits_run, contex
     assert [metric.label for metric in at.metric][1:4] == ["Variance on PC1", "Variance on PC2", "Variance on PC3"]
     spots = [slider for slider in at.slider if slider.key and slider.key.startswith(keys.LATENT_SPOT_PREFIX)]
     assert [slider.label for slider in spots] == ["x", "y", "z"]
+
+
+def test_a_umap_link_waits_for_the_compile_then_draws_the_librarys_map(digits_run, context):
+    at = latent_page(digits_run, {"method": "umap", "samples": "300", "n_neighbors": "10"}, UMAP_COMPILE_TIMEOUT)
+    expected = run_map(context, "umap", samples=300, n_neighbors=10, min_dist=0.1)
+    np.testing.assert_allclose(chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, atol=1e-5)
+    assert at.slider(key=keys.LATENT_NEIGHBOURS).value == 10
