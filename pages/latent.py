@@ -185,7 +185,7 @@ method, dims, samples, seed, params = settings_ui(umap_warm_up())
 latent_map = compute_map(context, umap_warm_up(), method, dims, samples, seed, params)
 map_ui(context, latent_map, dims)
 write_url()
-st.download_button("Download codes and map coordinates (CSV)", latent_map.csv(), mime="text/csv",
+st.download_button("Download codes and map coordinates (CSV)", latent_map.csv, mime="text/csv",  # made on click
                    file_name=f"{context.run.name}-{latent_map.projection.method}-latent.csv", on_click="ignore")
 st.subheader("Selected points")
 inspector_ui(context, latent_map)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from ae_core.config import ModelConfig, TrainConfig
@@ -149,18 +149,18 @@ def select_on_chart(at: AppTest, rows: list[int]) -> None:
 
 
 def test_the_csv_download_holds_one_row_per_mapped_image(digits_run, context, monkeypatch):
-    stored = []
-    original = MemoryMediaFileStorage.load_and_get_id
+    registered = []  # the download's data is made when it is clicked: Streamlit keeps the callable until then
+    original = MediaFileManager.add_deferred
 
-    def record(self, path_or_data, mimetype, kind, filename=None):
-        stored.append((mimetype, path_or_data))
-        return original(self, path_or_data, mimetype, kind, filename)
+    def record(self, data_callable, mimetype, *args, **kwargs):
+        registered.append((mimetype, data_callable))
+        return original(self, data_callable, mimetype, *args, **kwargs)
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
     at = latent_page(digits_run, {"samples": "500"})
-    csv_files = [data for mimetype, data in stored if mimetype == "text/csv"]
-    assert len(csv_files) == 1
-    rows = list(csv.reader(io.StringIO(csv_files[0].decode() if isinstance(csv_files[0], bytes) else csv_files[0])))
+    downloads = [data_callable for mimetype, data_callable in registered if mimetype == "text/csv"]
+    assert len(downloads) == 1
+    rows = list(csv.reader(io.StringIO(downloads[0]())))
     assert rows[0][:5] == ["index", "split", "label", "x", "y"] and len(rows) == 1 + 500
     assert any(f"{context.dataset.n_val:,} validation and {500 - context.dataset.n_val} of" in caption.value
                for caption in at.caption)
