@@ -139,7 +139,7 @@ def decode_ui(context, latent_map) -> None:
     point = []
     for axis in range(projection.dims):
         key = f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"
-        value = st.session_state.get(key, float(projection.coords[:, axis].mean()))
+        value = st.session_state.get(key, round(float(projection.coords[:, axis].mean()), 2) + 0.0)  # no -0.00
         st.session_state[key] = min(max(value, float(low[axis])), float(high[axis]))  # a new map's range
         point.append(columns[axis].slider("xyz"[axis], float(low[axis]), float(high[axis]), key=key))
     image, exact = decode_at(context.run.model, latent_map, point)

@@ -2,6 +2,7 @@
 on the WebGL scatter and look at the inspector. Screenshots land in test-artifacts/browser/."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +35,9 @@ def train_digits(page) -> None:
 
 def lasso_middle_of_map(page) -> None:
     """Drag a lasso (the map's default drag mode) around the middle third of the plot area."""
-    area = page.wait_for(page.locator(f"{MAP} .nsewdrag"), "the map's plot area").bounding_box()
+    plot_area = page.wait_for(page.locator(f"{MAP} .nsewdrag"), "the map's plot area")
+    plot_area.scroll_into_view_if_needed()  # the mouse moves in the viewport's coordinates
+    area = plot_area.bounding_box()
     left, top = area["x"] + area["width"] / 3, area["y"] + area["height"] / 3
     right, bottom = area["x"] + 2 * area["width"] / 3, area["y"] + 2 * area["height"] / 3
     page.mouse.move(left, top)
@@ -62,6 +65,10 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     assert map_point_count(page) == MAPPED
     page.wait_for_text(f"t-SNE map of {MAPPED} images", timeout_s=10)
     page.screenshot("latent-02-tsne")
+    with page.expect_download() as download:
+        page.click_button("Download codes and map coordinates (CSV)", wait=False)
+    rows = Path(download.value.path()).read_text().splitlines()
+    assert rows[0].startswith("index,split,label,x,y,code_0") and len(rows) == 1 + MAPPED
 
     lasso_middle_of_map(page)
     page.wait_idle(timeout_s=MAP_TIMEOUT_S)
