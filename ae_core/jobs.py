@@ -56,6 +56,34 @@ def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paus
     return f"{cause} after {epochs_completed} finished epochs{partial}; the model so far is kept."
 
 
+def _gradient_registry() -> dict:
+    """TensorFlow's process-wide table of registered gradient functions, name -> entry (a private name, checked).
+
+    Every trace of a training step adds one entry to it that is never removed: Keras' optimizer sums gradients
+    with the replica context's all_reduce, which TensorFlow wraps in ``tf.custom_gradient``, and in a traced
+    function that registers a new "CustomGradient-<n>" gradient whose closure holds the step's whole graph
+    (about 1,000 operations, several MB with TensorFlow's C++ graph). So a server grew with every training started.
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):
+        raise RuntimeError("tensorflow.python.framework.ops._gradient_registry._registry is gone; TrainingJob "
+                           "removes the gradients each training step registers from it. Install the tensorflow "
+                           "version pinned in requirements.txt, or adapt ae_core/jobs.py.")  # fmt: skip
+    return registry
+
+
+def _forget_custom_gradients(before: set) -> None:
+    """Remove the custom gradients registered since ``before`` (the registry's names then). Nothing looks them up
+    again: TensorFlow reads one only when differentiating through its all-reduce, and the optimizer applies
+    gradients after the gradient tape has closed. The lab itself defines no custom gradient."""
+    registry = _gradient_registry()
+    for name in set(registry) - before:
+        if name.startswith("CustomGradient-"):
+            registry.pop(name, None)
+
+
 class _PauseLimitedControl(TrainingControl):
     """A TrainingControl whose pause ends in a stop once it has lasted ``timeout_s``."""
 
@@ -150,6 +178,7 @@ class TrainingJob(TrainingListener):
                 self.queue.release(self)
 
     def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
+        registered = set(_gradient_registry())
         try:
             run = train_run(x_train, x_val, dataset_name, model_config, train_config, listener=self,
                             control=self.control, name=self.name, split=self.split,
@@ -158,6 +187,8 @@ class TrainingJob(TrainingListener):
             with self._lock:
                 self._state.error = f"Training failed: {type(error).__name__}: {error}"
             return
+        finally:
+            _forget_custom_gradients(registered)
         with self._lock:
             self._state.run = run
 

@@ -13,9 +13,10 @@ MAX_CONCURRENT_ENV = "AE_MAX_CONCURRENT_TRAININGS"
 
 
 def default_max_concurrent() -> int:
-    """Half the machine's cores, at least one: TensorFlow spreads one training over about two cores (its matrix
-    kernels use several threads), and the server's script runs and the browsers' redraws need the rest."""
-    return max(1, (os.cpu_count() or 1) // 2)
+    """Half the machine's cores, at least two. TensorFlow spreads one training over about two cores (its matrix
+    kernels use several threads), so more at once only slows each down; but even a 2-core machine runs two, so one
+    long run never makes a second person wait to see their training start."""
+    return max(2, (os.cpu_count() or 1) // 2)
 
 
 def max_concurrent_trainings() -> int:
@@ -29,7 +30,7 @@ def max_concurrent_trainings() -> int:
         value = 0
     if value < 1:
         raise ValueError(f"{MAX_CONCURRENT_ENV} must be a whole number of at least 1; got {text!r}. Unset it to "
-                         f"use the default, {default_max_concurrent()} (half of this machine's cores).")  # fmt: skip
+                         f"use the default, {default_max_concurrent()} (half of this machine's cores, at least 2).")  # fmt: skip
     return value
 
 

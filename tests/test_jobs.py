@@ -105,7 +105,7 @@ def test_the_cap_comes_from_the_environment_and_a_bad_value_says_what_to_do(monk
     import os
 
     monkeypatch.delenv(MAX_CONCURRENT_ENV, raising=False)
-    assert max_concurrent_trainings() == max(1, os.cpu_count() // 2)
+    assert max_concurrent_trainings() == max(2, os.cpu_count() // 2)
     monkeypatch.setenv(MAX_CONCURRENT_ENV, "3")
     assert max_concurrent_trainings() == 3
     for bad in ("0", "two"):
@@ -156,6 +156,28 @@ def test_the_watchdog_stops_a_job_whose_session_stays_gone_past_the_grace(digits
     assert kept.snapshot().status == RUNNING and watchdog.watched() == 1
     stop(kept)
     wait_until(lambda: watchdog.watched() == 0, "the ended job being forgotten", timeout_s=5)
+
+
+def test_a_finished_job_leaves_no_training_graph_behind(digits):
+    """Keras' optimizer registers a custom gradient holding the step's graph on each trace; the job removes it, so a
+    server's memory does not grow with each training started."""
+    import gc
+
+    from tensorflow.python.framework import ops
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    def custom_gradients() -> set:
+        return {name for name in ops._gradient_registry.list() if name.startswith("CustomGradient-")}
+
+    def graphs_alive() -> int:
+        gc.collect()
+        return sum(isinstance(thing, FuncGraph) for thing in gc.get_objects())
+
+    registered, graphs = custom_gradients(), graphs_alive()
+    for _ in range(3):
+        stop(training(job(digits).start()))
+    assert custom_gradients() == registered
+    assert graphs_alive() <= graphs, "each job's traced steps were freed with it"
 
 
 def test_the_train_page_shows_a_queued_jobs_place_and_cancels_it(digits, shared_data_dir, monkeypatch, tmp_path):
