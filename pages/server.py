@@ -75,15 +75,16 @@ class SessionWatchdog:
 
 
 def _is_active_session(session_id: str) -> bool:
-    return runtime.get_instance().is_active_session(session_id)
+    """Whether the server still has this session connected; True once the server itself is shutting down."""
+    return not runtime.exists() or runtime.get_instance().is_active_session(session_id)
 
 
 _watchdog = SessionWatchdog(_is_active_session)
 
 
 def watch_session_of(job) -> None:
-    """Stop ``job`` when the browser session running this script goes away. Without a Streamlit server (AppTest,
-    plain Python) there is no connection to lose, and nothing is watched."""
+    """Stop ``job`` when the browser session running this script goes away. A script the server does not know as
+    a connected session (AppTest, plain Python) has no connection to lose, and is not watched."""
     context = get_script_run_ctx()
-    if runtime.exists() and context is not None:
+    if context is not None and runtime.exists() and _is_active_session(context.session_id):
         _watchdog.watch(job, context.session_id)
