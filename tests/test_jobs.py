@@ -143,7 +143,7 @@ def test_a_resumed_job_does_not_time_out(digits):
 
 def test_the_watchdog_stops_a_job_whose_session_stays_gone_past_the_grace(digits):
     active = {"gone": True, "blip": True}
-    watchdog = SessionWatchdog(lambda session: active[session], grace_s=1.0, poll_s=0.1)
+    watchdog = SessionWatchdog(lambda session: active[session], grace_s=3.0, poll_s=0.1)  # 2.5 s of slack
     abandoned, kept = training(job(digits).start()), job(digits).start()
     watchdog.watch(abandoned, "gone")
     watchdog.watch(kept, "blip")
@@ -152,7 +152,7 @@ def test_the_watchdog_stops_a_job_whose_session_stays_gone_past_the_grace(digits
     active["blip"] = True  # a reload: the session came back within the grace
     assert abandoned.join(WAIT_S), "the abandoned job stopped"
     assert abandoned.snapshot().status == STOPPED and abandoned.snapshot().run is not None, "its model is kept"
-    time.sleep(1.5)
+    time.sleep(1.0)
     assert kept.snapshot().status == RUNNING and watchdog.watched() == 1
     stop(kept)
     wait_until(lambda: watchdog.watched() == 0, "the ended job being forgotten", timeout_s=5)
