@@ -1,10 +1,10 @@
 """Soak test of the Train page: many start/stop cycles in one session, in one process, through Streamlit's AppTest.
 
-Each cycle starts a long training (Dense preset) on scikit-learn's digits, waits for its first finished epoch, checks the live
-chart, stops it, checks the stopped run's chart, and lets the run go (as a session that keeps nothing). It prints
-one row per cycle and a summary: the process's resident memory (from /proc) per cycle after the warm-up, and
-whether any chart ever showed another run's losses (a stale chart). Exits 1 when memory grows more than
---max-growth-mb per cycle or a chart was stale.
+Each cycle starts a long training (Dense preset) on scikit-learn's digits, waits for its first finished epoch,
+checks the live chart, stops it, checks the stopped run's chart, and lets the run go (as a session that keeps
+nothing). It prints one row per cycle and a summary: the process's resident memory (from /proc) per cycle once the
+run-context cache is full, and whether any chart ever showed another run's losses (a stale chart). Exits 1 when
+memory grows more than --max-growth-mb per cycle or a chart was stale.
 
     AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/soak.py --cycles 20
 """
@@ -20,10 +20,13 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ae_core.context import MAX_CONTEXTS
 from pages import keys
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-WARM_UP_CYCLES = 2  # the first cycles trace TensorFlow functions and fill caches once per process
+# Each finished run joins the process's run-context cache (MAX_CONTEXTS runs, about 30 MB each for digits, most of
+# it TensorFlow's traced functions of the run's models); growth is measured once that cache is full.
+WARM_UP_CYCLES = MAX_CONTEXTS + 1
 
 
 def resident_mb() -> float:
