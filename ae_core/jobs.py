@@ -147,7 +147,8 @@ class TrainingJob(TrainingListener):
         check_train_config(train_config, len(x_train))
         check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
         self.name, self.split, self.excluded_class, self.queue = name, split, excluded_class, queue
-        self.control = _PauseLimitedControl(configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s)
+        timeout_s = configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s
+        self.control = _PauseLimitedControl(timeout_s)
         self._lock = threading.Lock()
         self._state = _JobState()
         self._preview_images = np.array(x_val[: train_config.preview_size])  # a copy, as in training

@@ -29,8 +29,9 @@ def max_concurrent_trainings() -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ValueError(f"{MAX_CONCURRENT_ENV} must be a whole number of at least 1; got {text!r}. Unset it to "
-                         f"use the default, {default_max_concurrent()} (half of this machine's cores, at least 2).")  # fmt: skip
+        raise ValueError(f"{MAX_CONCURRENT_ENV} must be a whole number of at least 1; got {text!r}. Unset it "
+                         f"to use the default, {default_max_concurrent()} (half of this machine's cores, at least "
+                         "2).")  # fmt: skip
     return value
 
 

@@ -115,7 +115,8 @@ def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: s
         run_name = check_run_name(common.runs_dir(), name) if name else None
         x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, held_out)
         job = TrainingJob(x_train, dataset.x_val, dataset.name, model_config, train_config, name=run_name,
-                          split=dataset.split.to_dict(), excluded_class=held_out, queue=server.training_queue())  # fmt: skip
+                          split=dataset.split.to_dict(), excluded_class=held_out,
+                          queue=server.training_queue())  # fmt: skip
     except (ValueError, FileExistsError) as error:
         st.error(f"Cannot start training: {error}")
         return

@@ -25,7 +25,7 @@ TRAINING_TIMEOUT_S = 420  # ten runs through a queue of two, beside ten browser 
 MEMORY_BOUND_MB = 60
 IDLE_WITHIN_S = 60  # the requirement: a closed tab leaves the server idle again within a minute
 IDLE_CPU_SHARE = 0.03  # of one core, over IDLE_WINDOW_S; an idle server uses about 0.5 %
-# Training must use several times that before the tab closes; on a busy shared machine it may get only a fifth of a core.
+# Training must use several times that before the tab closes; a busy shared machine may give it a fifth of a core.
 BUSY_CPU_SHARE = 3 * IDLE_CPU_SHARE
 IDLE_WINDOW_S = 3.0
 FINISHED = re.compile(r"^Finished")
@@ -128,8 +128,8 @@ def test_ten_sessions_train_at_once_each_sees_only_its_runs_and_memory_comes_bac
     print(f"server RSS: {fresh:.0f} MB fresh, {first:.0f} MB after the first {USERS} sessions closed, {second:.0f} "
           f"MB after the second {USERS} (bound {first:.0f} + {MEMORY_BOUND_MB} MB)")  # fmt: skip
     if second > first + MEMORY_BOUND_MB:
-        # Known: every run stays alive after its session has gone (3 Keras models per run), about 10 MB a run;
-        # docs/reliability.md, "Soak". The sessions' isolation above is asserted regardless.
+        # Known: the run-context cache keeps 8 runs of closed sessions (about 30 MB each), and the heap grows in
+        # steps whose cause is not found yet; docs/reliability.md, "Soak". The isolation above is asserted regardless.
         pytest.xfail(f"the second {USERS} sessions left {second - first:.0f} MB more than the first")
 
 
@@ -155,7 +155,7 @@ def test_a_tab_closed_mid_run_leaves_the_server_idle_within_a_minute(browser, se
     start, used = time.monotonic(), cpu_seconds(pid)
     time.sleep(IDLE_WINDOW_S)
     busy_share = (cpu_seconds(pid) - used) / (time.monotonic() - start)
-    assert busy_share > BUSY_CPU_SHARE, f"the server should be training before the tab closes; it used {busy_share:.0%} of a core"
+    assert busy_share > BUSY_CPU_SHARE, f"the server should be training before the tab closes; it used {busy_share:.0%}"
     context.close()
     closed = time.monotonic()
     idle = idle_after(pid, closed, IDLE_WITHIN_S)
