@@ -3,7 +3,7 @@ object with the steps a person takes (choose, type, click, navigate, wait, look)
 
 The app runs once per test session with ``AE_DATA_DIR`` (MNIST's test set from ../shared/data unless set) and a
 temporary ``AE_RUNS_DIR``. Screenshots and the server log land in ``test-artifacts/browser/``. A missing Chromium
-fails these tests; only ``AE_SKIP_BROWSER_TESTS=1`` skips them (CI never sets it).
+fails these tests, so no run can pass without them; `pytest -m "not browser"` leaves them out on purpose.
 """
 
 import contextlib
@@ -33,7 +33,6 @@ IDLE_SETTLE_S = 0.5  # the app counts as idle once no script has run for this lo
 EXCEPTION = '[data-testid="stException"]'
 ERROR_BOX = '[data-testid="stAlertContentError"]'  # st.error, e.g. "Training failed: ..."
 NAV_LINKS = '[data-testid="stSidebarNavLink"], [data-testid="stTopNavLink"]'
-SKIP_ENV = "AE_SKIP_BROWSER_TESTS"
 
 
 def free_port() -> int:
@@ -267,13 +266,10 @@ class StreamlitPage:
 
 
 def require_chromium() -> None:
-    """Fail, or skip only when SKIP_ENV is set, when Chromium is missing: CI must not pass without browser tests."""
-    if Path(CHROMIUM).exists():
-        return
-    message = f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run)"
-    if os.environ.get(SKIP_ENV):
-        pytest.skip(f"{message}; skipped because {SKIP_ENV} is set.")
-    pytest.fail(f"{message}, or set {SKIP_ENV}=1 to skip the browser tests.")
+    """Fail when Chromium is missing: a run must not pass without its browser tests."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run), "
+                    'or leave the browser tests out on purpose with `pytest -m "not browser"`.')
 
 
 @contextlib.contextmanager
