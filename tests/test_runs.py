@@ -196,9 +196,14 @@ for attempt in range(10_000):
 """
 
 
+KILLED_SAVES = int(os.environ.get("AE_KILLED_SAVES", "3"))  # docs/reliability.md records a run of 20
+
+
 def test_saves_killed_at_random_points_lose_no_run(tmp_path):
-    rng = np.random.default_rng(0)
-    for _ in range(3):
+    """A process saving runs in a loop (overwriting r0, r1, r2 in turn) is killed at random moments: every run that
+    was saved before a kill is still listed and loads after the clean-up, and nothing is listed twice or hidden."""
+    rng, saved = np.random.default_rng(0), set()
+    for _ in range(KILLED_SAVES):
         saver = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(tmp_path)], stdout=subprocess.PIPE, text=True)
         assert saver.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.2, 1.5))
@@ -207,11 +212,13 @@ def test_saves_killed_at_random_points_lose_no_run(tmp_path):
         listing = list_runs(tmp_path)
         names = [run["name"] for run in listing.runs]
         assert not listing.skipped and len(names) == len(set(names)) and set(names) <= {"r0", "r1", "r2"}
-        for name in names:
-            assert load_run(tmp_path / name).dataset_name == "digits"
         clean_staging(tmp_path)
         assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
-        assert [run["name"] for run in list_runs(tmp_path).runs] == names  # clean-up restored or removed, never lost
+        names = [run["name"] for run in list_runs(tmp_path).runs]
+        assert saved <= set(names), "a run saved before the kill was lost"
+        for name in names:
+            assert load_run(tmp_path / name).dataset_name == "digits"
+        saved = set(names)
 
 
 def test_clean_staging_spares_live_saves_and_puts_back_a_moved_aside_run(vae_run, tmp_path):
