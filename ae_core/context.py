@@ -3,13 +3,15 @@
 The pages and the command line look at a trained model through the same things: the run, its dataset on the run's
 own split, the codes and reconstructions of each split, and what is computed from those (projections, fitted
 samplers, classifier scores). A ``RunContext`` holds them, memoised per run and parameters; ``context_for`` keeps
-one context per run in the process, so a second page or a second look costs nothing.
+the context on the run itself, so a second page or a second look costs nothing, and the arrays go when the run
+goes.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Callable, TypeVar
 
@@ -20,7 +22,6 @@ from ae_core.metrics import per_image_mse
 from ae_core.models import decode, encode
 
 SPLITS = ("validation", "training")
-MAX_CONTEXTS = 8  # runs whose derived arrays stay in memory; MNIST's take ~60 MB per run
 MAX_DERIVED = 32  # derived results (projections, samplers, ...) kept per run beyond its codes and reconstructions
 T = TypeVar("T")
 _BASE_ARRAYS = ("codes", "reconstructions", "errors")
@@ -117,26 +118,28 @@ def _checked(split: str) -> str:
     return split
 
 
-_CONTEXTS: OrderedDict[str, RunContext] = OrderedDict()
+# Every live context, so an upload's contexts can be dropped when it is replaced; weak, so this set keeps none alive.
+_CONTEXTS: weakref.WeakSet[RunContext] = weakref.WeakSet()
 _CONTEXTS_LOCK = threading.Lock()
 
 
 def context_for(run, dataset: Dataset) -> RunContext:
-    """The process's context for ``run`` on ``dataset``, made on first use; the least recently used of
-    MAX_CONTEXTS runs are forgotten. A run paired with another dataset object gets a fresh context."""
+    """The context for ``run`` on ``dataset``, made on first use and kept on the run itself, so its arrays live
+    exactly as long as the run: a run its session drops, or whose browser tab has closed, takes them along. A run
+    paired with another dataset object gets a fresh context."""
     with _CONTEXTS_LOCK:
-        context = _CONTEXTS.get(run.id)
+        context = run.context
         if context is None or context.run is not run or context.dataset is not dataset:
             context = RunContext(run, dataset)
-            _CONTEXTS[run.id] = context
-        _CONTEXTS.move_to_end(run.id)
-        while len(_CONTEXTS) > MAX_CONTEXTS:
-            _CONTEXTS.popitem(last=False)
+            run.context = context
+            _CONTEXTS.add(context)
         return context
 
 
 def forget_dataset(dataset: Dataset) -> None:
     """Drop the contexts built on ``dataset`` (an upload its session replaced), so none keeps its arrays alive."""
     with _CONTEXTS_LOCK:
-        for run_id in [run_id for run_id, context in _CONTEXTS.items() if context.dataset is dataset]:
-            del _CONTEXTS[run_id]
+        for context in [context for context in _CONTEXTS if context.dataset is dataset]:
+            if context.run.context is context:
+                context.run.context = None
+            _CONTEXTS.discard(context)

@@ -48,6 +48,8 @@ class Run:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # stable: saved in run.json and kept on load
     split: dict | None = None  # the Dataset.split.to_dict() it was trained on; None for runs saved before splits
     excluded_class: int | None = None  # a class left out of the training images, None when all were used
+    # The arrays derived from this run (ae_core.context.context_for), kept with it so they go when it goes; not saved.
+    context: object = field(default=None, repr=False, compare=False)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

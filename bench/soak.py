@@ -2,8 +2,8 @@
 
 Each cycle starts a long training (Dense preset) on scikit-learn's digits, waits for its first finished epoch,
 checks the live chart, stops it, checks the stopped run's chart, and lets the run go (as a session that keeps
-nothing). It prints one row per cycle and a summary: the process's resident memory (from /proc) per cycle once the
-run-context cache is full, and whether any chart ever showed another run's losses (a stale chart). Exits 1 when
+nothing). It prints one row per cycle and a summary: the process's resident memory (from /proc) per cycle after the
+warm-up cycles, and whether any chart ever showed another run's losses (a stale chart). Exits 1 when
 memory grows more than --max-growth-mb per cycle or a chart was stale.
 
     AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/soak.py --cycles 20
@@ -20,13 +20,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from ae_core.context import MAX_CONTEXTS
 from pages import keys
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-# Each finished run joins the process's run-context cache (MAX_CONTEXTS runs, about 30 MB each for digits, most of
-# it TensorFlow's traced functions of the run's models); growth is measured once that cache is full.
-WARM_UP_CYCLES = MAX_CONTEXTS + 1
+# The first cycles trace TensorFlow's functions and fill its allocator's pools; growth is measured after them.
+WARM_UP_CYCLES = 3
 
 
 def resident_mb() -> float:

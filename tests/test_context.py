@@ -1,6 +1,8 @@
 """The run context: a run's own split, its derived arrays computed once, and one context per run."""
 
+import gc
 import threading
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -8,7 +10,7 @@ import pytest
 
 from ae_core import context as context_module
 from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext, context_for, dataset_for
+from ae_core.context import RunContext, context_for, dataset_for, forget_dataset
 from ae_core.data import load_dataset
 from ae_core.metrics import per_image_mse
 from ae_core.models import encode, reconstruct
@@ -88,3 +90,21 @@ def test_one_context_per_run_and_dataset(run, digits_seed3):
     assert context_for(run, other_dataset) is not first, "another dataset object gets its own context"
     reopened = replace(run, id="another-run")
     assert context_for(reopened, digits_seed3).key == "another-run"
+
+
+def test_a_runs_context_goes_with_the_run(digits_seed3):
+    config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
+    run = train_run(digits_seed3.x_train, digits_seed3.x_val, "digits", config, TrainConfig(epochs=1, batch_size=256),
+                    split=digits_seed3.split.to_dict())
+    context = weakref.ref(context_for(run, digits_seed3))
+    context().codes("validation")
+    assert context_for(run, digits_seed3) is context()
+    del run
+    gc.collect()
+    assert context() is None, "no cache keeps a dropped run's arrays alive"
+
+
+def test_a_replaced_upload_takes_its_contexts_along(run, digits_seed3):
+    first = context_for(run, digits_seed3)
+    forget_dataset(digits_seed3)
+    assert run.context is None and context_for(run, digits_seed3) is not first
