@@ -102,6 +102,7 @@ def hold_out_ui(dataset) -> int | None:
         return None
     return st.selectbox("Hold out a class", (None, *range(len(names))), key=keys.HOLD_OUT,
                         format_func=lambda index: "none: train on every class" if index is None else names[index],
+                        placeholder="none: train on every class",  # shown while the value is None
                         help="Train without this class; Applications then scores how well the reconstruction "
                              "error flags it as an anomaly.")  # fmt: skip
 
