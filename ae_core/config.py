@@ -165,8 +165,9 @@ def recommended_settings(dataset_name: str, image_shape: tuple[int, int, int], p
     library take their defaults from.
 
     ``seed_dense`` keeps the textbook settings (784-64-32-32, latent 32, Adam, batch 256, 20 epochs). Other presets
-    get a code of ``recommended_latent_dim``, Adam, and MSE loss (binary cross-entropy for the VAE); convolutional models train in batches of 64, whose more
-    frequent updates reach a lower error in the same time on a CPU (bench/quality.py), dense ones in batches of 256.
+    get a code of ``recommended_latent_dim``, Adam, and MSE loss (binary cross-entropy for the VAE); convolutional
+    models train in batches of 64, whose more frequent updates reach a lower error in the same time on a CPU
+    (bench/quality.py), dense ones in batches of 256.
     Epochs come from ``DATASET_EPOCHS``; other datasets get digits' epochs when their images have at most
     ``SMALL_IMAGE_PIXELS`` pixels, else MNIST's. With ``n_train`` training images given, the batch is at most
     that many, so a small image set trains in one batch.

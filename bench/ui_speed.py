@@ -162,7 +162,8 @@ def print_table(args, results: dict) -> None:
               f"{page['seconds_per_epoch']:.2f} s |")  # fmt: skip
         print(f"| (b) pair {index}: page / ae_core s per epoch | {ratios[-1]:.2f}x |")
     if ratios:
-        print(f"| (b) median page / ae_core s per epoch (the live view's overhead) | {statistics.median(ratios):.2f}x |")
+        overhead = statistics.median(ratios)
+        print(f"| (b) median page / ae_core s per epoch (the live view's overhead) | {overhead:.2f}x |")
     print(f"| (c) click \"Reconstructions\" to reconstruction image shown | {results['reconstructions_s']:.1f} s |")
     print("\nNeither side's time includes importing TensorFlow or loading MNIST: the server does both when the Train "
           "page first opens, before the first pair. The page's s per epoch is T / N from its \"Finished N epochs in "

@@ -25,3 +25,11 @@ def mnist_slice(shared_data_dir):
     from ae_core.data import load_dataset
 
     return load_dataset("mnist", data_dir=shared_data_dir, allow_download=False).x_train[:1000]
+
+
+@pytest.fixture(autouse=True)
+def environment(shared_data_dir, tmp_path, monkeypatch):
+    """Every test, and every app or command it starts, reads MNIST from the shared data folder and saves runs under
+    its own temporary folder, never in the project."""
+    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
+    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))

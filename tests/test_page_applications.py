@@ -14,7 +14,7 @@ from ae_core.context import RunContext
 from ae_core.data import load_dataset
 from ae_core.runs import train_run, training_images
 from pages import keys
-from tests.test_pages import app, button, chart, click, environment, metrics  # noqa: F401 (environment: autouse)
+from tests.test_pages import app, chart, click, metrics
 
 PAGE = "pages/applications.py"
 HELD_OUT_CLASS = 1

@@ -26,12 +26,6 @@ TIMEOUT = 240  # the first open trains the judge and fits the mixtures on a busy
 SCALE = scale_for(8)  # digits' 8x8 tiles are shown SCALE times larger, a 1-pixel gap between tiles
 
 
-@pytest.fixture(autouse=True)
-def environment(shared_data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
-    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
-
-
 @pytest.fixture(scope="module")
 def autoencoder_run(digits):
     config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))

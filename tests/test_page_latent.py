@@ -17,18 +17,13 @@ from ae_core.latent import map_trustworthiness
 from ae_core.latent_inspect import inspect_row, map_key, run_map, training_maps
 from ae_core.runs import train_run
 from pages import keys
+from tests.test_pages import chart, metrics
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/latent.py"
 TIMEOUT = 120  # the first run imports TensorFlow; a t-SNE map of digits takes seconds on a busy machine
 EPOCHS = 3
 UMAP_COMPILE_TIMEOUT = 600  # UMAP's numba code compiles once per process: about a minute, minutes on a busy machine
-
-
-@pytest.fixture(autouse=True)
-def environment(shared_data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
-    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +50,6 @@ def latent_page(run, query: dict | None = None, timeout: float = TIMEOUT) -> App
     return at
 
 
-def chart(at: AppTest, key: str) -> dict:
-    specs = [json.loads(element.proto.spec) for element in at.get("plotly_chart") if element.key == key]
-    assert len(specs) == 1, f"expected one chart with key {key!r}, found {len(specs)}"
-    return specs[0]
-
-
 def plotted(values) -> np.ndarray:
     """A trace's x or y as numbers: plotly writes numpy arrays as {"dtype", "bdata"} (base64)."""
     if isinstance(values, dict):
@@ -78,10 +67,6 @@ def chart_points(spec: dict) -> np.ndarray:
         coords.append(np.column_stack([plotted(trace["x"]), plotted(trace["y"])]))
     rows, coords = np.concatenate(rows), np.concatenate(coords)
     return coords[np.argsort(rows)]
-
-
-def metrics(at: AppTest) -> dict:
-    return {metric.label: metric.value for metric in at.metric}
 
 
 def test_the_pca_map_shows_the_librarys_projection_variance_and_trustworthiness(digits_run, context):

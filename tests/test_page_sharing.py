@@ -16,17 +16,10 @@ from ae_core.data import load_upload
 from ae_core.limits import Limits
 from ae_core.runs import list_runs, save_run, train_run
 from pages import keys
+from tests.test_pages import app
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-TIMEOUT = 60  # the first run of a page that imports TensorFlow takes seconds
 SMALL = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
-
-
-@pytest.fixture(autouse=True)
-def environment(shared_data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
-    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
 
 
 def _npz(images: np.ndarray) -> bytes:
@@ -52,17 +45,6 @@ def digits_run(digits):
 @pytest.fixture(scope="module")
 def upload_run():
     return _trained_on(load_upload([("mine.npz", _npz(_images(0)))]), "on-upload")
-
-
-def app(page: str | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception
-    return at
 
 
 def button(at: AppTest, label: str):

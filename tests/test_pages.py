@@ -23,12 +23,6 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60  # the first run of a page that imports TensorFlow takes seconds
 
 
-@pytest.fixture(autouse=True)
-def environment(shared_data_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
-    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
-
-
 @pytest.fixture(scope="module")
 def digits_run():
     digits = load_dataset("digits")
