@@ -23,18 +23,26 @@ def loaded_images(page, within: str) -> list[dict]:
         .map(img => ({natural: [img.naturalWidth, img.naturalHeight], drawn: img.getBoundingClientRect().width}))""")
 
 
+def train_on_digits(page, preset: str, epochs: int, **numbers) -> None:
+    """Choose digits, set the preset, the given number inputs (label -> value) and the epochs on the Train page,
+    start training and wait until it has finished."""
+    page.select("Dataset", "Digits", exact=False)
+    page.go_to("Train")
+    page.select("Preset", preset)
+    for label, value in numbers.items():
+        page.set_number(label, value)
+    page.set_number("Epochs", epochs)
+    page.click_button("Start training", wait=False)
+    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
+
+
 def open_tab(page, label: str) -> None:
     page.get_by_role("tab", name=label, exact=True).click()
     page.wait_idle()
 
 
 def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_digits(page):
-    page.select("Dataset", "Digits", exact=False)
-    page.go_to("Train")
-    page.select("Preset", "Convolutional")
-    page.set_number("Epochs", EPOCHS)
-    page.click_button("Start training", wait=False)
-    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
+    train_on_digits(page, "Convolutional", EPOCHS)
 
     page.go_to("Generate")
     page.wait_for_text("N(0, I) noise: the wrong way for a plain autoencoder", timeout_s=JUDGE_TIMEOUT_S)
@@ -71,16 +79,9 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
 
 
 def test_a_two_dimensional_vae_shows_its_latent_plane(page):
-    page.select("Dataset", "Digits", exact=False)
-    page.go_to("Train")
-    page.select("Preset", "Variational (VAE)")
-    page.set_number("Latent size", 2)
-    # Cross-entropy keeps the reconstruction term large beside the KL term; with MSE a 2-dimensional VAE on 8x8
-    # digits decodes nearly one blur over the whole plane.
-    page.select("Loss", "binary_crossentropy")
-    page.set_number("Epochs", VAE_EPOCHS)
-    page.click_button("Start training", wait=False)
-    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
+    # The VAE's recommended loss, binary cross-entropy, keeps the reconstruction term large beside the KL term; with
+    # MSE a 2-dimensional VAE on 8x8 digits decodes nearly one blur over the whole plane.
+    train_on_digits(page, "Variational (VAE)", VAE_EPOCHS, **{"Latent size": 2})
 
     page.go_to("Generate")
     page.wait_for_text("N(0, I): right for a VAE", timeout_s=JUDGE_TIMEOUT_S)
