@@ -14,6 +14,7 @@ import numpy as np
 
 from ae_core.config import ModelConfig, TrainConfig, check_model_config, check_train_config
 from ae_core.models import check_training_cost
+from ae_core.native_memory import release_free_memory
 from ae_core.runs import Run, train_run
 from ae_core.training import BatchProgress, EpochEnd, TrainingControl, TrainingListener
 from ae_core.training_queue import QueuePlace, TrainingQueue
@@ -190,6 +191,7 @@ class TrainingJob(TrainingListener):
             return
         finally:
             _forget_custom_gradients(registered)
+            release_free_memory()  # the training's graphs and batches; a server trains again and again
         with self._lock:
             self._state.run = run
 

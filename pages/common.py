@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ae_core import native_memory
 from ae_core.data import DATASETS, Dataset, DataFileError, DatasetUnavailableError, default_dataset_name, load_dataset
 from ae_core.run_files import default_runs_dir
 from pages import keys
@@ -57,6 +58,7 @@ def _pages_manager():
 
 _keep_keras_state()
 _pages_manager()
+native_memory.limit_malloc_arenas()  # a server trains on a new thread each time; see ae_core/native_memory.py
 
 
 def start_page() -> None:
