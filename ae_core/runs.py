@@ -4,7 +4,7 @@ A saved run is a folder holding ``model.keras``, ``run.json`` and ``preview.npz`
 Saving writes a staging folder ``runs_dir/.NAME.saving-PID-HEX/`` and renames it onto ``runs_dir/NAME``: a rename
 onto an existing run fails, so of two saves of one name exactly one wins, and a save killed midway leaves only a
 staging folder, never a half-written run (``clean_staging`` removes it). Loading never executes code from the files:
-``safe_mode=True`` and ``allow_pickle=False``.
+the model is built by the lab from run.json and only its weights are read; arrays are read without pickle.
 """
 
 import errno
@@ -12,8 +12,6 @@ import json
 import os
 import shutil
 import uuid
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +20,11 @@ import numpy as np
 
 from ae_core.backend import keras
 from ae_core.config import ModelConfig, TrainConfig
+from ae_core.data.common import DataFileError
+from ae_core.data.readers import read_plain_npz
+from ae_core.data.sources import DataFile
 from ae_core.metrics import pca_baseline, score_images
+from ae_core.model_files import load_model_file
 from ae_core.models import build_autoencoder, check_training_cost, latent_dim_of, reconstruct
 from ae_core.run_files import (RunListing, check_run_name, check_summary, clean_staging, list_runs,
                                read_run_summary, sanitize_run_name, staging_folder)
@@ -232,49 +234,33 @@ def _result(summary: dict, preview) -> TrainingResult:
     )
 
 
-def _load_model(path: Path) -> keras.Model:
-    """A run's model, deserialised with ``safe_mode=True``: a Lambda layer (Python code) or a class that neither Keras
-    nor the lab registers is refused before anything is built, so nothing in the file runs. Keras words that refusal,
-    and a damaged file, as errors that advise ``safe_mode=False``; the ValueError raised here names what was found."""
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except (ValueError, TypeError, KeyError, OSError, zlib.error, zipfile.BadZipFile) as error:
-        cause = error
-        while cause.__cause__ or cause.__context__:  # a model's error wraps the refusal of the layer inside it
-            cause = cause.__cause__ or cause.__context__
-        found = str(cause).split(". ")[0][:200]
-        raise ValueError(f"{path.parent.name}/model.keras was refused: {found}. Expected a model saved by the lab, "
-                         "built only of Keras layers and the lab's own models; safe_mode refuses Python code (Lambda "
-                         "layers) and classes from other modules, because loading them could run code. Train the run "
-                         "again, or remove its folder.") from None
-
-
 def _load_preview(path: Path) -> dict[str, np.ndarray]:
-    """preview.npz's arrays, read without pickle; a damaged file, pickled objects or a missing array is a ValueError
-    naming what was found (numpy's own advises loading pickled data unsafely)."""
+    """preview.npz's arrays, each npy header checked before its data is read (no pickled objects, the images within
+    the limits); a damaged file or a missing array is a ValueError naming what was found."""
     try:
-        with np.load(path, allow_pickle=False) as preview:
-            arrays = {key: preview[key] for key in preview.files}
-    except (ValueError, OSError, EOFError, zlib.error, zipfile.BadZipFile) as error:
-        found = str(error).split(". ")[0][:200]
-        raise ValueError(f"{path.parent.name}/preview.npz could not be read ({found}); expected the plain arrays a run "
-                         "saves, never pickled objects. Train the run again, or remove its folder.") from None
+        arrays = read_plain_npz(DataFile(f"{path.parent.name}/preview.npz", path), image_keys={"images"})
+    except DataFileError as error:
+        found = str(error).split(". ")[0]
+        raise ValueError(f"{found}. Expected the plain arrays a run saves, never pickled objects. Train the run "
+                         "again, or remove its folder.") from None
     missing = sorted({"images", "timeline", "codes"} - set(arrays))
-    if missing:
-        raise ValueError(f"{path.parent.name}/preview.npz lacks the arrays {missing}; expected images, timeline and "
-                         "codes. Train the run again, or remove its folder.")
+    if missing or arrays["images"].ndim != 4:
+        raise ValueError(f"{path.parent.name}/preview.npz lacks the arrays {missing}; expected images (a stack of "
+                         "images), timeline and codes. Train the run again, or remove its folder.")
     return arrays
 
 
 def load_run(folder: str | Path) -> Run:
-    """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is
-    deserialised with ``safe_mode=True`` and arrays without pickle; a malformed run.json is a ValueError."""
+    """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is built
+    from run.json's settings and only its weights are read from model.keras (``ae_core.model_files``); arrays are
+    read without pickle; a malformed or refused file is a ValueError."""
     folder = Path(folder)
     summary = check_summary(read_run_summary(folder))
-    model = _load_model(folder / "model.keras")
-    result = _result(summary, _load_preview(folder / "preview.npz"))
-    return Run(name=Path(os.path.abspath(folder)).name, dataset_name=summary["dataset"],
-               model_config=ModelConfig.from_dict(summary["model_config"]),
+    preview = _load_preview(folder / "preview.npz")
+    model_config = ModelConfig.from_dict(summary["model_config"])
+    model = load_model_file(folder / "model.keras", model_config, preview["images"].shape[1:])
+    result = _result(summary, preview)
+    return Run(name=Path(os.path.abspath(folder)).name, dataset_name=summary["dataset"], model_config=model_config,
                train_config=TrainConfig(**summary["train_config"]), model=model, result=result,
                metrics=summary["metrics"], created=summary["created"], id=summary["id"], split=summary["split"],
                excluded_class=summary["excluded_class"])  # fmt: skip

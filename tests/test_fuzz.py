@@ -12,6 +12,7 @@ import os
 import tempfile
 import tracemalloc
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -129,10 +130,10 @@ def test_seed_files_load():
     """The files the damage starts from are valid, so damaged inputs that still load are checked for real."""
     for kind, data in SEEDS.items():
         name = "data.npz" if kind.startswith("npz") else "data.zip"
-        dataset = _check(lambda: load_upload([(name, data)]))
+        dataset = _check(partial(load_upload, [(name, data)]))
         assert dataset is not None and dataset.n_train + dataset.n_val == (4 if kind.startswith("zip") else 6)
     for images, labels in IDX_PAIRS.values():
-        dataset = _check(lambda: load_upload([("t-labels-idx1-ubyte", labels), ("t-images-idx3-ubyte", images)]))
+        dataset = _check(partial(load_upload, [("t-labels-idx1-ubyte", labels), ("t-images-idx3-ubyte", images)]))
         assert dataset is not None and dataset.image_shape == (8, 8, 1) and dataset.class_names == ("0", "1", "2")
 
 
@@ -220,6 +221,20 @@ def test_npz_header_claiming_any_size(shape, n_bytes, dtype, compression, stated
         archive = (archive[:22] + claimed.to_bytes(4, "little") + archive[26:directory + 24]
                    + claimed.to_bytes(4, "little") + archive[directory + 28:])
     _check(lambda: load_upload([("data.npz", archive)]))
+
+
+VALID_NPY_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8, 8, 1), }"
+
+
+@FUZZ
+@given(text=st.one_of(st.text(max_size=120),
+                      st.integers(0, len(VALID_NPY_HEADER)).map(lambda cut: VALID_NPY_HEADER[:cut])))  # fmt: skip
+def test_npz_header_of_any_text(text):
+    """numpy reads an npy header's dict with Python's tokenizer and literal_eval, so a damaged one raises their errors
+    (a header cut inside its brackets: tokenize.TokenError); each must still reach the user as a clear DataFileError."""
+    header = text.encode("latin1", "replace")
+    member = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(2 * 8 * 8 * 4)
+    _check(partial(load_upload, [("data.npz", _zip({"images.npy": member}, zipfile.ZIP_STORED))]))
 
 
 @FUZZ

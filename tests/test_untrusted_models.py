@@ -1,15 +1,18 @@
 """A run folder from someone else is untrusted: its model.keras may hold a Lambda layer (Python code), a class the
-lab never registered, or a config.json naming any Python callable. Loading refuses each with one clear ValueError
-and runs none of it: every hostile model here writes a marker file if any of its code runs, and the tests first
-show that it does when Keras is allowed to run it, then that the marker is absent after the lab refused it.
+lab never registered, a config.json naming any Python callable, or weights far larger than the model. Loading
+refuses each with one clear ValueError and runs none of it: every hostile model here writes a marker file if any of
+its code runs, and the tests first show that it does when Keras is allowed to run it, then that the marker is absent
+after the lab refused it. The model itself is built from run.json's settings, checked against the limits first.
 """
 import json
 import os
 import shutil
 import tempfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +23,8 @@ from ae_core.config import ModelConfig, TrainConfig
 from ae_core.models import reconstruct
 from ae_core.runs import list_runs, load_run, save_run, train_run
 
-REFUSED = r"model\.keras was refused: .*safe_mode refuses Python code .*Train the run again, or remove its folder"
+REFUSED = (r"model\.keras was refused: .*Python code \(Lambda layers\) .* are refused .*Train the run again, or "
+           r"remove its folder")
 
 
 class MarkerLayer(keras.layers.Layer):
@@ -75,7 +79,7 @@ def test_lambda_layer_is_refused_and_runs_no_code(saved_run, tmp_path, marker):
     keras.saving.load_model(folder / "model.keras", safe_mode=False)
     assert marker.exists(), "the Lambda does write the marker when Keras is allowed to run it"
     marker.unlink()
-    _refused_without_running(folder, marker, "`Lambda` layer whose `function` is a Python lambda")
+    _refused_without_running(folder, marker, "holds a `Lambda` layer (Python code)")
 
 
 def test_unregistered_custom_layer_is_refused_and_never_built(saved_run, tmp_path, marker):
@@ -86,18 +90,22 @@ def test_unregistered_custom_layer_is_refused_and_never_built(saved_run, tmp_pat
     keras.saving.load_model(folder / "model.keras", custom_objects={"MarkerLayer": MarkerLayer})
     assert marker.exists(), "the layer does write the marker when Keras can find its class"
     marker.unlink()
-    _refused_without_running(folder, marker, "Could not locate class 'MarkerLayer'")
+    _refused_without_running(folder, marker, "names class 'MarkerLayer' of module")
+
+
+def _with_member(saved_run: Path, folder: Path, name: str, content: bytes) -> None:
+    """folder/model.keras: the saved run's model with its member ``name`` replaced by ``content``."""
+    with zipfile.ZipFile(saved_run / "model.keras") as original, \
+            zipfile.ZipFile(folder / "model.keras", "w") as hostile:
+        for member in original.infolist():
+            hostile.writestr(member, content if member.filename == name else original.read(member.filename))
 
 
 def _with_config(saved_run: Path, folder: Path, edit) -> None:
     """folder/model.keras: the saved run's model with config.json replaced by edit(config)."""
-    with zipfile.ZipFile(saved_run / "model.keras") as original, \
-            zipfile.ZipFile(folder / "model.keras", "w") as hostile:
-        for member in original.infolist():
-            data = original.read(member.filename)
-            if member.filename == "config.json":
-                data = json.dumps(edit(json.loads(data))).encode()
-            hostile.writestr(member, data)
+    with zipfile.ZipFile(saved_run / "model.keras") as original:
+        config = json.loads(original.read("config.json"))
+    _with_member(saved_run, folder, "config.json", json.dumps(edit(config)).encode())
 
 
 def _os_system(marker: Path) -> dict:
@@ -126,7 +134,67 @@ def _as_activation(config: dict, marker: Path) -> dict:
 def test_config_naming_os_system_is_refused(saved_run, tmp_path, marker, edit):
     folder = _planted(saved_run, tmp_path / "runs", edit.__name__)
     _with_config(saved_run, folder, lambda config: edit(config, marker))
-    _refused_without_running(folder, marker, "'system'")
+    _refused_without_running(folder, marker, "of module 'os'")
+
+
+def test_a_config_of_huge_plain_layers_builds_nothing_the_model_comes_from_run_json(saved_run, tmp_path, digits):
+    """Keras's load_model would build a Dense layer of 50 million units (13 GB of weights) before anything could
+    check it; the lab builds the model run.json describes, so the file's config costs nothing."""
+    folder = _planted(saved_run, tmp_path / "runs", "huge-config")
+
+    def huge_dense(config):
+        encoder = config["config"]["layers"][1]["config"]
+        next(layer for layer in encoder["layers"] if layer["class_name"] == "Dense")["config"]["units"] = 50_000_000
+        return config
+
+    _with_config(saved_run, folder, huge_dense)
+    loaded, original = load_run(folder), load_run(saved_run)
+    assert loaded.model.count_params() == original.model.count_params() < 10_000
+    images = digits.x_val[:8]
+    np.testing.assert_allclose(reconstruct(loaded.model, images), reconstruct(original.model, images), rtol=1e-6)
+
+
+def test_a_run_json_describing_a_model_over_the_limit_is_refused_before_building(saved_run, tmp_path):
+    folder = _planted(saved_run, tmp_path / "runs", "huge-settings")
+    summary = json.loads((folder / "run.json").read_text())
+    summary["model_config"]["hidden_units"] = [4096] * 4  # 100 million parameters: 400 MB before training
+    (folder / "run.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match=r"huge-settings/model\.keras was refused: this model would have "
+                                         r"[\d,]+ parameters; the limit is [\d,]+ \(AE_MAX_MODEL_PARAMETERS\)"):
+        load_run(folder)
+
+
+def _weights_file(path: Path, **dataset) -> bytes:
+    with h5py.File(path, "w") as weights:
+        weights.create_dataset("layers/dense/vars/0", **dataset)
+    return path.read_bytes()
+
+
+def test_weights_claiming_more_than_the_model_holds_are_refused_from_their_headers(saved_run, tmp_path):
+    """A 4 GB array of which no chunk is written takes a few KB on disk; reading it would allocate all of it."""
+    folder = _planted(saved_run, tmp_path / "runs", "huge-weights")
+    content = _weights_file(tmp_path / "huge.h5", shape=(10**9,), dtype="float32", chunks=(2**20,), compression="gzip")
+    assert len(content) < 100_000
+    _with_member(saved_run, folder, "model.weights.h5", content)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"holds 4,000,000,000 bytes of arrays, more than the [\d,]+ such a model"):
+            load_run(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
+
+
+def test_weights_pointing_at_other_files_are_refused(saved_run, tmp_path):
+    folder = _planted(saved_run, tmp_path / "runs", "external")
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(16, dtype=np.float32).tobytes())
+    content = _weights_file(tmp_path / "external.h5", shape=(16,), dtype="float32", external=[(str(secret), 0, 64)])
+    _with_member(saved_run, folder, "model.weights.h5", content)
+    with pytest.raises(ValueError, match=r"external/model\.keras was refused: its model\.weights\.h5 points at data in "
+                                         r"other files"):
+        load_run(folder)
 
 
 def test_damaged_model_file_is_refused_clearly(saved_run, tmp_path, marker):
@@ -154,12 +222,12 @@ def test_pickled_preview_is_refused_and_never_unpickled(saved_run, tmp_path, mar
         preview["codes"]
     assert marker.exists(), "the array does open the marker when numpy may unpickle it"
     marker.unlink()
-    with pytest.raises(ValueError, match=r"pickled/preview\.npz could not be read \(Object arrays cannot be loaded"):
+    with pytest.raises(ValueError, match=r"pickled/preview\.npz: codes is an object array, which needs pickle"):
         load_run(folder)
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("content, found", [(b"PK\x03\x04 damaged", "could not be read"),
+@pytest.mark.parametrize("content, found", [(b"PK\x03\x04 damaged", "is not a readable zip archive"),
                                             (None, "lacks the arrays ['codes', 'images', 'timeline']")])
 def test_damaged_preview_is_refused_clearly(saved_run, tmp_path, content, found):
     folder = _planted(saved_run, tmp_path / "runs", "damaged")

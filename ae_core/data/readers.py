@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import io
 import math
+import tokenize
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,8 @@ IDX_LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (n,)
 _KERAS_KEYS = {"x_train", "y_train", "x_test", "y_test", "class_names"}
 _IMAGES_KEYS = {"images", "labels", "class_names"}
 _IMAGE_ARRAYS = {"images", "x_train", "x_test"}
+# numpy parses an npy header with Python's own tokenizer and literal_eval, whose errors a damaged header raises.
+NPY_HEADER_ERRORS = (SyntaxError, tokenize.TokenError, RecursionError)
 
 
 def read(source: Source, image_size: tuple[int, int] | None, resize: bool) -> LoadedArrays:
@@ -131,20 +134,26 @@ def read_npz(file: DataFile) -> LoadedArrays:
     validation set) or images layout (images, optional labels, class_names). Each array's npy header is checked
     (no pickled objects, sizes within the limits) before its data is read."""
     name = file.name
-    with open_zip(file.content, name) as archive:
-        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
-        keys = set(members)
-        if not ({"x_train", "x_test"} <= keys <= _KERAS_KEYS or ("images" in keys and keys <= _IMAGES_KEYS)):
-            raise DataFileError(f"{name} holds arrays {sorted(keys)}; expected x_train and x_test (Keras layout, "
-                                "optionally y_train, y_test, class_names) or images (optionally labels, class_names). "
-                                "Save with np.savez(path, images=x, labels=y).")
-        if ("x_test" in keys) and (("y_train" in keys) != ("y_test" in keys)):
-            raise DataFileError(f"{name} holds labels for only one of its sets; expected y_train and y_test, "
-                                "or neither.")
-        check_unpacked_size(sum(info.file_size for info in members.values()), name)
-        arrays = {key: _read_npy(archive, info, f"{name}: {key}", key in _IMAGE_ARRAYS)
-                  for key, info in members.items()}
+    arrays = read_plain_npz(file, _IMAGE_ARRAYS)
+    keys = set(arrays)
+    if not ({"x_train", "x_test"} <= keys <= _KERAS_KEYS or ("images" in keys and keys <= _IMAGES_KEYS)):
+        raise DataFileError(f"{name} holds arrays {sorted(keys)}; expected x_train and x_test (Keras layout, "
+                            "optionally y_train, y_test, class_names) or images (optionally labels, class_names). "
+                            "Save with np.savez(path, images=x, labels=y).")
+    if ("x_test" in keys) and (("y_train" in keys) != ("y_test" in keys)):
+        raise DataFileError(f"{name} holds labels for only one of its sets; expected y_train and y_test, "
+                            "or neither.")
     return _npz_arrays(arrays, name)
+
+
+def read_plain_npz(file: DataFile, image_keys: set[str]) -> dict[str, np.ndarray]:
+    """Every array of a .npz by name; each npy header is checked before its data is read: no pickled objects, no
+    more data than the archive holds, and the arrays named in ``image_keys`` within the image limits."""
+    with open_zip(file.content, file.name) as archive:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        check_unpacked_size(sum(info.file_size for info in members.values()), file.name)
+        return {key: _read_npy(archive, info, f"{file.name}: {key}", key in image_keys)
+                for key, info in members.items()}  # fmt: skip
 
 
 def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, holds_images: bool) -> np.ndarray:
@@ -166,7 +175,7 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, holds_
         return array.reshape(shape[::-1]).transpose() if fortran_order else array.reshape(shape)
     except DataFileError:
         raise
-    except READ_ERRORS as exc:
+    except (*READ_ERRORS, *NPY_HEADER_ERRORS) as exc:
         raise DataFileError(f"{what} could not be read ({exc}); expected a .npz written by np.savez.") from exc
 
 
