@@ -13,6 +13,7 @@ import argparse
 import os
 import time
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -79,8 +80,8 @@ def main() -> None:
     for digit in range(10):
         held_out = train(dataset, "conv", args.anomaly_epochs, excluded_class=digit)
         held_out_context = RunContext(held_out, dataset)
-        report, seconds = timed(lambda: anomaly_report(held_out_context))
-        anomaly_again.append(timed(lambda: anomaly_report(held_out_context, quantile=0.99))[1])
+        report, seconds = timed(partial(anomaly_report, held_out_context))
+        anomaly_again.append(timed(partial(anomaly_report, held_out_context, quantile=0.99))[1])
         anomaly_rows.append([digit, f"{report.auc:.3f}", f"{report.precision:.2f}", f"{report.recall:.2f}"])
         anomaly_seconds.append(seconds)
     print(f"Anomaly detection: one model per held-out digit, {args.anomaly_epochs} epochs each; threshold the 95th "

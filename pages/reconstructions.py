@@ -17,7 +17,8 @@ def grid_choices() -> tuple[str, str, int]:
     split_column, order_column, count_column = st.columns(3)
     split = split_column.selectbox("Split", list(SPLITS), format_func=SPLITS.get,
                                    key=common.setting(keys.SPLIT, "validation"))
-    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting(keys.ORDER, "worst"))
+    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get,
+                                   key=common.setting(keys.ORDER, "worst"))
     return split, order, count_column.slider("Images shown", 4, 24, key=common.setting(keys.COUNT, 12))
 
 

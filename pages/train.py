@@ -129,7 +129,8 @@ def start(dataset, model_config: ModelConfig, train_config: TrainConfig, name: s
 
 def draw_training(snapshot) -> None:
     """Loss chart and preview grid, the same while training and after it."""
-    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=st.session_state[setting(keys.LOG_SCALE, False)])
+    log_y = st.session_state[setting(keys.LOG_SCALE, False)]
+    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=log_y)
     st.plotly_chart(figure, key=keys.LOSS_CHART)
     if snapshot.preview_reconstructions is None:
         st.image(comparison_image(snapshot.preview_images), caption="Originals; reconstructions follow epoch 1.")
@@ -199,7 +200,8 @@ with st.container(border=True):
         train_config = train_ui(fixed=model_config.preset == "seed_dense")
     with extras_column:
         model_config = extras_ui(model_config)
-        run_name = st.text_input("Run name", key=setting(keys.RUN_NAME, ""), placeholder="automatic: preset-dataset-time")
+        run_name = st.text_input("Run name", key=setting(keys.RUN_NAME, ""),
+                                 placeholder="automatic: preset-dataset-time")
         held_out = hold_out_ui(dataset)
 busy = status in UNFINISHED
 buttons = st.columns(4)

@@ -261,8 +261,8 @@ def test_a_job_whose_training_raises_shows_why_and_the_page_keeps_working():
 
     digits = load_dataset("digits")
     other_size = np.zeros((10, 9, 9, 1), np.float32)
-    job = TrainingJob(digits.x_train, other_size, "digits", ModelConfig(preset="dense", latent_dim=4, hidden_units=(8,)),
-                      TrainConfig(epochs=1, batch_size=64)).start()  # fmt: skip
+    small = ModelConfig(preset="dense", latent_dim=4, hidden_units=(8,))
+    job = TrainingJob(digits.x_train, other_size, "digits", small, TrainConfig(epochs=1, batch_size=64)).start()
     assert job.join(timeout=120)
     at = app("pages/train.py", **{keys.JOB: job})
     assert at.error[0].value.startswith("Training failed:"), at.error
