@@ -13,7 +13,7 @@ import streamlit as st
 from ae_core import native_memory
 from ae_core.data import DATASETS, Dataset, DataFileError, DatasetUnavailableError, default_dataset_name, load_dataset
 from ae_core.run_files import default_runs_dir
-from pages import keys
+from pages import keys, server
 
 TRAIN_PAGE, DATA_PAGE = "pages/train.py", "pages/data.py"
 
@@ -62,11 +62,13 @@ native_memory.limit_malloc_arenas()  # a server trains on a new thread each time
 
 
 def start_page() -> None:
-    """Call first on every page: runs app.py's navigation even for a deep link, keeps widget settings, and
-    collects the run of a training job that ended while another page was open."""
+    """Call first on every page: runs app.py's navigation even for a deep link, keeps widget settings, collects
+    the run of a training job that ended while another page was open, and has the session's state let go once its
+    browser is gone for good."""
     _use_app_navigation()
     _keep_settings()
     collect_finished_job()
+    server.release_state_when_expired()
 
 
 def job_snapshot():

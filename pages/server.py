@@ -1,21 +1,25 @@
 """What one server shares between its browser sessions: the training queue, and the watchdog that stops the
-training of a session whose browser has gone (a closed tab, a lost connection that never comes back).
+training of a session whose browser has gone (a closed tab, a lost connection that never comes back) and later
+lets go of everything the session held.
 
 Streamlit counts a session as active while its websocket is connected; a closed tab makes it inactive at once, and
 Streamlit keeps its state ``server.disconnectedSessionTTL`` (120 s) for a reconnect. The watchdog stops a job once
 its session has been inactive for DISCONNECT_GRACE_S: a reload or a network blip reconnects well within that and
 keeps training, while a closed tab leaves the server idle in under half a minute. A stopped job keeps its model,
-which the session collects like any stopped run if its browser does come back.
+which the session collects like any stopped run if its browser does come back. Once the session can no longer
+reconnect, the watchdog empties its state, so its runs, upload and job are freed.
 """
 
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from ae_core.native_memory import release_free_memory
 from ae_core.training_queue import TrainingQueue, max_concurrent_trainings
 
 DISCONNECT_GRACE_S = 20.0  # a page reload reconnects in about a second; a lost phone connection in a few
@@ -29,18 +33,23 @@ def training_queue() -> TrainingQueue:
 
 
 class SessionWatchdog:
-    """Stops each watched job once ``is_active(session_id)`` has been False for ``grace_s``; one daemon thread,
-    started by the first ``watch`` and ending when nothing is left to watch."""
+    """Acts on sessions whose browser has gone. Each watch names a session, how long it may stay inactive, and what
+    to do then (stop its training, let go of its state); one daemon thread, started by the first watch and ending
+    when nothing is left to watch."""
 
-    def __init__(self, is_active: Callable[[str], bool], grace_s: float = DISCONNECT_GRACE_S, poll_s: float = POLL_S):
-        self.is_active, self.grace_s, self.poll_s = is_active, grace_s, poll_s
+    def __init__(self, is_active: Callable[[str], bool], poll_s: float = POLL_S):
+        self.is_active, self.poll_s = is_active, poll_s
         self._lock = threading.Lock()
-        self._watched: dict = {}  # job -> [session id, monotonic time its session was first seen inactive or None]
+        # key -> [session id, seconds allowed inactive, action, ended, monotonic time first seen inactive or None]
+        self._watched: dict = {}
         self._thread: threading.Thread | None = None
 
-    def watch(self, job, session_id: str) -> None:
+    def watch(self, key, session_id: str, after_s: float, action: Callable[[], None],
+              ended: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
+        """Call ``action()`` once ``session_id`` has been inactive for ``after_s``, then forget the watch; forget it
+        at once when ``ended()``. A watch under a key already watched is left as it is."""
         with self._lock:
-            self._watched[job] = [session_id, None]
+            self._watched.setdefault(key, [session_id, after_s, action, ended, None])
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="session-watchdog", daemon=True)
                 self._thread.start()
@@ -54,21 +63,21 @@ class SessionWatchdog:
             time.sleep(self.poll_s)
 
     def check(self) -> int:
-        """Stop the jobs of sessions gone for longer than the grace; forget ended jobs. Returns how many are left
-        (the thread ends at 0)."""
+        """Act for the sessions gone longer than their watches allow; forget ended watches. Returns how many are
+        left (the thread ends at 0)."""
         now = time.monotonic()
         with self._lock:
-            for job, watch in list(self._watched.items()):
-                session_id, inactive_since = watch
-                if job.snapshot().finished:
-                    del self._watched[job]
+            for key, watch in list(self._watched.items()):
+                session_id, after_s, action, ended, inactive_since = watch
+                if ended():
+                    del self._watched[key]
                 elif self.is_active(session_id):
-                    watch[1] = None
+                    watch[4] = None
                 elif inactive_since is None:
-                    watch[1] = now
-                elif now - inactive_since >= self.grace_s:
-                    job.stop()  # ends within a batch; its thread then frees the queue slot and the memory
-                    del self._watched[job]
+                    watch[4] = now
+                elif now - inactive_since >= after_s:
+                    action()
+                    del self._watched[key]
             if not self._watched:
                 self._thread = None
             return len(self._watched)
@@ -83,8 +92,37 @@ _watchdog = SessionWatchdog(_is_active_session)
 
 
 def watch_session_of(job) -> None:
-    """Stop ``job`` when the browser session running this script goes away. A script the server does not know as
-    a connected session (AppTest, plain Python) has no connection to lose, and is not watched."""
+    """Stop ``job`` when the browser session running this script goes away (DISCONNECT_GRACE_S). A script the server
+    does not know as a connected session (AppTest, plain Python) has no connection to lose, and is not watched."""
+    context = _connected_context()
+    if context is not None:
+        # ends within a batch; its thread then frees the queue slot and the memory
+        _watchdog.watch(job, context.session_id, DISCONNECT_GRACE_S, job.stop, ended=lambda: job.snapshot().finished)
+
+
+def release_state_when_expired() -> None:
+    """Let go of everything this session holds (runs, upload, job) once its browser has been gone for
+    ``server.disconnectedSessionTTL``, when Streamlit no longer lets it reconnect. Streamlit itself drops an expired
+    session only when another session next connects or disconnects, so a server left idle would keep the last
+    sessions' runs and uploads for good."""
+    context = _connected_context()
+    if context is not None:
+        _watchdog.watch(("state", context.session_id), context.session_id,
+                        float(st.get_option("server.disconnectedSessionTTL")), partial(_clear, context.session_state))
+
+
+def _clear(session_state) -> None:
+    for key in list(session_state.filtered_state):
+        try:
+            del session_state[key]
+        except KeyError:  # a widget's value Streamlit had already dropped
+            pass
+    release_free_memory()  # a session's runs and upload are the largest things a server frees
+
+
+def _connected_context():
+    """This script run's context when it belongs to a session connected to this server, else None."""
     context = get_script_run_ctx()
     if context is not None and runtime.exists() and _is_active_session(context.session_id):
-        _watchdog.watch(job, context.session_id)
+        return context
+    return None

@@ -3,8 +3,10 @@ stops the training of a session whose browser has gone. Real TensorFlow on sciki
 
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
+from streamlit.runtime.state import SafeSessionState, SessionState
 from streamlit.testing.v1 import AppTest
 
 from ae_core.config import ModelConfig, TrainConfig
@@ -143,10 +145,10 @@ def test_a_resumed_job_does_not_time_out(digits):
 
 def test_the_watchdog_stops_a_job_whose_session_stays_gone_past_the_grace(digits):
     active = {"gone": True, "blip": True}
-    watchdog = SessionWatchdog(lambda session: active[session], grace_s=3.0, poll_s=0.1)  # 2.5 s of slack
+    watchdog = SessionWatchdog(lambda session: active[session], poll_s=0.1)
     abandoned, kept = training(job(digits).start()), job(digits).start()
-    watchdog.watch(abandoned, "gone")
-    watchdog.watch(kept, "blip")
+    for watched, session in ((abandoned, "gone"), (kept, "blip")):  # 3 s of grace: 2.5 s of slack
+        watchdog.watch(watched, session, 3.0, watched.stop, ended=lambda watched=watched: watched.snapshot().finished)
     active["gone"] = active["blip"] = False
     time.sleep(0.5)
     active["blip"] = True  # a reload: the session came back within the grace
@@ -156,6 +158,28 @@ def test_the_watchdog_stops_a_job_whose_session_stays_gone_past_the_grace(digits
     assert kept.snapshot().status == RUNNING and watchdog.watched() == 1
     stop(kept)
     wait_until(lambda: watchdog.watched() == 0, "the ended job being forgotten", timeout_s=5)
+
+
+def test_a_session_gone_past_its_time_to_live_lets_go_of_its_state(digits, monkeypatch):
+    """What a session holds (runs, upload, job) is freed once Streamlit no longer lets it reconnect, even on a
+    server no other session connects to afterwards (Streamlit itself drops an expired session only then)."""
+    active = {"tab": True}
+    watchdog = SessionWatchdog(lambda session: active[session], poll_s=0.05)
+    session_state = SafeSessionState(SessionState(), lambda: None)
+    session_state[keys.RUNS] = {"a run": object()}
+    session_state[keys.UPLOADS] = {"upload": digits}
+    context = SimpleNamespace(session_id="tab", session_state=session_state)
+    monkeypatch.setattr(server, "_watchdog", watchdog)
+    monkeypatch.setattr(server, "_connected_context", lambda: context)
+    monkeypatch.setattr(server.st, "get_option", {"server.disconnectedSessionTTL": 0.5}.get)
+    server.release_state_when_expired()
+    server.release_state_when_expired()  # every page run asks; the session is watched once
+    assert watchdog.watched() == 1
+    time.sleep(1.0)
+    assert keys.RUNS in session_state and keys.UPLOADS in session_state, "a connected session keeps its state"
+    active["tab"] = False
+    wait_until(lambda: not session_state.filtered_state, "the closed session's state being let go", timeout_s=5)
+    assert watchdog.watched() == 0
 
 
 def test_a_finished_job_leaves_no_training_graph_behind(digits):
