@@ -1,0 +1,56 @@
+"""Waves of trainings through the server's queue without Streamlit or a browser: the library's share of what many
+users leave behind. Each wave starts ten jobs at once (Dense on scikit-learn's digits, 2 epochs) through a queue
+of two, computes each run's default latent map, as the app does when a run finishes, then lets the runs go, as the
+server does with a closed session's state, and prints the process's resident memory (from /proc).
+
+    AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/queue_waves.py --waves 5
+"""
+
+import argparse
+import threading
+
+from ae_core import native_memory
+from ae_core.config import ModelConfig, TrainConfig
+from ae_core.context import context_for
+from ae_core.data import load_dataset
+from ae_core.jobs import TrainingJob
+from ae_core.latent_inspect import default_run_map
+from ae_core.training_queue import TrainingQueue
+
+JOBS_PER_WAVE, QUEUE_CAP = 10, 2
+MODEL = ModelConfig(preset="dense", latent_dim=8, hidden_units=(256, 128))
+TRAINING = TrainConfig(epochs=2, batch_size=64)
+
+
+def resident_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
+def wave(digits, queue: TrainingQueue) -> None:
+    jobs = [TrainingJob(digits.x_train, digits.x_val, "digits", MODEL, TRAINING, queue=queue,
+                        split=digits.split.to_dict()).start() for _ in range(JOBS_PER_WAVE)]  # fmt: skip
+    for job in jobs:
+        job.join()
+    maps = [threading.Thread(target=lambda run=job.snapshot().run: default_run_map(context_for(run, digits)))
+            for job in jobs]  # fmt: skip
+    for thread in maps:
+        thread.start()
+    for thread in maps:
+        thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--waves", type=int, default=5)
+    arguments = parser.parse_args()
+    native_memory.limit_malloc_arenas()  # as the app's pages do
+    digits, queue = load_dataset("digits"), TrainingQueue(QUEUE_CAP)
+    for number in range(1, arguments.waves + 1):
+        wave(digits, queue)
+        native_memory.release_free_memory()  # as the server does once a session's state is emptied
+        print(f"wave {number}: {resident_mb():.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
