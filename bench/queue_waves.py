@@ -27,13 +27,16 @@ def resident_mb() -> float:
         return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
 
 
+def default_map(run, digits) -> None:
+    default_run_map(context_for(run, digits))
+
+
 def wave(digits, queue: TrainingQueue) -> None:
     jobs = [TrainingJob(digits.x_train, digits.x_val, "digits", MODEL, TRAINING, queue=queue,
                         split=digits.split.to_dict()).start() for _ in range(JOBS_PER_WAVE)]  # fmt: skip
     for job in jobs:
         job.join()
-    maps = [threading.Thread(target=lambda run=job.snapshot().run: default_run_map(context_for(run, digits)))
-            for job in jobs]  # fmt: skip
+    maps = [threading.Thread(target=default_map, args=(job.snapshot().run, digits)) for job in jobs]
     for thread in maps:
         thread.start()
     for thread in maps:
