@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -199,6 +199,7 @@ SIDES = st.one_of(st.integers(0, 64), st.integers(0, 2**32 - 1), st.sampled_from
 
 @FUZZ
 @given(dims=st.tuples(SIDES, SIDES, SIDES), n_bytes=st.integers(0, 4096), gzipped=st.booleans())
+@example(dims=(0, 3_036_988_439, 3_037_012_561), n_bytes=0, gzipped=False)  # no images of huge sides: 0 pixels
 def test_idx_header_claiming_any_size(dims, n_bytes, gzipped):
     """An IDX header with any dimensions, followed by fewer or more bytes than they promise."""
     images = (0x803).to_bytes(4, "big") + b"".join(side.to_bytes(4, "big") for side in dims) + bytes(n_bytes)
@@ -209,6 +210,8 @@ def test_idx_header_claiming_any_size(dims, n_bytes, gzipped):
 @given(shape=st.lists(SIDES, min_size=0, max_size=4).map(tuple), n_bytes=st.integers(0, 4096),
        dtype=st.sampled_from(["|u1", "<f4", ">f8", "<i8", "|b1", "<c8", "<U3", "<M8[s]", "|V4"]),
        compression=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]), stated_size=st.booleans())
+@example(shape=(0, 3_036_988_439, 3_037_012_561), n_bytes=0, dtype="|u1", compression=zipfile.ZIP_STORED,
+         stated_size=False)  # fmt: skip
 def test_npz_header_claiming_any_size(shape, n_bytes, dtype, compression, stated_size):
     """An npz whose images.npy header states any shape and dtype, followed by n_bytes; with stated_size the zip
     directory agrees with the header's size, so only the bytes actually there can tell the lie."""

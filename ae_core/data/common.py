@@ -58,7 +58,13 @@ def check_image_set(shape: tuple[int, ...], what: str) -> None:
     if shape[0] > current.max_images:
         raise DataFileError(f"{what} holds {shape[0]:,} images; the limit is {current.max_images:,} "
                             f"(AE_MAX_IMAGES). Use a subset, e.g. the first {current.max_images:,}.")
-    n_bytes = math.prod(shape) * 4
+    image_bytes = math.prod(shape[1:]) * 4
+    if image_bytes > current.max_decoded_bytes:  # checked alone too: a set of 0 images has 0 pixels in all
+        raise DataFileError(
+            f"{what}: one image of {' x '.join(f'{side:,}' for side in shape[1:])} float32 pixels would take "
+            f"{human_size(image_bytes)}, over the {human_size(current.max_decoded_bytes)} limit "
+            "(AE_MAX_DECODED_BYTES); use smaller images.")
+    n_bytes = shape[0] * image_bytes
     if n_bytes > current.max_decoded_bytes:
         raise DataFileError(
             f"{what}: {' x '.join(f'{side:,}' for side in shape)} float32 pixels would take {human_size(n_bytes)}, "
