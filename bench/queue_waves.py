@@ -1,13 +1,15 @@
 """Waves of trainings through the server's queue without Streamlit or a browser: the library's share of what many
 users leave behind. Each wave starts ten jobs at once (Dense on scikit-learn's digits, 2 epochs) through a queue
-of two, computes each run's default latent map, as the app does when a run finishes, then lets the runs go, as the
-server does with a closed session's state, and prints the process's resident memory (from /proc).
+of two, computes each run's default latent map on one reused thread, as the app does when a run finishes (with
+--thread-per-map, on a new thread each), then lets the runs go, as the server does with a closed session's state,
+and prints the process's resident memory (from /proc).
 
-    AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/queue_waves.py --waves 5
+    AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/queue_waves.py --waves 8
 """
 
 import argparse
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ae_core import native_memory
 from ae_core.config import ModelConfig, TrainConfig
@@ -31,11 +33,16 @@ def default_map(run, digits) -> None:
     default_run_map(context_for(run, digits))
 
 
-def wave(digits, queue: TrainingQueue) -> None:
+def wave(digits, queue: TrainingQueue, worker: ThreadPoolExecutor | None) -> None:
+    """One wave; the maps on ``worker``, or on a new thread each when it is None."""
     jobs = [TrainingJob(digits.x_train, digits.x_val, "digits", MODEL, TRAINING, queue=queue,
                         split=digits.split.to_dict()).start() for _ in range(JOBS_PER_WAVE)]  # fmt: skip
     for job in jobs:
         job.join()
+    if worker is not None:
+        for done in [worker.submit(default_map, job.snapshot().run, digits) for job in jobs]:
+            done.result()
+        return
     maps = [threading.Thread(target=default_map, args=(job.snapshot().run, digits)) for job in jobs]
     for thread in maps:
         thread.start()
@@ -45,12 +52,14 @@ def wave(digits, queue: TrainingQueue) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--waves", type=int, default=5)
+    parser.add_argument("--waves", type=int, default=8)
+    parser.add_argument("--thread-per-map", action="store_true", help="a new thread for each run's map")
     arguments = parser.parse_args()
     native_memory.limit_malloc_arenas()  # as the app's pages do
     digits, queue = load_dataset("digits"), TrainingQueue(QUEUE_CAP)
+    worker = None if arguments.thread_per_map else ThreadPoolExecutor(max_workers=1)
     for number in range(1, arguments.waves + 1):
-        wave(digits, queue)
+        wave(digits, queue, worker)
         native_memory.release_free_memory()  # as the server does once a session's state is emptied
         print(f"wave {number}: {resident_mb():.0f} MB", flush=True)
 

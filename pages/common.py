@@ -5,7 +5,6 @@ Keras-free at import, so the Data page that imports it appears fast.
 
 import os
 import sys
-import threading
 from pathlib import Path
 
 import streamlit as st
@@ -89,8 +88,9 @@ def collect_finished_job() -> str | None:
 
 
 def _map_in_background(run) -> None:
-    """Compute the run's default latent map on a daemon thread, so the Latent space page, which reads the same
-    cached map through the run's context, shows it at once. Nothing happens when its dataset is not at hand."""
+    """Compute the run's default latent map on the server's background thread, so the Latent space page, which reads
+    the same cached map through the run's context, shows it at once. Nothing happens when its dataset is not at
+    hand."""
     from ae_core.context import context_for
 
     try:
@@ -99,7 +99,7 @@ def _map_in_background(run) -> None:
     except (DatasetUnavailableError, DataFileError, ValueError):
         return  # the page says why when it is opened
     if context is not None:
-        threading.Thread(target=_default_map, args=(context,), name="default-latent-map", daemon=True).start()
+        server.background_worker().submit(_default_map, context)
 
 
 def _default_map(context) -> None:

@@ -13,6 +13,7 @@ reconnect, the watchdog empties its state, so its runs, upload and job are freed
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import streamlit as st
@@ -30,6 +31,14 @@ POLL_S = 2.0  # how often the watchdog looks; it costs a dictionary lookup per t
 def training_queue() -> TrainingQueue:
     """The server's one queue, its cap from AE_MAX_CONCURRENT_TRAININGS (default: half the cores)."""
     return TrainingQueue(max_concurrent_trainings())
+
+
+@st.cache_resource(show_spinner=False)
+def background_worker() -> ThreadPoolExecutor:
+    """The server's one thread for work done after a run finishes (its default latent map). The numeric libraries
+    keep memory per thread that used them: with a new thread for each run, ten runs finishing together left about
+    100 MB behind; one reused thread leaves none (bench/queue_waves.py)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="background")
 
 
 class SessionWatchdog:
