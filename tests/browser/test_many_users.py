@@ -21,10 +21,9 @@ SESSION_TTL_S = 5  # server.disconnectedSessionTTL: a closed tab's session, and 
 TRAINING_TIMEOUT_S = 420  # ten runs through a queue of two, beside ten browser pages, on two cores
 # Each wave of ten sessions after the first two may leave the server at most this much above where the wave before
 # left it. The first two set the high-water mark (TensorFlow's first traces and kernels, the allocator's pools).
-# Measured over five waves: 1,056, 1,137, 1,216, 1,213 and 1,270 MB, so each later wave adds -3 to +79 MB: about
-# 5 MB per session is still kept, not in Python objects (docs/reliability.md, "Many users"). The bound catches
-# anything larger, such as a closed session's runs never let go.
-MEMORY_BOUND_MB = 100
+# Measured over five waves: 820, 857, 868, 872 and 876 MB (docs/reliability.md, "Many users"). With each run's latent
+# map on a new thread, or a closed session's runs kept until another session connected, waves added 50 to 215 MB.
+MEMORY_BOUND_MB = 40
 WAVES = int(os.environ.get("AE_MANY_USERS_WAVES", "3"))  # at least 3
 IDLE_WITHIN_S = 60  # the requirement: a closed tab leaves the server idle again within a minute
 IDLE_CPU_SHARE = 0.03  # of one core, over IDLE_WINDOW_S; an idle server uses about 0.5 %
