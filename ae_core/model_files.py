@@ -38,8 +38,8 @@ def load_model_file(path: Path, model_config: ModelConfig, image_shape: tuple[in
     try:
         check_training_cost(model_config, image_shape, batch_size=1)
         with zipfile.ZipFile(path) as archive:
-            _check_config(path, archive)
-            _check_weights(path, archive, estimate_training_cost(model_config, image_shape, 1).parameters)
+            _check_config(archive)
+            _check_weights(archive, estimate_training_cost(model_config, image_shape, 1).parameters)
         model = build_autoencoder(model_config, image_shape)
         model(np.zeros((1, *image_shape), np.float32))  # a subclassed model (the VAE) creates its weights when called
         model.load_weights(path)
@@ -61,7 +61,7 @@ def _refused(path: Path, found: str) -> ValueError:
                       "code. Train the run again, or remove its folder.")  # fmt: skip
 
 
-def _member(path: Path, archive: zipfile.ZipFile, name: str, most_bytes: int) -> zipfile.ZipInfo:
+def _member(archive: zipfile.ZipFile, name: str, most_bytes: int) -> zipfile.ZipInfo:
     try:
         member = archive.getinfo(name)
     except KeyError:
@@ -71,9 +71,9 @@ def _member(path: Path, archive: zipfile.ZipFile, name: str, most_bytes: int) ->
     return member
 
 
-def _check_config(path: Path, archive: zipfile.ZipFile) -> None:
+def _check_config(archive: zipfile.ZipFile) -> None:
     """Refuse a config.json naming Python code or a class from a module outside Keras and the lab."""
-    member = _member(path, archive, CONFIG_MEMBER, MAX_CONFIG_BYTES)
+    member = _member(archive, CONFIG_MEMBER, MAX_CONFIG_BYTES)
     try:
         config = json.loads(archive.read(member))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -98,11 +98,11 @@ def _named_classes(config):
             yield from _named_classes(value)
 
 
-def _check_weights(path: Path, archive: zipfile.ZipFile, parameters: int) -> None:
+def _check_weights(archive: zipfile.ZipFile, parameters: int) -> None:
     """Refuse a weights file whose arrays, sized from their HDF5 headers, are more than the model and its optimizer
     state: reading them would cost that memory before their shapes could be found not to fit."""
     most_bytes = WEIGHT_COPIES_SAVED * 4 * parameters + HEADER_ALLOWANCE_BYTES
-    member = _member(path, archive, WEIGHTS_MEMBER, most_bytes)
+    member = _member(archive, WEIGHTS_MEMBER, most_bytes)
     datasets = []
     with archive.open(member) as stream, h5py.File(stream, "r") as weights:
         weights.visititems(lambda _, item: datasets.append(item) if isinstance(item, h5py.Dataset) else None)
