@@ -1,10 +1,11 @@
-# `make run` starts the app, `make test` runs every test; both create and fill .venv first when needed.
+# `make run` starts the app, `make test` runs every test, `make lint` checks the code with ruff's linter and
+# formatter; each creates and fills .venv first when needed.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # Tests and benchmarks read MNIST's test set from the shared data folder unless AE_DATA_DIR says otherwise.
 AE_DATA_DIR ?= $(abspath ../shared/data)
 
-.PHONY: run test bench
+.PHONY: run test lint bench
 
 $(VENV)/installed: requirements.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -21,6 +22,10 @@ run: $(VENV)/installed
 
 test: $(VENV)/installed-test
 	AE_DATA_DIR=$(AE_DATA_DIR) $(PYTHON) -m pytest
+
+lint: $(VENV)/installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(VENV)/installed
 	AE_DATA_DIR=$(AE_DATA_DIR) PYTHONPATH=. $(PYTHON) bench/training_speed.py

@@ -1,5 +1,5 @@
 import sys
 
-from ae_core.cli import main
+from ae_core.cli.commands import main
 
 sys.exit(main())

@@ -6,6 +6,7 @@ pytest's status.
 
     AE_DATA_DIR=../shared/data PYTHONPATH=. .venv/bin/python bench/fuzz_loaders.py --examples 600
 """
+
 import argparse
 import os
 import resource
@@ -17,8 +18,12 @@ import pytest
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=600, help="inputs per property test and parameter")
-    parser.add_argument("--address-space-gib", type=float, default=3.0,
-                        help="hard cap on the process's virtual memory (RLIMIT_AS), in GiB")
+    parser.add_argument(
+        "--address-space-gib",
+        type=float,
+        default=3.0,
+        help="hard cap on the process's virtual memory (RLIMIT_AS), in GiB",
+    )
     args = parser.parse_args()
     os.environ["AE_FUZZ_EXAMPLES"] = str(args.examples)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space of its own

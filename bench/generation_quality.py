@@ -1,7 +1,8 @@
 """Generation quality: how many decoded samples an independent classifier recognises, and from how many classes,
 for a VAE and the convolutional autoencoder on MNIST, with each sampler; real validation images are the reference.
 
-Both models use the recommended settings of their preset at latent size 32 (ae_core.config.recommended_settings).
+Both models use the recommended settings of their preset at latent size 32
+(ae_core.settings.recommended.recommended_settings).
 Each sampler is fitted on the training codes; 1,000 samples are drawn and decoded in one call each. Prints a
 markdown table.
 
@@ -12,12 +13,12 @@ import argparse
 import time
 from dataclasses import replace
 
-from ae_core.config import recommended_settings
 from ae_core.data import load_dataset
-from ae_core.generation import SAMPLERS, generate, make_sampler
-from ae_core.judge import judge_for
-from ae_core.models import encode
-from ae_core.runs import train_run
+from ae_core.generation.judge import judge_for
+from ae_core.generation.samplers import SAMPLERS, generate, make_sampler
+from ae_core.models.architectures import encode
+from ae_core.runs.run import train_run
+from ae_core.settings.recommended import recommended_settings
 
 
 def main() -> None:
@@ -33,25 +34,36 @@ def main() -> None:
     judge = judge_for(dataset)
     judge_seconds = time.perf_counter() - started
     real = judge.score_images(dataset.x_val)
-    print(f"MNIST {dataset.n_train:,} train / {dataset.n_val:,} val, latent 32, {args.n:,} samples per row. Judge: "
-          f"{judge.accuracy(dataset.x_val, dataset.y_val):.3f} validation accuracy, trained in {judge_seconds:.0f} s."
-          "\n")  # fmt: skip
-    print("| model | sampler | fit s | temperature | confident share | vs real | class entropy | nearest training L2 | "
-          "sample + decode s |")  # fmt: skip
+    print(
+        f"MNIST {dataset.n_train:,} train / {dataset.n_val:,} val, latent 32, {args.n:,} samples per row. Judge: "
+        f"{judge.accuracy(dataset.x_val, dataset.y_val):.3f} validation accuracy, trained in {judge_seconds:.0f} s."
+        "\n"
+    )
+    print(
+        "| model | sampler | fit s | temperature | confident share | vs real | class entropy | nearest training L2 | "
+        "sample + decode s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| real validation images | - | - | - | {real.confident_share:.3f} | 1.00x | {real.class_entropy:.3f} | "
-          f"{real.mean_nearest_distance:.2f} | - |")  # fmt: skip
+    print(
+        f"| real validation images | - | - | - | {real.confident_share:.3f} | 1.00x | {real.class_entropy:.3f} | "
+        f"{real.mean_nearest_distance:.2f} | - |"
+    )
     for preset in args.presets:
         model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset)
         model_config = replace(model_config, latent_dim=32)
         if preset == "vae":
-            model_config = replace(model_config, loss=args.vae_loss or model_config.loss,
-                                   architecture=args.vae_architecture or model_config.architecture)  # fmt: skip
+            model_config = replace(
+                model_config,
+                loss=args.vae_loss or model_config.loss,
+                architecture=args.vae_architecture or model_config.architecture,
+            )
         run = train_run(dataset.x_train, dataset.x_val, dataset.name, model_config, train_config)
         codes = encode(run.model, dataset.x_train)  # (n_train, 32)
         architecture = "conv" if model_config.is_conv else "dense"
-        title = (f"{preset} ({architecture}, {model_config.loss}, {train_config.epochs} epochs, "
-                 f"val MSE {run.metrics['val_mse']:.4f})")  # fmt: skip
+        title = (
+            f"{preset} ({architecture}, {model_config.loss}, {train_config.epochs} epochs, "
+            f"val MSE {run.metrics['val_mse']:.4f})"
+        )
         for row in _sampler_rows(run.model, codes, judge, real.confident_share, args):
             print(f"| {title} | {row}")
 
@@ -67,9 +79,11 @@ def _sampler_rows(model, codes, judge, real_share: float, args) -> list[str]:
         for temperature in args.temperatures:
             generation = generate(model, sampler, args.n, seed=0, temperature=temperature)
             scores = judge.score_images(generation.images)
-            rows.append(f"{label} | {fit_seconds:.1f} | {temperature:g} | {scores.confident_share:.3f} | "
-                        f"{scores.confident_share / real_share:.2f}x | {scores.class_entropy:.3f} | "
-                        f"{scores.mean_nearest_distance:.2f} | {generation.seconds:.3f} |")  # fmt: skip
+            rows.append(
+                f"{label} | {fit_seconds:.1f} | {temperature:g} | {scores.confident_share:.3f} | "
+                f"{scores.confident_share / real_share:.2f}x | {scores.class_entropy:.3f} | "
+                f"{scores.mean_nearest_distance:.2f} | {generation.seconds:.3f} |"
+            )
     return rows
 
 

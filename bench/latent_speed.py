@@ -17,10 +17,10 @@ import time
 import numpy as np
 from sklearn.manifold import TSNE
 
-from ae_core.config import ModelConfig
 from ae_core.data import load_dataset
-from ae_core.latent import map_trustworthiness, project, warm_up_umap
-from ae_core.models import build_autoencoder, encode
+from ae_core.latent.projection import map_trustworthiness, project, warm_up_umap
+from ae_core.models.architectures import build_autoencoder, encode
+from ae_core.settings.model_config import ModelConfig
 
 TSNE_CODES = 5000
 
@@ -30,7 +30,7 @@ def mnist_codes(run_dir: str | None, epochs: int, seed: int) -> tuple[np.ndarray
     dataset = load_dataset("mnist", allow_download=False)
     images = np.concatenate([dataset.x_train, dataset.x_val])
     if run_dir:
-        from ae_core.runs import load_run
+        from ae_core.runs.loading import load_run
 
         return encode(load_run(run_dir).model, images), f"run {run_dir}"
     model = build_autoencoder(ModelConfig("conv", latent_dim=32), dataset.image_shape, seed=seed)
@@ -59,14 +59,27 @@ def main() -> None:
     tsne_codes = codes[:TSNE_CODES]
     rows = []  # (name, codes, wall seconds, CPU seconds, trustworthiness)
     reference, *seconds = timed(lambda: TSNE(random_state=args.seed).fit_transform(tsne_codes))
-    rows.append(("t-SNE, scikit-learn TSNE() defaults", TSNE_CODES, *seconds,
-                 map_trustworthiness(tsne_codes, reference, args.seed)[0]))  # fmt: skip
+    rows.append(
+        (
+            "t-SNE, scikit-learn TSNE() defaults",
+            TSNE_CODES,
+            *seconds,
+            map_trustworthiness(tsne_codes, reference, args.seed)[0],
+        )
+    )
     ours, *seconds = timed(lambda: project(tsne_codes, "tsne", seed=args.seed))  # includes its trustworthiness
     rows.append(("t-SNE, openTSNE, 250 + 250 iterations", TSNE_CODES, *seconds, ours.trustworthiness))
     pca_runs = [timed(lambda: project(codes, "pca", seed=args.seed).seconds) for _ in range(5)]
     pca = project(codes, "pca", seed=args.seed)
-    rows.append(("PCA (median of 5, map only)", len(codes), statistics.median(run[0] for run in pca_runs),
-                 float("nan"), pca.trustworthiness))  # fmt: skip
+    rows.append(
+        (
+            "PCA (median of 5, map only)",
+            len(codes),
+            statistics.median(run[0] for run in pca_runs),
+            float("nan"),
+            pca.trustworthiness,
+        )
+    )
     if args.warm_up:
         rows.append(("UMAP warm_up_umap()", 300, *timed(warm_up_umap)[1:], float("nan")))
     for label in ("UMAP first call", "UMAP later call"):
@@ -79,8 +92,10 @@ def main() -> None:
     for name, count, wall, cpu, trust in rows:
         cpu, trust = ("" if np.isnan(value) else format(value, spec) for value, spec in ((cpu, ".2f"), (trust, ".4f")))
         print(f"| {name} | {count:,} | {wall:.2f} | {cpu} | {trust} |")
-    print(f"\nopenTSNE / scikit-learn: wall {rows[1][2] / rows[0][2]:.2f}x, CPU {rows[1][3] / rows[0][3]:.2f}x; "
-          f"trustworthiness difference {rows[1][4] - rows[0][4]:+.4f}")
+    print(
+        f"\nopenTSNE / scikit-learn: wall {rows[1][2] / rows[0][2]:.2f}x, CPU {rows[1][3] / rows[0][3]:.2f}x; "
+        f"trustworthiness difference {rows[1][4] - rows[0][4]:+.4f}"
+    )
 
 
 if __name__ == "__main__":

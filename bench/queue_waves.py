@@ -11,13 +11,14 @@ import argparse
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ae_core import native_memory
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import context_for
 from ae_core.data import load_dataset
-from ae_core.jobs import TrainingJob
-from ae_core.latent_inspect import default_run_map
-from ae_core.training_queue import TrainingQueue
+from ae_core.latent.maps import default_run_map
+from ae_core.runs.context import context_for
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training import native_memory
+from ae_core.training.jobs import TrainingJob
+from ae_core.training.queue import TrainingQueue
 
 JOBS_PER_WAVE, QUEUE_CAP = 10, 2
 MODEL = ModelConfig(preset="dense", latent_dim=8, hidden_units=(256, 128))
@@ -35,8 +36,12 @@ def default_map(run, digits) -> None:
 
 def wave(digits, queue: TrainingQueue, worker: ThreadPoolExecutor | None) -> None:
     """One wave; the maps on ``worker``, or on a new thread each when it is None."""
-    jobs = [TrainingJob(digits.x_train, digits.x_val, "digits", MODEL, TRAINING, queue=queue,
-                        split=digits.split.to_dict()).start() for _ in range(JOBS_PER_WAVE)]  # fmt: skip
+    jobs = [
+        TrainingJob(
+            digits.x_train, digits.x_val, "digits", MODEL, TRAINING, queue=queue, split=digits.split.to_dict()
+        ).start()
+        for _ in range(JOBS_PER_WAVE)
+    ]
     for job in jobs:
         job.join()
     if worker is not None:

@@ -98,17 +98,21 @@ def main() -> int:
     arguments = parser.parse_args()
     least = WARM_UP_CYCLES + 2 * MEDIAN_OF
     if arguments.cycles < least:
-        print(f"error: --cycles must be at least {least}: {WARM_UP_CYCLES} warm-up cycles, then two medians of "
-              f"{MEDIAN_OF}; got {arguments.cycles}.")  # fmt: skip
+        print(
+            f"error: --cycles must be at least {least}: {WARM_UP_CYCLES} warm-up cycles, then two medians of "
+            f"{MEDIAN_OF}; got {arguments.cycles}."
+        )
         return 2
     os.environ.setdefault("AE_RUNS_DIR", tempfile.mkdtemp(prefix="soak-runs-"))
     memory, fresh = soak(arguments.cycles)
     measured = memory[WARM_UP_CYCLES:]
     first, last = statistics.median(measured[:MEDIAN_OF]), statistics.median(measured[-MEDIAN_OF:])
     growth = (last - first) / (len(measured) - MEDIAN_OF)
-    print(f"RSS median of cycles {WARM_UP_CYCLES + 1}-{WARM_UP_CYCLES + MEDIAN_OF}: {first:.1f} MB; of cycles "
-          f"{arguments.cycles - MEDIAN_OF + 1}-{arguments.cycles}: {last:.1f} MB; growth {growth:+.2f} MB per cycle "
-          f"(bound {arguments.max_growth_mb} MB)")  # fmt: skip
+    print(
+        f"RSS median of cycles {WARM_UP_CYCLES + 1}-{WARM_UP_CYCLES + MEDIAN_OF}: {first:.1f} MB; of cycles "
+        f"{arguments.cycles - MEDIAN_OF + 1}-{arguments.cycles}: {last:.1f} MB; growth {growth:+.2f} MB per cycle "
+        f"(bound {arguments.max_growth_mb} MB)"
+    )
     print("charts: every chart showed its own run's losses" if fresh else "charts: a STALE chart was seen")
     return 0 if fresh and growth <= arguments.max_growth_mb else 1
 

@@ -10,11 +10,13 @@ import argparse
 import statistics
 import time
 
-from ae_core.backend import keras
-from ae_core.config import SEED_DENSE, TrainConfig
 from ae_core.data import load_dataset
-from ae_core.models import build_autoencoder
-from ae_core.training import TrainingListener, train
+from ae_core.models.architectures import build_autoencoder
+from ae_core.models.keras_backend import keras
+from ae_core.settings.model_config import SEED_DENSE
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.engine import train
+from ae_core.training.events import TrainingListener
 
 
 class Recorder(TrainingListener):
@@ -43,8 +45,15 @@ def plain_fit(x_train, x_val, epochs: int, seed: int) -> tuple[float, float]:
     autoencoder.compile(optimizer="adam", loss="mse")
     flat_train, flat_val = x_train.reshape(-1, 784), x_val.reshape(-1, 784)
     started = time.perf_counter()
-    history = autoencoder.fit(flat_train, flat_train, epochs=epochs, batch_size=256, shuffle=True,
-                              validation_data=(flat_val, flat_val), verbose=0)  # fmt: skip
+    history = autoencoder.fit(
+        flat_train,
+        flat_train,
+        epochs=epochs,
+        batch_size=256,
+        shuffle=True,
+        validation_data=(flat_val, flat_val),
+        verbose=0,
+    )
     return time.perf_counter() - started, history.history["val_loss"][-1]
 
 
@@ -68,15 +77,19 @@ def main() -> None:
         rows["ae_core train + listener"].append(ae_core_train(dataset.x_train, dataset.x_val, args.epochs, seed=repeat))
     reference_seconds = statistics.median(seconds for seconds, _ in rows["plain model.fit"])
     reference_loss = statistics.median(loss for _, loss in rows["plain model.fit"])
-    print(f"MNIST {dataset.n_train} train / {dataset.n_val} val, batch 256, {args.epochs} epochs, "
-          f"median of {args.repeats} alternating repeats\n")  # fmt: skip
+    print(
+        f"MNIST {dataset.n_train} train / {dataset.n_val} val, batch 256, {args.epochs} epochs, "
+        f"median of {args.repeats} alternating repeats\n"
+    )
     print("| training | s/epoch | samples/s | throughput vs fit | final val MSE | vs fit |")
     print("|---|---|---|---|---|---|")
     for name, measurements in rows.items():
         seconds = statistics.median(seconds for seconds, _ in measurements)
         loss = statistics.median(loss for _, loss in measurements)
-        print(f"| {name} | {seconds / args.epochs:.3f} | {samples / seconds:,.0f} | {reference_seconds / seconds:.2f}x "
-              f"| {loss:.4f} | {100 * (loss / reference_loss - 1):+.1f}% |")  # fmt: skip
+        print(
+            f"| {name} | {seconds / args.epochs:.3f} | {samples / seconds:,.0f} | {reference_seconds / seconds:.2f}x "
+            f"| {loss:.4f} | {100 * (loss / reference_loss - 1):+.1f}% |"
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ae_core.config import PRESET_TITLES  # noqa: E402  (needs ROOT on the path)
+from ae_core.settings.model_config import PRESET_TITLES  # noqa: E402 - needs the project on sys.path first
 
 # The browser tests' harness (server start, Chromium, StreamlitPage) drives the app here too, so the benchmark
 # clicks exactly what the tests click.
@@ -41,9 +41,9 @@ FINISHED_TEXT = re.compile(r"Finished (\d+) epochs? in ([0-9.]+) s")  # the page
 AE_CORE_SNIPPET = """
 import json, sys, time
 from dataclasses import replace
-from ae_core.config import recommended_settings
+from ae_core.settings.recommended import recommended_settings
 from ae_core.data import load_dataset
-from ae_core.runs import train_run
+from ae_core.runs.run import train_run
 
 data_dir, preset, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 dataset = load_dataset("mnist", data_dir=data_dir, allow_download=False)
@@ -100,9 +100,13 @@ def open_reconstructions(page) -> float:
     start = time.perf_counter()
     link.first.click()
     page.wait_for(heading, "the Reconstructions title")  # the Train page's images are gone once it shows
-    page.wait_until(lambda: any(images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
-                                for i in range(images.count())),  # fmt: skip
-                    "the reconstruction image", timeout_s=TRAINING_TIMEOUT_S)
+    page.wait_until(
+        lambda: any(
+            images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0") for i in range(images.count())
+        ),
+        "the reconstruction image",
+        timeout_s=TRAINING_TIMEOUT_S,
+    )
     return time.perf_counter() - start
 
 
@@ -122,8 +126,10 @@ def run_benchmark(args) -> dict:
             harness.wait_for_health(url, server, harness.SERVER_START_TIMEOUT_S, log_path)
             results["health_s"] = time.perf_counter() - launched
             page.goto(url)
-            page.wait_for(page.locator('[data-testid="stSelectbox"]').filter(
-                has=page.get_by_text("Dataset", exact=True)), "the Dataset selectbox")  # fmt: skip
+            page.wait_for(
+                page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Dataset", exact=True)),
+                "the Dataset selectbox",
+            )
             results["startup_s"] = time.perf_counter() - launched
             page.wait_idle()
             page.go_to("Train")
@@ -143,33 +149,43 @@ def print_table(args, results: dict) -> None:
     )
     n_train = results["ae_core"][0]["n_train"]
     print(f"`{command}`\n")
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; MNIST {n_train} training images; "
-          f"preset {args.preset}, {args.epochs} epochs.\n")  # fmt: skip
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; MNIST {n_train} training images; "
+        f"preset {args.preset}, {args.epochs} epochs.\n"
+    )
     print("| measurement | value |")
     print("|---|---:|")
     print(f"| (a) `streamlit run` to /_stcore/health ok | {results['health_s']:.1f} s |")
-    print(f"| (a) `streamlit run` to Data page with \"Dataset\" selectbox in Chromium | {results['startup_s']:.1f} s |")
+    print(f'| (a) `streamlit run` to Data page with "Dataset" selectbox in Chromium | {results["startup_s"]:.1f} s |')
     ratios = []
     for index, (core, page) in enumerate(zip(results["ae_core"], results["page"]), start=1):
-        print(f"| (b) pair {index}: ae_core `train_run` wall / s per epoch | {core['wall_s']:.1f} / "
-              f"{core['seconds_per_epoch']:.2f} s |")  # fmt: skip
+        print(
+            f"| (b) pair {index}: ae_core `train_run` wall / s per epoch | {core['wall_s']:.1f} / "
+            f"{core['seconds_per_epoch']:.2f} s |"
+        )
         if page["seconds_per_epoch"] is None:
-            print(f"| (b) pair {index}: Train page, click to \"Finished\" wall / s per epoch | {page['wall_s']:.1f} "
-                  "/ not shown |")  # fmt: skip
+            print(
+                f'| (b) pair {index}: Train page, click to "Finished" wall / s per epoch | {page["wall_s"]:.1f} '
+                "/ not shown |"
+            )
             continue
         ratios.append(page["seconds_per_epoch"] / core["seconds_per_epoch"])
-        print(f"| (b) pair {index}: Train page, click to \"Finished\" wall / s per epoch | {page['wall_s']:.1f} / "
-              f"{page['seconds_per_epoch']:.2f} s |")  # fmt: skip
+        print(
+            f'| (b) pair {index}: Train page, click to "Finished" wall / s per epoch | {page["wall_s"]:.1f} / '
+            f"{page['seconds_per_epoch']:.2f} s |"
+        )
         print(f"| (b) pair {index}: page / ae_core s per epoch | {ratios[-1]:.2f}x |")
     if ratios:
         overhead = statistics.median(ratios)
         print(f"| (b) median page / ae_core s per epoch (the live view's overhead) | {overhead:.2f}x |")
-    print(f"| (c) click \"Reconstructions\" to reconstruction image shown | {results['reconstructions_s']:.1f} s |")
-    print("\nNeither side's time includes importing TensorFlow or loading MNIST: the server does both when the Train "
-          "page first opens, before the first pair. The page's s per epoch is T / N from its \"Finished N epochs in "
-          "T s\"; ae_core's is TrainingResult.seconds_per_epoch: both count training time only, so the overhead "
-          "figure leaves out the page's start-up, its scoring against PCA and the up to 2 s it takes to notice the "
-          "end of training, which the walls include.")  # fmt: skip
+    print(f'| (c) click "Reconstructions" to reconstruction image shown | {results["reconstructions_s"]:.1f} s |')
+    print(
+        "\nNeither side's time includes importing TensorFlow or loading MNIST: the server does both when the Train "
+        "page first opens, before the first pair. The page's s per epoch is T / N from its \"Finished N epochs in "
+        "T s\"; ae_core's is TrainingResult.seconds_per_epoch: both count training time only, so the overhead "
+        "figure leaves out the page's start-up, its scoring against PCA and the up to 2 s it takes to notice the "
+        "end of training, which the walls include."
+    )
 
 
 def main() -> None:

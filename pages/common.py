@@ -9,9 +9,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ae_core import native_memory
-from ae_core.data import DATASETS, Dataset, DataFileError, DatasetUnavailableError, default_dataset_name, load_dataset
-from ae_core.run_files import default_runs_dir
+from ae_core.data import DATASETS, DataFileError, Dataset, DatasetUnavailableError, default_dataset_name, load_dataset
+from ae_core.runs.names import default_runs_dir
+from ae_core.training import native_memory
 from pages import keys, server
 
 TRAIN_PAGE, DATA_PAGE = "pages/train.py", "pages/data.py"
@@ -25,9 +25,11 @@ def _private(module, name: str, breaks: str):
     if not hasattr(module, name):
         import streamlit
 
-        raise RuntimeError(f"streamlit {streamlit.__version__} has no {module.__name__}.{name}, which the app relies "
-                           f"on (written for streamlit {STREAMLIT_PATCHED_FOR}). Without it {breaks} Install the "
-                           f"streamlit version pinned in requirements.txt, or adapt pages/common.py.")  # fmt: skip
+        raise RuntimeError(
+            f"streamlit {streamlit.__version__} has no {module.__name__}.{name}, which the app relies "
+            f"on (written for streamlit {STREAMLIT_PATCHED_FOR}). Without it {breaks} Install the "
+            f"streamlit version pinned in requirements.txt, or adapt pages/common.py."
+        )
     return getattr(module, name)
 
 
@@ -41,8 +43,12 @@ def _keep_keras_state() -> None:
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    _private(script_runner, "_clean_problem_modules", "every script run clears Keras' global state while "
-             "other sessions build models on their training threads, which then fail.")  # fmt: skip
+    _private(
+        script_runner,
+        "_clean_problem_modules",
+        "every script run clears Keras' global state while "
+        "other sessions build models on their training threads, which then fail.",
+    )
     script_runner._clean_problem_modules = lambda: None
 
 
@@ -50,8 +56,12 @@ def _pages_manager():
     """Streamlit's PagesManager, checked to still have the flag _use_app_navigation turns off."""
     from streamlit.runtime.pages_manager import PagesManager
 
-    _private(PagesManager, "uses_pages_directory", "a fresh server's first request for a page such as /train runs "
-             "that page alone, with every file in pages/ listed in the sidebar.")  # fmt: skip
+    _private(
+        PagesManager,
+        "uses_pages_directory",
+        "a fresh server's first request for a page such as /train runs "
+        "that page alone, with every file in pages/ listed in the sidebar.",
+    )
     return PagesManager
 
 
@@ -91,7 +101,7 @@ def _map_in_background(run) -> None:
     """Compute the run's default latent map on the server's background thread, so the Latent space page, which reads
     the same cached map through the run's context, shows it at once. Nothing happens when its dataset is not at
     hand."""
-    from ae_core.context import context_for
+    from ae_core.runs.context import context_for
 
     try:
         dataset = dataset_by_name(run.dataset_name, run.split)
@@ -104,7 +114,7 @@ def _map_in_background(run) -> None:
 
 def _default_map(context) -> None:
     """Computes the default latent map into the run's context, where the Latent space page finds it."""
-    from ae_core.latent_inspect import default_run_map
+    from ae_core.latent.maps import default_run_map
 
     try:
         default_run_map(context)
@@ -168,7 +178,7 @@ def uploads() -> dict:
 def replace_upload(dataset: Dataset) -> None:
     """Make ``dataset`` this session's one upload. The one it replaces is let go, by the run contexts too, so its
     arrays are freed: a server's memory then grows with its sessions, not with how often each uploads."""
-    context_module = sys.modules.get("ae_core.context")  # not imported yet: no context holds any dataset
+    context_module = sys.modules.get("ae_core.runs.context")  # not imported yet: no context holds any dataset
     if context_module is not None:
         for replaced in uploads().values():
             context_module.forget_dataset(replaced)
@@ -234,8 +244,8 @@ def current_run():
 
 
 def training_text(snapshot) -> str:
-    """"epoch N of M" for a running or paused job's snapshot."""
-    from ae_core.jobs import PAUSED, QUEUED
+    """ "epoch N of M" for a running or paused job's snapshot."""
+    from ae_core.training.jobs import PAUSED, QUEUED
 
     progress = snapshot.progress
     if snapshot.status == QUEUED:
@@ -265,14 +275,16 @@ def require_run():
 def require_context(run=None):
     """The RunContext of ``run`` (the current run from require_run when None) on its dataset and its own split;
     when this session cannot give that dataset, says why with a link to the Data page, then st.stop()."""
-    from ae_core.context import context_for  # loads Keras, which the Data page skips
+    from ae_core.runs.context import context_for
 
     run = run if run is not None else require_run()
     try:
         dataset = dataset_by_name(run.dataset_name, run.split)
         if dataset is None:
-            raise ValueError(f"{run.dataset_name} is not loaded in this session (an upload lives only in the "
-                             "session that uploaded it); upload it again on the Data page")  # fmt: skip
+            raise ValueError(
+                f"{run.dataset_name} is not loaded in this session (an upload lives only in the "
+                "session that uploaded it); upload it again on the Data page"
+            )
         return context_for(run, dataset)
     except (DatasetUnavailableError, DataFileError, ValueError) as error:
         st.warning(f"Run {run.name} needs the images it was trained on: {error}")

@@ -5,9 +5,9 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from ae_core import limits
 from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
-from ae_core.plots import class_count_figure, sample_figure
+from ae_core.figures.data import class_count_figure, sample_figure
+from ae_core.settings import limits
 from ae_core.units import human_size
 from pages import common, keys
 
@@ -63,15 +63,20 @@ def dataset_picker() -> None:
                 st.caption(f"**{status.spec.title}** is not available: {status.reason}")
     with upload:
         st.file_uploader(
-            "Upload your own images", accept_multiple_files=True, key=keys.UPLOADER, on_change=accept_upload,
+            "Upload your own images",
+            accept_multiple_files=True,
+            key=keys.UPLOADER,
+            on_change=accept_upload,
             help="One .npz (x_train/x_test or images/labels arrays), one .zip of PNG/JPEG images with one folder "
             "per class, or an IDX images file together with its labels file (raw or .gz).",
-        )  # fmt: skip
+        )
         if keys.UPLOAD_ERROR in st.session_state:
             st.error(st.session_state[keys.UPLOAD_ERROR])
-        st.caption(f"One upload at a time, up to {human_size(limits.current().max_upload_bytes)}: a new upload "
-                   "replaces the previous one. It stays in this browser tab, unseen by others, and is forgotten "
-                   "minutes after the tab closes; runs trained on it keep their losses, scores and previews.")
+        st.caption(
+            f"One upload at a time, up to {human_size(limits.current().max_upload_bytes)}: a new upload "
+            "replaces the previous one. It stays in this browser tab, unseen by others, and is forgotten "
+            "minutes after the tab closes; runs trained on it keep their losses, scores and previews."
+        )
 
 
 def show_dataset(dataset) -> None:
@@ -94,8 +99,10 @@ def show_dataset(dataset) -> None:
             st.plotly_chart(class_count_figure(dataset.class_counts()), key=keys.CLASS_COUNTS_CHART)
         else:
             st.info("This dataset has no labels: the autoencoder does not need them.")
-    st.markdown(f"**Source:** {dataset.source}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "
-                f"{np.max(dataset.x_train):.2f}")  # fmt: skip
+    st.markdown(
+        f"**Source:** {dataset.source}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "
+        f"{np.max(dataset.x_train):.2f}"
+    )
     for note in dataset.notes:
         st.caption(f"Note: {note}")
 

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from ae_core.config import PRESET_TITLES
-from ae_core.inspection import SORT_ORDERS, order_by_error
-from ae_core.metrics import score_images, verdict
-from ae_core.plots import comparison_image, enlarged, error_heatmap
+from ae_core.figures.images import comparison_image, enlarged
+from ae_core.figures.reconstructions import error_heatmap
+from ae_core.quality.ordering import SORT_ORDERS, order_by_error
+from ae_core.quality.pca_baseline import verdict
+from ae_core.quality.scores import score_images
+from ae_core.settings.model_config import PRESET_TITLES
 from pages import common, keys, sharing
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
@@ -15,10 +17,12 @@ ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
 def grid_choices() -> tuple[str, str, int]:
     """The split, sort order and number of images chosen above the grid."""
     split_column, order_column, count_column = st.columns(3)
-    split = split_column.selectbox("Split", list(SPLITS), format_func=SPLITS.get,
-                                   key=common.setting(keys.SPLIT, "validation"))
-    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get,
-                                   key=common.setting(keys.ORDER, "worst"))
+    split = split_column.selectbox(
+        "Split", list(SPLITS), format_func=SPLITS.get, key=common.setting(keys.SPLIT, "validation")
+    )
+    order = order_column.selectbox(
+        "Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting(keys.ORDER, "worst")
+    )
     return split, order, count_column.slider("Images shown", 4, 24, key=common.setting(keys.COUNT, 12))
 
 
@@ -29,13 +33,26 @@ def grid_ui(context) -> None:
         reconstructions, errors = context.reconstructions(split), context.errors(split)
     shown = order_by_error(errors, order)[:count]
     st.metric(f"Mean MSE over all {len(images):,} {split} images", f"{errors.mean():.4f}")
-    st.image(comparison_image(images[shown], reconstructions[shown]),
-             caption=f"Originals (top) and reconstructions (bottom), {ORDERS[order].lower()}")
+    st.image(
+        comparison_image(images[shown], reconstructions[shown]),
+        caption=f"Originals (top) and reconstructions (bottom), {ORDERS[order].lower()}",
+    )
     scores = score_images(images[shown], reconstructions[shown])
-    st.dataframe({"image": [f"#{rank + 1}" for rank in range(len(shown))], "index": shown, "MSE": scores.mse,
-                  "PSNR (dB)": scores.psnr, "SSIM": scores.ssim}, hide_index=True)  # fmt: skip
-    pick = st.selectbox("Image", range(len(shown)),
-                        format_func=lambda rank: f"#{rank + 1} · index {shown[rank]} · MSE {scores.mse[rank]:.4f}")
+    st.dataframe(
+        {
+            "image": [f"#{rank + 1}" for rank in range(len(shown))],
+            "index": shown,
+            "MSE": scores.mse,
+            "PSNR (dB)": scores.psnr,
+            "SSIM": scores.ssim,
+        },
+        hide_index=True,
+    )
+    pick = st.selectbox(
+        "Image",
+        range(len(shown)),
+        format_func=lambda rank: f"#{rank + 1} · index {shown[rank]} · MSE {scores.mse[rank]:.4f}",
+    )
     original, reconstruction = images[shown[pick]], reconstructions[shown[pick]]
     left, middle, right = st.columns(3)
     left.image(enlarged(original), caption="original")
@@ -51,8 +68,10 @@ def timeline_ui(run) -> None:
     epoch = result.epochs_completed
     if epoch > 1:
         epoch = st.slider("Epoch", 1, result.epochs_completed, value=result.epochs_completed)
-    st.image(comparison_image(result.preview_images, result.preview_timeline[epoch - 1]),
-             caption=f"Originals (top) and reconstructions (bottom) after epoch {epoch}")
+    st.image(
+        comparison_image(result.preview_images, result.preview_timeline[epoch - 1]),
+        caption=f"Originals (top) and reconstructions (bottom) after epoch {epoch}",
+    )
 
 
 def baseline_ui(run) -> None:
@@ -62,8 +81,12 @@ def baseline_ui(run) -> None:
         return
     components = metrics["pca_components"]
     columns = st.columns(4)
-    columns[0].metric("Autoencoder MSE", f"{metrics['val_mse']:.4f}",
-                      delta=f"{metrics['val_mse'] - metrics['pca_val_mse']:+.4f} vs PCA", delta_color="inverse")
+    columns[0].metric(
+        "Autoencoder MSE",
+        f"{metrics['val_mse']:.4f}",
+        delta=f"{metrics['val_mse'] - metrics['pca_val_mse']:+.4f} vs PCA",
+        delta_color="inverse",
+    )
     columns[1].metric(f"PCA-{components} MSE", f"{metrics['pca_val_mse']:.4f}")
     columns[2].metric("Autoencoder SSIM", f"{metrics['val_ssim']:.3f}")
     columns[3].metric(f"PCA-{components} SSIM", f"{metrics['pca_val_ssim']:.3f}")
@@ -74,18 +97,24 @@ common.start_page()
 st.title("Reconstructions")
 st.write("How well a trained run rebuilds images, which images it gets wrong, and how its output changed per epoch.")
 with st.expander("What am I looking at?"):
-    st.markdown("Each image is compared pixel by pixel with its reconstruction. **MSE** is the mean squared error "
-                "(0 is perfect); **PSNR** turns it into decibels (higher is better):")
+    st.markdown(
+        "Each image is compared pixel by pixel with its reconstruction. **MSE** is the mean squared error "
+        "(0 is perfect); **PSNR** turns it into decibels (higher is better):"
+    )
     st.latex(r"\text{PSNR} = 10 \log_{10} \frac{1}{\text{MSE}}")
-    st.markdown("**SSIM** compares local brightness, contrast and structure, closer to what a person notices "
-                "(1 is identical). The heatmap shows where one image's error sits. PCA with as many components as "
-                "the code has numbers is the linear baseline: an autoencoder should beat it.")
+    st.markdown(
+        "**SSIM** compares local brightness, contrast and structure, closer to what a person notices "
+        "(1 is identical). The heatmap shows where one image's error sits. PCA with as many components as "
+        "the code has numbers is the linear baseline: an autoencoder should beat it."
+    )
 with st.expander("Open a saved run"):
     sharing.saved_runs_ui()
 run = common.require_run()
 created = run.created.replace("T", " ")
-st.caption(f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "
-           f"{run.result.epochs_completed} epochs, created {created}. " + " ".join(run.result.notes))
+st.caption(
+    f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "
+    f"{run.result.epochs_completed} epochs, created {created}. " + " ".join(run.result.notes)
+)
 st.subheader("Images and their errors")
 # The grid needs the run's images; the sections below need only the run. Drawn into this slot last, so a missing
 # dataset stops the page (with its reason) after the run's own timeline and scores are shown.

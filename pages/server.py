@@ -20,8 +20,8 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ae_core.native_memory import release_free_memory
-from ae_core.training_queue import TrainingQueue, max_concurrent_trainings
+from ae_core.training.native_memory import release_free_memory
+from ae_core.training.queue import TrainingQueue, max_concurrent_trainings
 
 DISCONNECT_GRACE_S = 20.0  # a page reload reconnects in about a second; a lost phone connection in a few
 POLL_S = 2.0  # how often the watchdog looks; it costs a dictionary lookup per training job
@@ -53,8 +53,14 @@ class SessionWatchdog:
         self._watched: dict = {}
         self._thread: threading.Thread | None = None
 
-    def watch(self, key, session_id: str, after_s: float, action: Callable[[], None],
-              ended: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
+    def watch(
+        self,
+        key,
+        session_id: str,
+        after_s: float,
+        action: Callable[[], None],
+        ended: Callable[[], bool] = lambda: False,
+    ) -> None:
         """Call ``action()`` once ``session_id`` has been inactive for ``after_s``, then forget the watch; forget it
         at once when ``ended()``. A watch under a key already watched is left as it is."""
         with self._lock:
@@ -116,8 +122,12 @@ def release_state_when_expired() -> None:
     sessions' runs and uploads for good."""
     context = _connected_context()
     if context is not None:
-        _watchdog.watch(("state", context.session_id), context.session_id,
-                        float(st.get_option("server.disconnectedSessionTTL")), partial(_clear, context.session_state))
+        _watchdog.watch(
+            ("state", context.session_id),
+            context.session_id,
+            float(st.get_option("server.disconnectedSessionTTL")),
+            partial(_clear, context.session_state),
+        )
 
 
 def _clear(session_state) -> None:

@@ -8,14 +8,16 @@ import streamlit as st
 from ae_core.data import DATASETS
 from pages import common, keys
 
-SHARED_NOTE = ("A saved run is visible to everyone using this server: anyone can open or delete it. Unsaved runs stay "
-               "in this browser tab.")
+SHARED_NOTE = (
+    "A saved run is visible to everyone using this server: anyone can open or delete it. Unsaved runs stay "
+    "in this browser tab."
+)
 
 
 @st.cache_resource(show_spinner=False)
 def _clean_staging_once(folder: str) -> tuple[str, ...]:
     """Removes what saves and deletes killed midway left in ``folder``, once per server process (and folder)."""
-    from ae_core.runs import clean_staging
+    from ae_core.runs.saving import clean_staging
 
     return tuple(clean_staging(folder))
 
@@ -39,12 +41,13 @@ def _confirmed_publishing(run) -> bool:
 
 
 def save_ui(run) -> None:
-    """"Save as" and Save run; a run trained on an upload saves only once publishing its images is confirmed."""
+    """ "Save as" and Save run; a run trained on an upload saves only once publishing its images is confirmed."""
     name = st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
     st.caption(SHARED_NOTE)
     confirmed = _confirmed_publishing(run)
     if st.button("Save run", disabled=not confirmed, help="Saved runs are visible to everyone using this server."):
-        from ae_core.runs import sanitize_run_name, save_run
+        from ae_core.runs.names import sanitize_run_name
+        from ae_core.runs.saving import save_run
 
         try:
             path = save_run(replace(run, name=sanitize_run_name(name)), common.runs_dir())
@@ -66,7 +69,7 @@ def _keep() -> None:
 
 def _delete(name: str) -> None:
     """Button callback, before the script runs, so the listing drawn next no longer holds the run."""
-    from ae_core.runs import delete_run
+    from ae_core.runs.saving import delete_run
 
     st.session_state.pop(keys.DELETE_PENDING, None)
     try:
@@ -74,8 +77,10 @@ def _delete(name: str) -> None:
     except (ValueError, OSError) as error:
         st.session_state[keys.DELETE_OUTCOME] = ("error", f"Could not delete {name}: {error}")
     else:
-        st.session_state[keys.DELETE_OUTCOME] = ("success", f"Deleted {name} from {common.runs_dir().resolve()}. "
-                                                 "Sessions that opened it keep it until they close.")  # fmt: skip
+        st.session_state[keys.DELETE_OUTCOME] = (
+            "success",
+            f"Deleted {name} from {common.runs_dir().resolve()}. Sessions that opened it keep it until they close.",
+        )
 
 
 def _delete_confirmation(name: str) -> None:
@@ -94,7 +99,7 @@ def _show_delete_outcome() -> None:
 
 
 def _open(name: str) -> None:
-    from ae_core.runs import load_run  # here, not at the top: it loads Keras, which the Data page skips
+    from ae_core.runs.loading import load_run
 
     try:
         common.add_run(load_run(common.runs_dir() / name))
@@ -107,7 +112,7 @@ def _open(name: str) -> None:
 def saved_runs_ui() -> None:
     """Pick a run saved under common.runs_dir(), open it into this session's runs or delete it (after a
     confirmation); malformed folders are named."""
-    from ae_core.runs import list_runs
+    from ae_core.runs.listing import list_runs
 
     _clean_staging_once(str(common.runs_dir()))
     _show_delete_outcome()
@@ -127,7 +132,11 @@ def saved_runs_ui() -> None:
     open_column, delete_column = st.columns(2)
     if open_column.button("Open run"):
         _open(chosen)
-    delete_column.button("Delete run", on_click=_ask_to_delete, args=(chosen,),
-                         help="Removes the saved run for everyone using this server, after you confirm.")
+    delete_column.button(
+        "Delete run",
+        on_click=_ask_to_delete,
+        args=(chosen,),
+        help="Removes the saved run for everyone using this server, after you confirm.",
+    )
     if st.session_state.get(keys.DELETE_PENDING) == chosen:
         _delete_confirmation(chosen)

@@ -7,14 +7,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ae_core.applications import fit_pca
 from ae_core.applications.anomaly import anomaly_verdict, detect_anomalies, precision_recall
-from ae_core.applications.classification import (accuracy_table, balanced_subset, best_accuracies,
-                                                 classification_verdict)
-from ae_core.applications.compression import (Quantiser, RateDistortionRow, compression_verdict, jpeg_round_trip,
-                                              pca_reconstructions, round_trip, scored_row)
+from ae_core.applications.classification import accuracy_table, balanced_subset, best_accuracies, classification_verdict
+from ae_core.applications.compression import (
+    Quantiser,
+    RateDistortionRow,
+    compression_verdict,
+    jpeg_round_trip,
+    pca_reconstructions,
+    round_trip,
+    scored_row,
+)
 from ae_core.applications.restoration import classical_filters, degrade, restoration_verdict
-from ae_core.metrics import score_images
+from ae_core.quality.pca_baseline import fit_pca
+from ae_core.quality.scores import score_images
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT = 1
@@ -117,8 +123,10 @@ def test_features_that_are_the_labels_classify_perfectly(digits):
 
 def test_classification_verdict_flips_when_the_numbers_flip():
     def rows(codes):
-        return [{"features": name, "classifier": "knn", "n_labels": 100, "accuracy": accuracy}
-                for name, accuracy in (("pixels", 0.8), ("pca", 0.7), ("codes", codes))]  # fmt: skip
+        return [
+            {"features": name, "classifier": "knn", "n_labels": 100, "accuracy": accuracy}
+            for name, accuracy in (("pixels", 0.8), ("pca", 0.7), ("codes", codes))
+        ]
 
     assert best_accuracies(rows(0.9), 100)["codes"] == 0.9
     assert "the codes win by 10.0% over pixels" in classification_verdict(rows(0.9), 100)
@@ -145,23 +153,45 @@ def test_anomaly_verdict_flips_at_the_weak_auc():
 @pytest.fixture(scope="module")
 def saved_runs(digits, tmp_path_factory):
     """A dense run on digits trained without class HELD_OUT, and a denoising run on all classes, both saved."""
-    from ae_core.config import ModelConfig, TrainConfig
-    from ae_core.runs import save_run, train_run, training_images
+    from ae_core.runs.run import train_run, training_images
+    from ae_core.runs.saving import save_run
+    from ae_core.settings.model_config import ModelConfig
+    from ae_core.settings.train_config import TrainConfig
 
     runs_dir = tmp_path_factory.mktemp("runs")
     config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(64, 32))
     training = TrainConfig(epochs=30, batch_size=32)  # the 8x8 digits train in a few seconds
     x_train = training_images(digits.x_train, digits.y_train, digits.class_names, HELD_OUT)
-    plain = train_run(x_train, digits.x_val, "digits", config, training, name="without-1",
-                      split=digits.split.to_dict(), excluded_class=HELD_OUT)  # fmt: skip
-    denoising = train_run(digits.x_train, digits.x_val, "digits", replace(config, preset="denoising"), training,
-                          name="denoising", split=digits.split.to_dict())  # fmt: skip
+    plain = train_run(
+        x_train,
+        digits.x_val,
+        "digits",
+        config,
+        training,
+        name="without-1",
+        split=digits.split.to_dict(),
+        excluded_class=HELD_OUT,
+    )
+    denoising = train_run(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        replace(config, preset="denoising"),
+        training,
+        name="denoising",
+        split=digits.split.to_dict(),
+    )
     return save_run(plain, runs_dir), save_run(denoising, runs_dir)
 
 
 def run_cli(*arguments, data_dir):
-    return subprocess.run([sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir), "--json"],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir), "--json"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _json(result) -> dict:
@@ -172,8 +202,12 @@ def _json(result) -> dict:
 def test_compress_command_prints_every_method_on_the_validation_images(saved_runs, shared_data_dir):
     rows = _json(run_cli("compress", str(saved_runs[0]), data_dir=shared_data_dir))["rows"]
     settings = [(row["method"], row["setting"]) for row in rows]
-    assert settings[:4] == [("autoencoder", "float32"), ("autoencoder", "float16"), ("autoencoder", "int8"),
-                            ("pca", "components=8")]  # fmt: skip
+    assert settings[:4] == [
+        ("autoencoder", "float32"),
+        ("autoencoder", "float16"),
+        ("autoencoder", "int8"),
+        ("pca", "components=8"),
+    ]
     assert [row["bytes_per_image"] for row in rows[:6]] == [32, 16, 8, 32, 16, 8]
     jpeg = [row for row in rows if row["method"] == "jpeg"]
     assert len(jpeg) == 3 and jpeg[0]["bytes_per_image"] < jpeg[-1]["bytes_per_image"]
@@ -181,12 +215,26 @@ def test_compress_command_prints_every_method_on_the_validation_images(saved_run
 
 
 def test_denoise_command_scores_every_restorer_and_the_denoiser(saved_runs, shared_data_dir):
-    report = _json(run_cli("denoise", str(saved_runs[0]), "--noise", "gaussian", "--level", "0.3",
-                           "--denoiser", str(saved_runs[1]), data_dir=shared_data_dir))  # fmt: skip
+    report = _json(
+        run_cli(
+            "denoise",
+            str(saved_runs[0]),
+            "--noise",
+            "gaussian",
+            "--level",
+            "0.3",
+            "--denoiser",
+            str(saved_runs[1]),
+            data_dir=shared_data_dir,
+        )
+    )
     assert set(report) == {"noisy", "autoencoder", "denoising_autoencoder", "median", "gaussian_filter"}
     assert report["denoising_autoencoder"]["psnr"] > report["noisy"]["psnr"]
-    again = _json(run_cli("denoise", str(saved_runs[0]), "--noise", "blur", "--level", "0.5", "--seed", "1",
-                          data_dir=shared_data_dir))  # fmt: skip
+    again = _json(
+        run_cli(
+            "denoise", str(saved_runs[0]), "--noise", "blur", "--level", "0.5", "--seed", "1", data_dir=shared_data_dir
+        )
+    )
     assert set(again) == {"noisy", "autoencoder", "median", "gaussian_filter"}
 
 
@@ -204,12 +252,15 @@ def test_anomaly_command_scores_the_held_out_class(saved_runs, shared_data_dir, 
     assert 0.0 <= report["auc"] <= 1.0 and report["threshold"] > 0
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (("anomaly", "RUN", "--class", "2"), "was trained without class 1, not 2"),
-    (("denoise", "RUN", "--noise", "gaussian", "--level", "3"), "noise level must be a number between 0 and 1"),
-    (("classify", "RUN", "--labels", "5"), "at least 10, one per class"),
-    (("compress", "no/such/run"), "is not a saved run"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("anomaly", "RUN", "--class", "2"), "was trained without class 1, not 2"),
+        (("denoise", "RUN", "--noise", "gaussian", "--level", "3"), "noise level must be a number between 0 and 1"),
+        (("classify", "RUN", "--labels", "5"), "at least 10, one per class"),
+        (("compress", "no/such/run"), "is not a saved run"),
+    ],
+)
 def test_application_commands_fail_with_one_line(saved_runs, shared_data_dir, arguments, message):
     arguments = [str(saved_runs[0]) if argument == "RUN" else argument for argument in arguments]
     result = run_cli(*arguments, data_dir=shared_data_dir)
@@ -218,12 +269,19 @@ def test_application_commands_fail_with_one_line(saved_runs, shared_data_dir, ar
 
 
 def test_panels_give_figures_and_grids_of_the_right_size(saved_runs, shared_data_dir, digits):
-    from ae_core.context import context_for, dataset_for
-    from ae_core.runs import load_run
-    from ae_core.applications.anomaly import anomaly_report, error_histogram, extremes, extremes_grid, roc_figure
-    from ae_core.applications.classification import accuracy_figure, confusion, feature_sets
-    from ae_core.applications.compression import compression_grid, compression_report, rate_distortion_figure
-    from ae_core.applications.restoration import strength_sweep, sweep_figure
+    from ae_core.applications.anomaly import anomaly_report, extremes, extremes_grid
+    from ae_core.applications.classification import confusion, feature_sets
+    from ae_core.applications.compression import compression_grid, compression_report
+    from ae_core.applications.restoration import strength_sweep
+    from ae_core.figures.applications import (
+        accuracy_figure,
+        error_histogram,
+        rate_distortion_figure,
+        roc_figure,
+        sweep_figure,
+    )
+    from ae_core.runs.context import context_for, dataset_for
+    from ae_core.runs.loading import load_run
 
     run = load_run(saved_runs[0])
     context = context_for(run, dataset_for(run, shared_data_dir))
@@ -246,8 +304,9 @@ def test_panels_give_figures_and_grids_of_the_right_size(saved_runs, shared_data
     assert extremes_grid(anomaly, digits.x_val, 5).dtype == np.uint8
     assert len(error_histogram(anomaly).data) == 2 and roc_figure(anomaly).data[0].name.startswith("AUC")
 
-    features = feature_sets(fit_pca(digits.x_train, 8), digits.x_train, digits.x_val, context.codes("training"),
-                            context.codes("validation"))  # fmt: skip
+    features = feature_sets(
+        fit_pca(digits.x_train, 8), digits.x_train, digits.x_val, context.codes("training"), context.codes("validation")
+    )
     assert features["pca"][0].shape == (digits.n_train, 8)
     matrix = confusion(features["codes"], digits.y_train, digits.y_val, "knn", 100, n_classes=10)
     assert matrix.shape == (10, 10) and matrix.sum() == digits.n_val

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ae_core.config import recommended_settings
 from ae_core.data import load_dataset
+from ae_core.settings.recommended import recommended_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,8 +16,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def run_cli(*arguments, data_dir):
     return subprocess.run(
         [sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_datasets_lists_each_with_its_availability(shared_data_dir):
@@ -33,8 +36,9 @@ def test_datasets_lists_each_with_its_availability(shared_data_dir):
 def default_digits_run(shared_data_dir, tmp_path_factory):
     """The default digits run, every setting from recommended_settings except the training seed."""
     out = tmp_path_factory.mktemp("runs") / "digits-default"
-    trained = run_cli("train", "--dataset", "digits", "--seed", "3", "--out", str(out), "--json",
-                      data_dir=shared_data_dir)  # fmt: skip
+    trained = run_cli(
+        "train", "--dataset", "digits", "--seed", "3", "--out", str(out), "--json", data_dir=shared_data_dir
+    )
     assert trained.returncode == 0, trained.stderr
     return out, json.loads(trained.stdout)
 
@@ -80,8 +84,21 @@ def test_a_bad_run_name_is_refused_before_any_training(shared_data_dir, tmp_path
 
 def test_exclude_class_leaves_it_out_of_training_only(shared_data_dir, digits, tmp_path):
     out = tmp_path / "without-3"
-    trained = run_cli("train", "--dataset", "digits", "--model", "dense", "--epochs", "1", "--exclude-class", "3",
-                      "--out", str(out), "--json", data_dir=shared_data_dir)  # fmt: skip
+    trained = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "dense",
+        "--epochs",
+        "1",
+        "--exclude-class",
+        "3",
+        "--out",
+        str(out),
+        "--json",
+        data_dir=shared_data_dir,
+    )
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert report["samples"] == int(np.sum(digits.y_train != 3)) < digits.n_train
@@ -99,8 +116,17 @@ def test_exclude_class_leaves_it_out_of_training_only(shared_data_dir, digits, t
 def test_a_small_image_set_trains_in_one_batch_by_default(shared_data_dir, digits, tmp_path):
     images = tmp_path / "forty.npz"
     np.savez(images, images=digits.x_train[:40, ..., 0])  # 32 training images, fewer than the batch of 64
-    trained = run_cli("train", "--dataset", str(images), "--epochs", "1", "--out", str(tmp_path / "run"), "--json",
-                      data_dir=shared_data_dir)  # fmt: skip
+    trained = run_cli(
+        "train",
+        "--dataset",
+        str(images),
+        "--epochs",
+        "1",
+        "--out",
+        str(tmp_path / "run"),
+        "--json",
+        data_dir=shared_data_dir,
+    )
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert report["batch_size"] == report["split"]["n_train"] == report["samples"] == 32
@@ -108,8 +134,21 @@ def test_a_small_image_set_trains_in_one_batch_by_default(shared_data_dir, digit
 
 def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp_path):
     out = tmp_path / "runs" / "digits-dense"
-    trained = run_cli("train", "--dataset", "digits", "--model", "dense", "--epochs", "2", "--batch-size", "64",
-                      "--out", str(out), "--json", data_dir=shared_data_dir)  # fmt: skip
+    trained = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "dense",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--out",
+        str(out),
+        "--json",
+        data_dir=shared_data_dir,
+    )
     assert trained.returncode == 0, trained.stderr
     report = json.loads(trained.stdout)
     assert {"val_mse", "pca_val_mse", "seconds_per_epoch", "epochs", "samples"} <= set(report)

@@ -8,13 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ae_core import context as context_module
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext, context_for, dataset_for, forget_dataset
 from ae_core.data import load_dataset
-from ae_core.metrics import per_image_mse
-from ae_core.models import encode, reconstruct
-from ae_core.runs import train_run
+from ae_core.models.architectures import encode, reconstruct
+from ae_core.quality.scores import per_image_mse
+from ae_core.runs import context as context_module
+from ae_core.runs.context import RunContext, context_for, dataset_for, forget_dataset
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +26,14 @@ def digits_seed3():
 @pytest.fixture(scope="module")
 def run(digits_seed3):
     config = ModelConfig(preset="dense", latent_dim=6, hidden_units=(32,))
-    return train_run(digits_seed3.x_train, digits_seed3.x_val, "digits", config, TrainConfig(epochs=1, batch_size=64),
-                     split=digits_seed3.split.to_dict())
+    return train_run(
+        digits_seed3.x_train,
+        digits_seed3.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=1, batch_size=64),
+        split=digits_seed3.split.to_dict(),
+    )
 
 
 def test_the_dataset_is_loaded_with_the_runs_own_split(run, digits_seed3):
@@ -94,8 +101,14 @@ def test_one_context_per_run_and_dataset(run, digits_seed3):
 
 def test_a_runs_context_goes_with_the_run(digits_seed3):
     config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
-    run = train_run(digits_seed3.x_train, digits_seed3.x_val, "digits", config, TrainConfig(epochs=1, batch_size=256),
-                    split=digits_seed3.split.to_dict())
+    run = train_run(
+        digits_seed3.x_train,
+        digits_seed3.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=1, batch_size=256),
+        split=digits_seed3.split.to_dict(),
+    )
     context = weakref.ref(context_for(run, digits_seed3))
     context().codes("validation")
     assert context_for(run, digits_seed3) is context()

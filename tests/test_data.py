@@ -1,5 +1,6 @@
 """The dataset layer against real data: scikit-learn digits, MNIST's test set in ../shared/data, and small files
 written here in each format a user may bring."""
+
 import gzip
 import io
 import json
@@ -10,8 +11,18 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from ae_core.data import (DATASETS, DataFileError, DatasetUnavailableError, Split, dataset_status,
-                          default_dataset_name, load_dataset, load_upload, resolve_data_dir, split_train_val)
+from ae_core.data import (
+    DATASETS,
+    DataFileError,
+    DatasetUnavailableError,
+    Split,
+    dataset_status,
+    default_dataset_name,
+    load_dataset,
+    load_upload,
+    resolve_data_dir,
+    split_train_val,
+)
 
 
 def _idx(array: np.ndarray) -> bytes:
@@ -84,13 +95,16 @@ def test_split_train_val_partitions_every_index():
     assert sorted(np.concatenate([train, val]).tolist()) == list(range(10))
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"val_fraction": 0}, r"val_fraction must be a number in \(0, 0.9\].*got 0"),
-    ({"val_fraction": 0.95}, "got 0.95"),
-    ({"seed": -1}, "seed must be an integer >= 0; got -1"),
-    ({"seed": 1.5}, "got 1.5"),
-    ({"image_size": (28,)}, r"image_size must be None or \(height, width\)"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"val_fraction": 0}, r"val_fraction must be a number in \(0, 0.9\].*got 0"),
+        ({"val_fraction": 0.95}, "got 0.95"),
+        ({"seed": -1}, "seed must be an integer >= 0; got -1"),
+        ({"seed": 1.5}, "got 1.5"),
+        ({"image_size": (28,)}, r"image_size must be None or \(height, width\)"),
+    ],
+)
 def test_bad_arguments_are_refused_with_what_was_expected(arguments, message):
     with pytest.raises(ValueError, match=message):
         load_dataset("digits", **arguments)
@@ -178,9 +192,13 @@ def test_unknown_name_lists_the_known_ones():
 
 def test_npz_in_keras_layout_round_trips(tmp_path):
     rng = np.random.default_rng(0)
-    arrays = {"x_train": rng.integers(0, 256, (30, 6, 5), dtype=np.uint8), "y_train": rng.integers(0, 3, 30),
-              "x_test": rng.integers(0, 256, (10, 6, 5), dtype=np.uint8), "y_test": rng.integers(0, 3, 10),
-              "class_names": np.array(["cat", "dog", "eel"])}
+    arrays = {
+        "x_train": rng.integers(0, 256, (30, 6, 5), dtype=np.uint8),
+        "y_train": rng.integers(0, 3, 30),
+        "x_test": rng.integers(0, 256, (10, 6, 5), dtype=np.uint8),
+        "y_test": rng.integers(0, 3, 10),
+        "class_names": np.array(["cat", "dog", "eel"]),
+    }
     np.savez(tmp_path / "pets.npz", **arrays)
     dataset = load_dataset(str(tmp_path / "pets.npz"))
     assert (dataset.name, dataset.n_train, dataset.n_val, dataset.image_shape) == ("pets.npz", 30, 10, (6, 5, 1))
@@ -209,13 +227,16 @@ def test_npz_with_rgb_images_and_no_labels(tmp_path):
     assert dataset.image_shape == (4, 4, 3) and dataset.y_train is None and dataset.class_counts() == {}
 
 
-@pytest.mark.parametrize("arrays, message", [
-    ({"images": np.array([np.zeros(3), np.zeros(4)], dtype=object)}, "needs pickle to load; refused"),
-    ({"images": np.array([[[0.5, np.nan]], [[0.1, 0.2]]])}, "1 NaN or infinite values"),
-    ({"images": np.full((2, 3, 3), -1.0)}, "values from -1 to -1; expected"),
-    ({"arr_0": np.zeros((2, 3, 3))}, r"holds arrays \['arr_0'\]; expected x_train and x_test"),
-    ({"images": np.zeros((3, 4, 4)), "labels": np.arange(2)}, r"labels has shape \(2,\); expected \(3,\)"),
-])
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"images": np.array([np.zeros(3), np.zeros(4)], dtype=object)}, "needs pickle to load; refused"),
+        ({"images": np.array([[[0.5, np.nan]], [[0.1, 0.2]]])}, "1 NaN or infinite values"),
+        ({"images": np.full((2, 3, 3), -1.0)}, "values from -1 to -1; expected"),
+        ({"arr_0": np.zeros((2, 3, 3))}, r"holds arrays \['arr_0'\]; expected x_train and x_test"),
+        ({"images": np.zeros((3, 4, 4)), "labels": np.arange(2)}, r"labels has shape \(2,\); expected \(3,\)"),
+    ],
+)
 def test_bad_npz_files_are_refused(tmp_path, arrays, message):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(DataFileError, match=message):
@@ -231,11 +252,14 @@ def test_idx_file_finds_its_labels_beside_it(tmp_path):
     assert dataset.class_counts() == {"0": 6, "1": 6}
 
 
-@pytest.mark.parametrize("images, labels, message", [
-    (_idx(np.zeros((5, 4, 4)))[:70], None, "truncated"),
-    (_png(np.zeros((4, 4), np.uint8)), None, "magic number 0x89504e47; expected 0x00000803"),
-    (_idx(np.zeros((5, 4, 4))), _idx(np.zeros(4)), "holds 4 labels but .* holds 5 images"),
-])
+@pytest.mark.parametrize(
+    "images, labels, message",
+    [
+        (_idx(np.zeros((5, 4, 4)))[:70], None, "truncated"),
+        (_png(np.zeros((4, 4), np.uint8)), None, "magic number 0x89504e47; expected 0x00000803"),
+        (_idx(np.zeros((5, 4, 4))), _idx(np.zeros(4)), "holds 4 labels but .* holds 5 images"),
+    ],
+)
 def test_bad_idx_files_are_refused(tmp_path, images, labels, message):
     (tmp_path / "x-images-idx3-ubyte").write_bytes(images)
     if labels is not None:
@@ -266,9 +290,14 @@ def test_upload_limits_are_stated(shared_data_dir, monkeypatch):
 
 
 def test_zip_of_class_folders_gives_labels_and_class_names():
-    members = {"shapes/square/a.png": _gray(200), "shapes/circle/a.png": _gray(10),
-               "shapes/circle/b.png": _gray(10), "shapes/square/b.png": _gray(200),
-               "shapes/square/.DS_Store": b"junk", "__MACOSX/shapes/._a.png": b"junk"}
+    members = {
+        "shapes/square/a.png": _gray(200),
+        "shapes/circle/a.png": _gray(10),
+        "shapes/circle/b.png": _gray(10),
+        "shapes/square/b.png": _gray(200),
+        "shapes/square/.DS_Store": b"junk",
+        "__MACOSX/shapes/._a.png": b"junk",
+    }
     dataset = load_upload([("shapes.zip", _zip(members))], val_fraction=0.5)
     assert dataset.class_names == ("circle", "square") and dataset.image_shape == (6, 6, 1)
     assert dataset.class_counts() == {"circle": 2, "square": 2}
@@ -300,13 +329,16 @@ def test_mixed_sizes_are_refused_or_resized():
     assert load_upload(upload, image_size=(4, 6)).image_shape == (4, 6, 1)
 
 
-@pytest.mark.parametrize("members, message", [
-    ({"cats/a.png": _gray(0), "cats/notes.txt": b"hello"}, "'cats/notes.txt', which is not a PNG or JPEG image"),
-    ({"cats/a.png": _gray(0), "cats/b.png": b"not an image"}, "'cats/b.png' could not be read"),
-    ({"../evil.png": _gray(0)}, "points outside the archive"),
-    ({"a.png": _gray(0), "cats/b.png": _gray(0)}, "both at the top level"),
-    ({"empty/": b""}, "holds no images"),
-])
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"cats/a.png": _gray(0), "cats/notes.txt": b"hello"}, "'cats/notes.txt', which is not a PNG or JPEG image"),
+        ({"cats/a.png": _gray(0), "cats/b.png": b"not an image"}, "'cats/b.png' could not be read"),
+        ({"../evil.png": _gray(0)}, "points outside the archive"),
+        ({"a.png": _gray(0), "cats/b.png": _gray(0)}, "both at the top level"),
+        ({"empty/": b""}, "holds no images"),
+    ],
+)
 def test_bad_zips_are_refused_naming_the_member(members, message):
     with pytest.raises(DataFileError, match=message):
         load_upload([("bad.zip", _zip(members))])
@@ -336,12 +368,15 @@ def test_a_test_set_that_came_with_the_data_is_recorded_as_such(tmp_path):
     assert load_dataset(tmp_path / "k.npz").split == Split("test_set", 0.2, 0, 6, 2)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"seed": None}, "seed must be an integer >= 0; got None"),
-    ({"extra": 1}, r"unexpected \['extra'\]"),
-    ({"kind": "random"}, "split kind must be one of test_set, positional, seeded; got 'random'"),
-    ({"n_val": "2"}, "split n_val must be an integer >= 1; got '2'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"seed": None}, "seed must be an integer >= 0; got None"),
+        ({"extra": 1}, r"unexpected \['extra'\]"),
+        ({"kind": "random"}, "split kind must be one of test_set, positional, seeded; got 'random'"),
+        ({"n_val": "2"}, "split n_val must be an integer >= 1; got '2'"),
+    ],
+)
 def test_a_bad_split_dict_is_refused_naming_the_key(change, message):
     values = {**Split("seeded", 0.2, 0, 8, 2).to_dict(), **change}
     with pytest.raises(ValueError, match=message):

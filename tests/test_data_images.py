@@ -1,5 +1,6 @@
 """Images are read as they are meant to be seen: 16-bit greyscale over its full range, transparency composited
 onto white, EXIF orientation applied; and the one resize agrees with Pillow's bilinear filter."""
+
 import io
 import zipfile
 

@@ -1,6 +1,7 @@
 """Hostile and oversized files are refused from their headers and stated sizes, before the work: each test
 builds the file cheaply, checks the message says what was found and what the limit is, and that memory stayed
 small (tracemalloc's peak), which would be false had the data been inflated or decoded first."""
+
 import gzip
 import io
 import os
@@ -48,10 +49,15 @@ def _idx_header(*dims: int) -> bytes:
 
 def _png_header(width: int, height: int) -> bytes:
     """A PNG's signature, IHDR (8-bit greyscale) and IEND, without pixels: enough for a reader of headers."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _claiming(archive: bytes, member_index: int, size: int) -> bytes:
@@ -59,7 +65,7 @@ def _claiming(archive: bytes, member_index: int, size: int) -> bytes:
     offset = -1
     for _ in range(member_index + 1):
         offset = archive.index(b"PK\x01\x02", offset + 1)
-    return archive[:offset + 24] + struct.pack("<I", size) + archive[offset + 28:]
+    return archive[: offset + 24] + struct.pack("<I", size) + archive[offset + 28 :]
 
 
 def test_big_photos_are_downscaled_while_decoding():
@@ -80,8 +86,10 @@ def test_big_photos_are_downscaled_while_decoding():
 
 def test_an_image_over_the_pixel_limit_is_refused_from_its_header():
     members = {"small.png": _png(np.zeros((4, 4), np.uint8)), "huge.png": _png_header(9000, 9000)}
-    _refused(lambda: load_upload([("huge.zip", _zip(members))]),
-             r"'huge.png' is 9,000x9,000 pixels, over the limit of 25,000,000 pixels \(AE_MAX_SOURCE_PIXELS\)")
+    _refused(
+        lambda: load_upload([("huge.zip", _zip(members))]),
+        r"'huge.png' is 9,000x9,000 pixels, over the limit of 25,000,000 pixels \(AE_MAX_SOURCE_PIXELS\)",
+    )
 
 
 def test_a_zip_member_stating_a_gibibyte_is_refused_before_inflating():
@@ -103,10 +111,13 @@ def test_real_zip_bomb_stops_at_the_limit(monkeypatch):
     _refused(lambda: load_upload([("bomb.zip", bomb)]), r"unpacks to more than 9\.766 KiB, the limit .*'big.png'")
 
 
-@pytest.mark.parametrize("dims, message", [
-    ((1_000_000, 28, 28), "holds 1,000,000 images; the limit is 100,000 \\(AE_MAX_IMAGES\\)"),
-    ((1000, 1000, 1000), "float32 pixels would take 3.725 GiB, over the 1 GiB limit"),
-])
+@pytest.mark.parametrize(
+    "dims, message",
+    [
+        ((1_000_000, 28, 28), "holds 1,000,000 images; the limit is 100,000 \\(AE_MAX_IMAGES\\)"),
+        ((1000, 1000, 1000), "float32 pixels would take 3.725 GiB, over the 1 GiB limit"),
+    ],
+)
 def test_a_gzipped_idx_header_is_checked_before_decompressing_the_rest(tmp_path, dims, message):
     data = gzip.compress(_idx_header(*dims) + bytes(100))
     _refused(lambda: load_upload([("x-images-idx3-ubyte.gz", data)]), message)
@@ -120,10 +131,13 @@ def _npz_claiming(shape: tuple[int, ...], n_data_bytes: int) -> bytes:
     return _zip({"images.npy": header.getvalue() + bytes(n_data_bytes)}, zipfile.ZIP_STORED)
 
 
-@pytest.mark.parametrize("shape, message", [
-    ((10**13, 28, 28), "holds 10,000,000,000,000 images; the limit is 100,000"),
-    ((50, 28, 28), "its header promises 50 x 28 x 28 values .* but the archive holds 100 bytes"),
-])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((10**13, 28, 28), "holds 10,000,000,000,000 images; the limit is 100,000"),
+        ((50, 28, 28), "its header promises 50 x 28 x 28 values .* but the archive holds 100 bytes"),
+    ],
+)
 def test_an_npz_header_is_checked_before_its_data_is_read(shape, message):
     _refused(lambda: load_upload([("claims.npz", _npz_claiming(shape, 100))]), message)
 

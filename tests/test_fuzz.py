@@ -6,6 +6,7 @@ zlib.error, Pillow's or numpy's own errors, MemoryError) fails the test with the
 
 AE_FUZZ_EXAMPLES sets the examples per test and parameter (150 by default); docs/reliability.md gives the long run.
 """
+
 import gzip
 import io
 import os
@@ -23,8 +24,12 @@ from PIL import Image
 
 from ae_core.data import DataFileError, Dataset, load_dataset, load_upload
 
-FUZZ = settings(max_examples=int(os.environ.get("AE_FUZZ_EXAMPLES", "150")), deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("AE_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # Inputs are a few KB; a reader that allocated what a damaged header claims would pass this by far.
 MAX_PEAK_BYTES = 16 * 2**20
 HUGE_FIELDS = (b"\xff\xff\xff\xff", b"\x7f\xff\xff\xff", b"\x80\x00\x00\x00", b"\x00\xff\xff\xff", b"\x00\x01\x00\x00")
@@ -35,15 +40,27 @@ LABELS = (np.arange(6) % 3).astype(np.uint8)
 
 def _npz(compressed: bool = False, keras_layout: bool = False) -> bytes:
     buffer = io.BytesIO()
-    arrays = (dict(x_train=PIXELS[:4], y_train=LABELS[:4], x_test=PIXELS[4:], y_test=LABELS[4:],
-                   class_names=np.array(["a", "b", "c"])) if keras_layout else dict(images=PIXELS, labels=LABELS))
+    arrays = (
+        dict(
+            x_train=PIXELS[:4],
+            y_train=LABELS[:4],
+            x_test=PIXELS[4:],
+            y_test=LABELS[4:],
+            class_names=np.array(["a", "b", "c"]),
+        )
+        if keras_layout
+        else dict(images=PIXELS, labels=LABELS)
+    )
     (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 
 def _idx(values: np.ndarray) -> bytes:
-    return (0x800 + values.ndim).to_bytes(4, "big") + b"".join(side.to_bytes(4, "big") for side in values.shape) + \
-        values.tobytes()
+    return (
+        (0x800 + values.ndim).to_bytes(4, "big")
+        + b"".join(side.to_bytes(4, "big") for side in values.shape)
+        + values.tobytes()
+    )
 
 
 def _image(file_format: str, mode: str) -> bytes:
@@ -53,8 +70,12 @@ def _image(file_format: str, mode: str) -> bytes:
     return buffer.getvalue()
 
 
-IMAGES = {"a/grey.png": _image("PNG", "L"), "a/photo.jpg": _image("JPEG", "RGB"),
-          "b/icon.png": _image("PNG", "RGBA"), "b/grey.jpeg": _image("JPEG", "L")}
+IMAGES = {
+    "a/grey.png": _image("PNG", "L"),
+    "a/photo.jpg": _image("JPEG", "RGB"),
+    "b/icon.png": _image("PNG", "RGBA"),
+    "b/grey.jpeg": _image("JPEG", "L"),
+}
 
 
 def _zip(members: dict[str, bytes], compression: int) -> bytes:
@@ -65,8 +86,13 @@ def _zip(members: dict[str, bytes], compression: int) -> bytes:
     return buffer.getvalue()
 
 
-SEEDS = {"npz": _npz(), "npz_compressed": _npz(compressed=True), "npz_keras": _npz(keras_layout=True),
-         "zip_stored": _zip(IMAGES, zipfile.ZIP_STORED), "zip_deflated": _zip(IMAGES, zipfile.ZIP_DEFLATED)}
+SEEDS = {
+    "npz": _npz(),
+    "npz_compressed": _npz(compressed=True),
+    "npz_keras": _npz(keras_layout=True),
+    "zip_stored": _zip(IMAGES, zipfile.ZIP_STORED),
+    "zip_deflated": _zip(IMAGES, zipfile.ZIP_DEFLATED),
+}
 IDX_PAIRS = {"raw": (_idx(PIXELS), _idx(LABELS)), "gzip": (gzip.compress(_idx(PIXELS)), gzip.compress(_idx(LABELS)))}
 
 
@@ -76,8 +102,10 @@ def damaged(draw, valid: bytes) -> bytes:
     four bytes set to a huge value (a length, count or offset field, wherever it falls)."""
     data = bytearray(valid)
     for _ in range(draw(st.integers(1, 4))):
-        edit, at = draw(st.sampled_from(["flip", "overwrite", "truncate", "insert", "delete", "huge"])), \
-            draw(st.integers(0, max(len(data) - 1, 0)))
+        edit, at = (
+            draw(st.sampled_from(["flip", "overwrite", "truncate", "insert", "delete", "huge"])),
+            draw(st.integers(0, max(len(data) - 1, 0))),
+        )
         if edit == "flip" and data:
             data[at] ^= 1 << draw(st.integers(0, 7))
         elif edit == "overwrite" and data:
@@ -87,9 +115,9 @@ def damaged(draw, valid: bytes) -> bytes:
         elif edit == "insert":
             data[at:at] = draw(st.binary(min_size=1, max_size=16))
         elif edit == "delete":
-            del data[at:at + draw(st.integers(1, 16))]
+            del data[at : at + draw(st.integers(1, 16))]
         else:
-            data[at:at + 4] = draw(st.sampled_from(HUGE_FIELDS))
+            data[at : at + 4] = draw(st.sampled_from(HUGE_FIELDS))
     return bytes(data)
 
 
@@ -207,11 +235,16 @@ def test_idx_header_claiming_any_size(dims, n_bytes, gzipped):
 
 
 @FUZZ
-@given(shape=st.lists(SIDES, min_size=0, max_size=4).map(tuple), n_bytes=st.integers(0, 4096),
-       dtype=st.sampled_from(["|u1", "<f4", ">f8", "<i8", "|b1", "<c8", "<U3", "<M8[s]", "|V4"]),
-       compression=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]), stated_size=st.booleans())
-@example(shape=(0, 3_036_988_439, 3_037_012_561), n_bytes=0, dtype="|u1", compression=zipfile.ZIP_STORED,
-         stated_size=False)  # fmt: skip
+@given(
+    shape=st.lists(SIDES, min_size=0, max_size=4).map(tuple),
+    n_bytes=st.integers(0, 4096),
+    dtype=st.sampled_from(["|u1", "<f4", ">f8", "<i8", "|b1", "<c8", "<U3", "<M8[s]", "|V4"]),
+    compression=st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]),
+    stated_size=st.booleans(),
+)
+@example(
+    shape=(0, 3_036_988_439, 3_037_012_561), n_bytes=0, dtype="|u1", compression=zipfile.ZIP_STORED, stated_size=False
+)
 def test_npz_header_claiming_any_size(shape, n_bytes, dtype, compression, stated_size):
     """An npz whose images.npy header states any shape and dtype, followed by n_bytes; with stated_size the zip
     directory agrees with the header's size, so only the bytes actually there can tell the lie."""
@@ -221,8 +254,13 @@ def test_npz_header_claiming_any_size(shape, n_bytes, dtype, compression, stated
     if stated_size:
         claimed = (len(header.getvalue()) + int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize) % 2**32
         directory = archive.rfind(b"PK\x01\x02")
-        archive = (archive[:22] + claimed.to_bytes(4, "little") + archive[26:directory + 24]
-                   + claimed.to_bytes(4, "little") + archive[directory + 28:])
+        archive = (
+            archive[:22]
+            + claimed.to_bytes(4, "little")
+            + archive[26 : directory + 24]
+            + claimed.to_bytes(4, "little")
+            + archive[directory + 28 :]
+        )
     _check(lambda: load_upload([("data.npz", archive)]))
 
 
@@ -230,8 +268,9 @@ VALID_NPY_HEADER = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 8, 8, 
 
 
 @FUZZ
-@given(text=st.one_of(st.text(max_size=120),
-                      st.integers(0, len(VALID_NPY_HEADER)).map(lambda cut: VALID_NPY_HEADER[:cut])))  # fmt: skip
+@given(
+    text=st.one_of(st.text(max_size=120), st.integers(0, len(VALID_NPY_HEADER)).map(lambda cut: VALID_NPY_HEADER[:cut]))
+)
 def test_npz_header_of_any_text(text):
     """numpy reads an npy header's dict with Python's tokenizer and literal_eval, so a damaged one raises their errors
     (a header cut inside its brackets: tokenize.TokenError); each must still reach the user as a clear DataFileError."""

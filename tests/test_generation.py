@@ -5,20 +5,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ae_core.cli import main
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.generation import GaussianSampler, MixtureSampler, NormalSampler, generate, grid_png, make_sampler
-from ae_core.generation_paths import interpolate_codes, interpolate_images, manifold_grid, traverse
-from ae_core.judge import judge_for, nearest_distances, normalised_entropy
-from ae_core.models import decode, encode
-from ae_core.runs import save_run, train_run
+from ae_core.cli.commands import main
+from ae_core.figures.images import grid_png
+from ae_core.generation.judge import judge_for, nearest_distances, normalised_entropy
+from ae_core.generation.paths import interpolate_codes, interpolate_images, manifold_grid, traverse
+from ae_core.generation.samplers import GaussianSampler, MixtureSampler, NormalSampler, generate, make_sampler
+from ae_core.models.architectures import decode, encode
+from ae_core.runs.run import train_run
+from ae_core.runs.saving import save_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")
 def digits_run(digits):
     """A conv autoencoder with an 8-dimensional code, trained 3 epochs on digits."""
-    return train_run(digits.x_train, digits.x_val, digits.name, ModelConfig(preset="conv", latent_dim=8),
-                     TrainConfig(epochs=3, batch_size=64))  # fmt: skip
+    return train_run(
+        digits.x_train,
+        digits.x_val,
+        digits.name,
+        ModelConfig(preset="conv", latent_dim=8),
+        TrainConfig(epochs=3, batch_size=64),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +64,10 @@ def test_mixture_samples_lie_in_the_codes_range(digits_codes):
     low, high = digits_codes.min(axis=0), digits_codes.max(axis=0)
     inside = (samples >= low) & (samples <= high)
     assert inside.mean() > 0.99
-    assert sampler.mixture.n_components in sampler.bic and min(sampler.bic.values()) == sampler.bic[
-        sampler.mixture.n_components]
+    assert (
+        sampler.mixture.n_components in sampler.bic
+        and min(sampler.bic.values()) == sampler.bic[sampler.mixture.n_components]
+    )
 
 
 def test_normal_sampler_ignores_the_codes_distribution(digits_codes):
@@ -120,8 +130,13 @@ def test_traversal_has_one_row_per_dimension_centred_on_the_image(digits_run, di
 
 
 def test_manifold_grid_covers_a_two_dimensional_code(digits, digits_run):
-    run = train_run(digits.x_train, digits.x_val, digits.name, ModelConfig(preset="dense", latent_dim=2),
-                    TrainConfig(epochs=1, batch_size=64))  # fmt: skip
+    run = train_run(
+        digits.x_train,
+        digits.x_val,
+        digits.name,
+        ModelConfig(preset="dense", latent_dim=2),
+        TrainConfig(epochs=1, batch_size=64),
+    )
     codes = encode(run.model, digits.x_train)
     grid = manifold_grid(run.model, codes, size=6)
     assert grid.images.shape == (6, 6, 8, 8, 1)
@@ -166,12 +181,20 @@ def test_normalised_entropy_is_one_for_uniform_and_zero_for_one_class():
 
 
 def test_command_line_generates_from_a_saved_run(digits, tmp_path, capsys):
-    run = train_run(digits.x_train, digits.x_val, digits.name, ModelConfig(preset="conv", latent_dim=8),
-                    TrainConfig(epochs=1, batch_size=64), name="tiny", split=digits.split.to_dict())  # fmt: skip
+    run = train_run(
+        digits.x_train,
+        digits.x_val,
+        digits.name,
+        ModelConfig(preset="conv", latent_dim=8),
+        TrainConfig(epochs=1, batch_size=64),
+        name="tiny",
+        split=digits.split.to_dict(),
+    )
     run_dir = save_run(run, tmp_path / "runs")
     out = tmp_path / "samples.npz"
-    status = main(["generate", str(run_dir), "--sampler", "gmm", "--n", "12", "--seed", "3", "--out", str(out),
-                   "--json"])  # fmt: skip
+    status = main(
+        ["generate", str(run_dir), "--sampler", "gmm", "--n", "12", "--seed", "3", "--out", str(out), "--json"]
+    )
     report = json.loads(capsys.readouterr().out)
     assert status == 0
     with np.load(out, allow_pickle=False) as written:

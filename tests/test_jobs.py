@@ -9,9 +9,19 @@ import pytest
 from streamlit.runtime.state import SafeSessionState, SessionState
 from streamlit.testing.v1 import AppTest
 
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.jobs import CANCELLED, DONE, PAUSED, QUEUED, RUNNING, STOPPED, TrainingJob, configured_pause_timeout_s
-from ae_core.training_queue import MAX_CONCURRENT_ENV, QueuePlace, TrainingQueue, max_concurrent_trainings
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.jobs import (
+    CANCELLED,
+    DONE,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    TrainingJob,
+    configured_pause_timeout_s,
+)
+from ae_core.training.queue import MAX_CONCURRENT_ENV, QueuePlace, TrainingQueue, max_concurrent_trainings
 from pages import keys, server
 from pages.server import SessionWatchdog
 

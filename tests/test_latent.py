@@ -11,9 +11,15 @@ from scipy.stats import ortho_group
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 
-from ae_core.latent import TRUST_SAMPLE, align_epoch_maps, align_to, mean_code_near, pca_inverse, project
-from ae_core.latent_map import (code_variance, latent_csv, latent_figure, latent_map, nearest_neighbours,
-                                sample_indices, unused_dimensions)
+from ae_core.figures.latent import latent_figure
+from ae_core.latent.alignment import align_epoch_maps, align_to
+from ae_core.latent.code_variance import code_variance, unused_dimensions
+from ae_core.latent.decoding import mean_code_near, pca_inverse
+from ae_core.latent.export import latent_csv
+from ae_core.latent.maps import latent_map
+from ae_core.latent.neighbours import nearest_neighbours
+from ae_core.latent.projection import TRUST_SAMPLE, project
+from ae_core.latent.sampling import sample_indices
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,8 +27,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def digit_codes(digits):
     """Codes (n_val, 8) and (n_train, 8) of the digits from a small dense autoencoder trained for 10 epochs."""
-    from ae_core.config import ModelConfig
-    from ae_core.models import build_autoencoder, encode
+    from ae_core.models.architectures import build_autoencoder, encode
+    from ae_core.settings.model_config import ModelConfig
 
     model = build_autoencoder(ModelConfig("dense", latent_dim=8, hidden_units=(64,)), digits.image_shape, seed=0)
     model.compile(optimizer="adam", loss="mse")
@@ -49,8 +55,14 @@ def test_a_code_no_wider_than_the_map_is_drawn_as_it_is(digit_codes):
 def test_tsne_is_deterministic_per_seed_and_reports_progress(digit_codes):
     codes = digit_codes[0]
     progress = []
-    first = project(codes, "tsne", seed=1, perplexity=20, iterations=100,
-                    callback=lambda iteration, coords: progress.append((iteration, coords.shape)))
+    first = project(
+        codes,
+        "tsne",
+        seed=1,
+        perplexity=20,
+        iterations=100,
+        callback=lambda iteration, coords: progress.append((iteration, coords.shape)),
+    )
     again = project(codes, "tsne", seed=1, perplexity=20, iterations=100)
     other = project(codes, "tsne", seed=2, perplexity=20, iterations=100)
     assert first.coords.shape == (len(codes), 2) and first.params == {"perplexity": 20, "iterations": 100}
@@ -67,7 +79,7 @@ def test_tsne_draws_3d_maps(digit_codes):
 
 
 def test_umap_is_deterministic_per_seed_and_warms_up_once(digit_codes):
-    from ae_core.latent import warm_up_umap
+    from ae_core.latent.projection import warm_up_umap
 
     warm_up_umap()
     assert warm_up_umap() == 0.0
@@ -143,7 +155,8 @@ def test_sample_takes_validation_first_then_training():
     everything = sample_indices(300, 200, limit=1000)
     assert not everything.sampled and everything.description == "all 300 validation and all 200 training images"
     assert everything.splits[:300].tolist() == ["validation"] * 300 and everything.indices[300:].tolist() == list(
-        range(200))
+        range(200)
+    )
     partial = sample_indices(300, 200, limit=350, seed=4)
     assert partial.sampled and (partial.splits == "training").sum() == 50 and "seed 4" in partial.description
     np.testing.assert_array_equal(partial.indices, sample_indices(300, 200, limit=350, seed=4).indices)
@@ -156,8 +169,13 @@ def test_sample_takes_validation_first_then_training():
 
 def test_latent_map_keeps_images_labels_and_codes_together(digits, digit_codes):
     val_codes, train_codes = digit_codes
-    result = latent_map({"validation": val_codes, "training": train_codes},
-                        {"validation": digits.y_val, "training": digits.y_train}, "pca", samples=500, seed=1)
+    result = latent_map(
+        {"validation": val_codes, "training": train_codes},
+        {"validation": digits.y_val, "training": digits.y_train},
+        "pca",
+        samples=500,
+        seed=1,
+    )
     rows = result.sample.splits == "training"
     assert len(result.codes) == 500 and rows.sum() == 500 - digits.n_val
     np.testing.assert_array_equal(result.codes[rows], train_codes[result.sample.indices[rows]])
@@ -215,21 +233,52 @@ def test_bad_arguments_say_what_was_expected(digit_codes, arguments, message):
 
 
 def run_cli(*arguments, data_dir):
-    return subprocess.run([sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "ae_core", *arguments, "--data-dir", str(data_dir)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_writes_the_map_of_a_saved_run(shared_data_dir, digits, tmp_path):
-    from ae_core.models import encode
-    from ae_core.runs import load_run
+    from ae_core.models.architectures import encode
+    from ae_core.runs.loading import load_run
 
     run_dir = tmp_path / "runs" / "tiny"
-    trained = run_cli("train", "--dataset", "digits", "--model", "dense", "--latent-dim", "6", "--epochs", "1",
-                      "--out", str(run_dir), data_dir=shared_data_dir)  # fmt: skip
+    trained = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "dense",
+        "--latent-dim",
+        "6",
+        "--epochs",
+        "1",
+        "--out",
+        str(run_dir),
+        data_dir=shared_data_dir,
+    )
     assert trained.returncode == 0, trained.stderr
     out = tmp_path / "map.csv"
-    mapped = run_cli("latent", str(run_dir), "--method", "tsne", "--split", "all", "--samples", "400",
-                     "--perplexity", "10", "--out", str(out), "--json", data_dir=shared_data_dir)  # fmt: skip
+    mapped = run_cli(
+        "latent",
+        str(run_dir),
+        "--method",
+        "tsne",
+        "--split",
+        "all",
+        "--samples",
+        "400",
+        "--perplexity",
+        "10",
+        "--out",
+        str(out),
+        "--json",
+        data_dir=shared_data_dir,
+    )
     assert mapped.returncode == 0, mapped.stderr
     report = json.loads(mapped.stdout)
     assert report["method"] == "tsne" and report["samples"] == 400 and 0.5 < report["trustworthiness"] <= 1
@@ -242,7 +291,8 @@ def test_cli_writes_the_map_of_a_saved_run(shared_data_dir, digits, tmp_path):
     code = encode(load_run(run_dir).model, image[None])[0]
     np.testing.assert_allclose([float(last[f"code_{i}"]) for i in range(6)], code, rtol=1e-4, atol=1e-5)
 
-    wrong = run_cli("latent", str(run_dir), "--method", "pca", "--perplexity", "5", "--out", str(out),
-                    data_dir=shared_data_dir)  # fmt: skip
+    wrong = run_cli(
+        "latent", str(run_dir), "--method", "pca", "--perplexity", "5", "--out", str(out), data_dir=shared_data_dir
+    )
     assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
     assert wrong.stderr.strip().splitlines()[-1] == "error: pca takes no parameters; got perplexity."

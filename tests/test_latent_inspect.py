@@ -3,14 +3,18 @@
 import numpy as np
 import pytest
 
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext
 from ae_core.data import load_dataset
-from ae_core.latent import align_epoch_maps, pca_inverse
-from ae_core.latent_inspect import (DECODE_NEIGHBOURS, decode_at, epoch_figure, inspect_row, map_key, mapped_images,
-                                    parse_view, run_map, training_maps, variance_figure, view_query)
-from ae_core.models import decode
-from ae_core.runs import train_run
+from ae_core.figures.latent import epoch_figure, variance_figure
+from ae_core.latent.alignment import align_epoch_maps
+from ae_core.latent.decoding import DECODE_NEIGHBOURS, decode_at, pca_inverse
+from ae_core.latent.maps import map_key, run_map, training_maps
+from ae_core.latent.neighbours import inspect_row, mapped_images
+from ae_core.models.architectures import decode
+from ae_core.runs.context import RunContext
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from pages.shared.latent_view import parse_view, view_query
 
 EPOCHS = 3
 
@@ -19,8 +23,9 @@ EPOCHS = 3
 def context():
     digits = load_dataset("digits")
     config = ModelConfig(preset="dense", latent_dim=6, hidden_units=(32,))
-    run = train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64),
-                    name="inspect")
+    run = train_run(
+        digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64), name="inspect"
+    )
     return RunContext(run, digits)
 
 
@@ -63,8 +68,9 @@ def test_a_pca_spot_decodes_exactly_and_a_tsne_spot_decodes_the_mean_of_its_neig
     point = pca_map.projection.coords[10]
     image, exact = decode_at(context.run.model, pca_map, point)
     assert exact and image.shape == (8, 8, 1)
-    np.testing.assert_allclose(image, decode(context.run.model, pca_inverse(pca_map.projection, point)[None])[0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        image, decode(context.run.model, pca_inverse(pca_map.projection, point)[None])[0], atol=1e-6
+    )
     tsne_map = run_map(context, "tsne", samples=400, iterations=50)
     spot = tsne_map.projection.coords[10]
     image, exact = decode_at(context.run.model, tsne_map, spot)
@@ -101,6 +107,13 @@ def test_a_link_gives_its_view_and_unreadable_or_out_of_range_values_fall_back()
     assert view["method"] == "umap" and view["n_neighbors"] == 200 and view["min_dist"] == 0.1 and view["seed"] == 0
     assert view["points"] == [3, 12]
     assert parse_view({"method": "spectral"})["method"] == "pca"
-    assert view_query(view) == {"method": "umap", "dims": "2", "samples": "5000", "seed": "0", "n_neighbors": "200",
-                                "min_dist": "0.1", "points": "3,12"}
+    assert view_query(view) == {
+        "method": "umap",
+        "dims": "2",
+        "samples": "5000",
+        "seed": "0",
+        "n_neighbors": "200",
+        "min_dist": "0.1",
+        "points": "3,12",
+    }
     assert parse_view(view_query(view)) == view

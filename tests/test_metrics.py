@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from ae_core.backend import tf
-from ae_core.metrics import SSIM_CHUNK, pca_baseline, score_images, verdict
+from ae_core.models.keras_backend import tf
+from ae_core.quality.pca_baseline import pca_baseline, verdict
+from ae_core.quality.scores import SSIM_CHUNK, score_images
 
 
 def test_scores_match_trusted_references(mnist_slice):
@@ -13,8 +14,9 @@ def test_scores_match_trusted_references(mnist_slice):
     scores = score_images(originals, reconstructions)
     np.testing.assert_allclose(scores.mse, np.mean((originals - reconstructions) ** 2, axis=(1, 2, 3)), rtol=1e-5)
     np.testing.assert_allclose(scores.psnr, tf.image.psnr(originals, reconstructions, max_val=1.0).numpy(), rtol=1e-4)
-    np.testing.assert_allclose(scores.ssim, [_ssim_by_hand(o[..., 0], r[..., 0]) for o, r in
-                                             zip(originals, reconstructions)], rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        scores.ssim, [_ssim_by_hand(o[..., 0], r[..., 0]) for o, r in zip(originals, reconstructions)], rtol=1e-6
+    )
     perfect = score_images(originals, originals)
     assert np.all(perfect.ssim == pytest.approx(1.0)) and np.all(np.isinf(perfect.psnr))
     assert perfect.means()["psnr"] == 100.0
@@ -40,9 +42,11 @@ def test_ssim_on_8x8_digits_and_3x3_images_matches_the_formula(digits):
     expected = [_ssim_by_hand(o[..., 0], r[..., 0]) for o, r in zip(originals, reconstructions)]
     np.testing.assert_allclose(scores.ssim, expected, rtol=1e-6)
     tiny = np.random.default_rng(0).random((4, 3, 3, 1))
-    np.testing.assert_allclose(score_images(tiny, tiny[::-1]).ssim,
-                               [_ssim_by_hand(o[..., 0], r[..., 0], side=3) for o, r in zip(tiny, tiny[::-1])],
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        score_images(tiny, tiny[::-1]).ssim,
+        [_ssim_by_hand(o[..., 0], r[..., 0], side=3) for o, r in zip(tiny, tiny[::-1])],
+        rtol=1e-6,
+    )
 
 
 def test_pca_baseline_equals_scikit_learn_pca(digits):
@@ -66,7 +70,9 @@ def test_ssim_of_colour_images_averages_the_channels_and_does_not_depend_on_the_
     originals = rng.random((SSIM_CHUNK + 3, 9, 10, 3))
     reconstructions = np.clip(originals + rng.normal(0, 0.2, originals.shape), 0, 1)
     scores = score_images(originals, reconstructions).ssim
-    first = [np.mean([_ssim_by_hand(o[..., c], r[..., c]) for c in range(3)])
-             for o, r in zip(originals[:3], reconstructions[:3])]  # fmt: skip
+    first = [
+        np.mean([_ssim_by_hand(o[..., c], r[..., c]) for c in range(3)])
+        for o, r in zip(originals[:3], reconstructions[:3])
+    ]
     np.testing.assert_allclose(scores[:3], first, rtol=1e-6)
     np.testing.assert_allclose(scores[-3:], score_images(originals[-3:], reconstructions[-3:]).ssim, rtol=1e-12)

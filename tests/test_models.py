@@ -3,15 +3,18 @@ import math
 import numpy as np
 import pytest
 
-from ae_core.backend import keras, tf
-from ae_core.config import SEED_DENSE, ModelConfig, TrainConfig, recommended_settings
-from ae_core.jobs import TrainingJob
-from ae_core.models import (build_autoencoder, check_training_cost, decode, decoder_of, encode, encoder_of,
-                            estimate_training_cost, reconstruct)
-from ae_core.noise import corrupt
-from ae_core.runs import train_run
-from ae_core.training import TrainingListener, train
-from ae_core.vae import kl_divergence
+from ae_core.models.architectures import build_autoencoder, decode, decoder_of, encode, encoder_of, reconstruct
+from ae_core.models.keras_backend import keras, tf
+from ae_core.models.noise import corrupt
+from ae_core.models.training_cost import check_training_cost, estimate_training_cost
+from ae_core.models.vae import kl_divergence
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import SEED_DENSE, ModelConfig
+from ae_core.settings.recommended import recommended_settings
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.engine import train
+from ae_core.training.events import TrainingListener
+from ae_core.training.jobs import TrainingJob
 
 
 def _dense_layers(model):
@@ -24,8 +27,8 @@ def test_seed_dense_is_the_textbook_model():
     decoder_layers = [(layer.units, layer.activation.__name__) for layer in _dense_layers(decoder_of(model))]
     assert encoder_layers == [(64, "relu"), (32, "relu"), (32, "linear")]
     assert decoder_layers == [(32, "relu"), (64, "relu"), (784, "linear")]
-    textbook_parameters = (784 * 64 + 64) + (64 * 32 + 32) + (32 * 32 + 32) + (32 * 32 + 32) + (32 * 64 + 64) + (
-        64 * 784 + 784
+    textbook_parameters = (
+        (784 * 64 + 64) + (64 * 32 + 32) + (32 * 32 + 32) + (32 * 32 + 32) + (32 * 64 + 64) + (64 * 784 + 784)
     )
     assert model.count_params() == textbook_parameters
 
@@ -65,8 +68,10 @@ def test_seed_dense_training_matches_plain_keras_fit_over_several_batches(mnist_
 
 
 def test_recommended_settings_per_dataset_and_preset():
-    assert recommended_settings("mnist", (28, 28, 1), "seed_dense") == (SEED_DENSE, TrainConfig(epochs=20,
-                                                                                                batch_size=256))
+    assert recommended_settings("mnist", (28, 28, 1), "seed_dense") == (
+        SEED_DENSE,
+        TrainConfig(epochs=20, batch_size=256),
+    )
     digits_model, digits_training = recommended_settings("digits", (8, 8, 1))
     assert (digits_model.preset, digits_model.latent_dim, digits_model.is_conv) == ("conv", 8, True)
     assert (digits_training.epochs, digits_training.batch_size, digits_training.optimizer) == (40, 64, "adam")
@@ -82,16 +87,21 @@ def test_recommended_settings_per_dataset_and_preset():
         recommended_settings("digits", (8, 8, 1), "huge")
 
 
-PRESET_CONFIGS = [ModelConfig(preset=preset, latent_dim=5, architecture=architecture, hidden_units=(16, 12),
-                              filters=(4, 6, 3))
-                  for preset in ("seed_dense", "dense", "conv", "denoising", "sparse", "vae")
-                  for architecture in (("dense", "conv") if preset in ("denoising", "sparse", "vae") else ("dense",))]
+PRESET_CONFIGS = [
+    ModelConfig(preset=preset, latent_dim=5, architecture=architecture, hidden_units=(16, 12), filters=(4, 6, 3))
+    for preset in ("seed_dense", "dense", "conv", "denoising", "sparse", "vae")
+    for architecture in (("dense", "conv") if preset in ("denoising", "sparse", "vae") else ("dense",))
+]
 
 
 def _layer_outputs(model) -> int:
     """Values per image in the outputs of every encoder and decoder layer, their inputs included."""
-    return sum(math.prod(output.shape[1:]) for part in (encoder_of(model), decoder_of(model)) for layer in part.layers
-               for output in (layer.output if isinstance(layer.output, list) else [layer.output]))  # fmt: skip
+    return sum(
+        math.prod(output.shape[1:])
+        for part in (encoder_of(model), decoder_of(model))
+        for layer in part.layers
+        for output in (layer.output if isinstance(layer.output, list) else [layer.output])
+    )
 
 
 @pytest.mark.parametrize("image_shape", [(8, 8, 1), (13, 17, 3)])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ae_core import native_memory
+from ae_core.training import native_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 SOAK_CYCLES = 20
@@ -33,9 +33,21 @@ def test_arenas_are_capped_at_one_per_core_unless_the_environment_chose(monkeypa
 def test_start_and_stop_cycles_through_the_train_page_keep_memory_flat_and_charts_fresh(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "AE_RUNS_DIR": str(tmp_path)}
     environment.pop("MALLOC_ARENA_MAX", None)
-    soak = subprocess.run([sys.executable, "bench/soak.py", "--cycles", str(SOAK_CYCLES),
-                           "--max-growth-mb", str(GROWTH_BOUND_MB)],  # fmt: skip
-                          cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+    soak = subprocess.run(
+        [
+            sys.executable,
+            "bench/soak.py",
+            "--cycles",
+            str(SOAK_CYCLES),
+            "--max-growth-mb",
+            str(GROWTH_BOUND_MB),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     summary = soak.stdout.strip().splitlines()[-2:]
     assert "charts: every chart showed its own run's losses" in summary, soak.stdout + soak.stderr[-2000:]
     growth = float(re.search(r"growth ([-+][\d.]+) MB per cycle", summary[0]).group(1))

@@ -9,10 +9,11 @@ import pytest
 from ae_core.applications.anomaly import anomaly_report
 from ae_core.applications.compression import compression_report
 from ae_core.applications.restoration import restoration_report, restoration_verdict
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext
 from ae_core.data import load_dataset
-from ae_core.runs import train_run, training_images
+from ae_core.runs.context import RunContext
+from ae_core.runs.run import train_run, training_images
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 from pages import keys
 from tests.test_pages import app, chart, click, metrics
 
@@ -28,8 +29,16 @@ def digits_data():
 def _train(digits, name: str, excluded_class: int | None = None, preset: str = "dense"):
     config = ModelConfig(preset=preset, latent_dim=8, hidden_units=(32,))
     x_train = training_images(digits.x_train, digits.y_train, digits.class_names, excluded_class)
-    return train_run(x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64), name=name,
-                     split=digits.split.to_dict(), excluded_class=excluded_class)  # fmt: skip
+    return train_run(
+        x_train,
+        digits.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=2, batch_size=64),
+        name=name,
+        split=digits.split.to_dict(),
+        excluded_class=excluded_class,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +111,14 @@ def test_classification_runs_on_a_button_press_and_shows_the_accuracy_table(digi
     click(at, "Train the classifiers")
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table.columns) == ["features", "classifier", "10 labels", "100 labels", "1,000 labels",
-                                   f"{digits_data.n_train:,} labels"]  # fmt: skip
+    assert list(table.columns) == [
+        "features",
+        "classifier",
+        "10 labels",
+        "100 labels",
+        "1,000 labels",
+        f"{digits_data.n_train:,} labels",
+    ]
     assert len(table) == 6 and table.iloc[:, 2:].to_numpy().min() > 0.1, "better than chance (10 classes)"
     confusion = plotly_array(chart(at, keys.CONFUSION_CHART)["data"][0]["z"])
     assert confusion.shape == (10, 10) and confusion.sum() == digits_data.n_val
@@ -123,8 +138,7 @@ def test_anomaly_tab_shows_the_auc_of_a_run_trained_without_a_class(held_out_run
     assert not at.exception and metrics(at)["Recall"] == "0.0%", "nothing lies above the largest error"
 
 
-def test_anomaly_tab_scores_a_held_out_run_of_the_session_beside_the_current_one(held_out_run, digits_run,
-                                                                                  digits_data):  # fmt: skip
+def test_anomaly_tab_scores_a_held_out_run_of_the_session_beside_the_current_one(held_out_run, digits_run, digits_data):
     at = open_tab("Anomaly detection", **{"without-1": held_out_run, "r1": digits_run})
     assert at.selectbox(key=keys.CURRENT_RUN).value == "r1"
     assert at.selectbox(key=keys.ANOMALY_RUN).value == "without-1"
@@ -158,9 +172,14 @@ def test_the_train_page_holds_a_class_out(digits_data):
 
 
 def test_the_restoration_verdict_says_when_every_restorer_makes_things_worse():
-    scores = {"noisy": {"psnr": 20.0}, "autoencoder": {"psnr": 12.0}, "median": {"psnr": 14.5},
-              "gaussian_filter": {"psnr": 13.0}}  # fmt: skip
-    assert restoration_verdict(scores).startswith("No restorer improves on the degraded input (20.00 dB): the best, "
-                                                  "median, loses 5.50 dB.")  # fmt: skip
+    scores = {
+        "noisy": {"psnr": 20.0},
+        "autoencoder": {"psnr": 12.0},
+        "median": {"psnr": 14.5},
+        "gaussian_filter": {"psnr": 13.0},
+    }
+    assert restoration_verdict(scores).startswith(
+        "No restorer improves on the degraded input (20.00 dB): the best, median, loses 5.50 dB."
+    )
     better = {**scores, "noisy": {"psnr": 10.0}}
     assert restoration_verdict(better).startswith("Best: median at 14.50 dB, +4.50 dB over the degraded input")

@@ -10,14 +10,15 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext
 from ae_core.data import load_upload
-from ae_core.generation_report import (RECOGNISABLE, class_share_figure, distance_figure, generate_for_run,
-                                     scores_table)
-from ae_core.judge import Scores, normalised_entropy
-from ae_core.plots import enlarge, scale_for
-from ae_core.runs import train_run
+from ae_core.figures.generation import class_share_figure, distance_figure
+from ae_core.figures.images import enlarge, scale_for
+from ae_core.generation.judge import Scores, normalised_entropy
+from ae_core.generation.report import RECOGNISABLE, generate_for_run, scores_table
+from ae_core.runs.context import RunContext
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 from pages import keys
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -29,15 +30,29 @@ SCALE = scale_for(8)  # digits' 8x8 tiles are shown SCALE times larger, a 1-pixe
 @pytest.fixture(scope="module")
 def autoencoder_run(digits):
     config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
-    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64),
-                     name="plain", split=digits.split.to_dict())  # fmt: skip
+    return train_run(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=2, batch_size=64),
+        name="plain",
+        split=digits.split.to_dict(),
+    )
 
 
 @pytest.fixture(scope="module")
 def vae_run(digits):
     config = ModelConfig(preset="vae", latent_dim=2, hidden_units=(32,))
-    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=2, batch_size=64),
-                     name="vae", split=digits.split.to_dict())  # fmt: skip
+    return train_run(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=2, batch_size=64),
+        name="vae",
+        split=digits.split.to_dict(),
+    )
 
 
 @pytest.fixture
@@ -84,7 +99,8 @@ def tab(at: AppTest, label: str):
 
 
 def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_library_scores(
-        autoencoder_run, digits, media):  # fmt: skip
+    autoencoder_run, digits, media
+):
     at = generate_page(autoencoder_run)
     sample = tab(at, "Sample")
     titles = [markdown.value for markdown in sample.markdown]
@@ -100,7 +116,8 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
     table = sample.dataframe[0].value
     assert list(table["images"]) == ["N(0, I)", "fitted mixture", "real validation images"]
     assert list(table[RECOGNISABLE]) == [report.scores.confident_share for report in expected] + [
-        expected[0].reference.confident_share]  # fmt: skip
+        expected[0].reference.confident_share
+    ]
     chart = next(chart for chart in sample.get("plotly_chart") if chart.key == keys.CLASS_SHARE_CHART)
     bars = json.loads(chart.proto.spec)["data"]
     assert len(bars) == 3, "one trace per batch and one for the real images"
@@ -123,9 +140,15 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
 
 def test_interpolation_shows_both_images_and_traversal_one_row_per_dimension(autoencoder_run, digits, media):
     run_id = autoencoder_run.id
-    at = generate_page(autoencoder_run, **{keys.INTERPOLATE_FROM_PREFIX + run_id: 3,
-                                           keys.INTERPOLATE_TO_PREFIX + run_id: 10, keys.INTERPOLATION_STEPS: 5,
-                                           keys.TRAVERSE_DIMS_PREFIX + run_id: [0, 2, 5]})  # fmt: skip
+    at = generate_page(
+        autoencoder_run,
+        **{
+            keys.INTERPOLATE_FROM_PREFIX + run_id: 3,
+            keys.INTERPOLATE_TO_PREFIX + run_id: 10,
+            keys.INTERPOLATION_STEPS: 5,
+            keys.TRAVERSE_DIMS_PREFIX + run_id: [0, 2, 5],
+        },
+    )
     walk = picture(media, tab(at, "Interpolate").image[0].value[0])
     assert walk.shape == (side(2), side(5)), "two rows (latent walk, cross-fade) of 5 steps"
     tile, bottom = 8 * SCALE, (8 + 1) * SCALE
@@ -141,7 +164,8 @@ def test_a_two_dimensional_vae_samples_n01_alone_and_shows_the_manifold_grid(vae
     at = generate_page(vae_run, **{keys.MANIFOLD_SIZE: 6})
     sample = tab(at, "Sample")
     assert [markdown.value for markdown in sample.markdown if markdown.value.startswith("**")] == [
-        "**N(0, I): right for a VAE**"]  # fmt: skip
+        "**N(0, I): right for a VAE**"
+    ]
     assert any("right way here" in caption.value for caption in sample.caption)
     assert len(sample.image) == 1 and len(sample.metric) == 1
     manifold = tab(at, "Manifold grid")
@@ -154,8 +178,15 @@ def test_an_unlabeled_upload_generates_without_a_judge_and_says_why(digits, medi
     np.savez(buffer, images=pixels)
     upload = load_upload([("mine.npz", buffer.getvalue())])
     config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
-    run = train_run(upload.x_train, upload.x_val, upload.name, config, TrainConfig(epochs=1, batch_size=64),
-                    name="mine", split=upload.split.to_dict())  # fmt: skip
+    run = train_run(
+        upload.x_train,
+        upload.x_val,
+        upload.name,
+        config,
+        TrainConfig(epochs=1, batch_size=64),
+        name="mine",
+        split=upload.split.to_dict(),
+    )
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[keys.UPLOADS] = {upload.name: upload}
     at.session_state[keys.RUNS] = {run.name: run}

@@ -10,12 +10,14 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.context import RunContext
 from ae_core.data import load_dataset
-from ae_core.latent import map_trustworthiness
-from ae_core.latent_inspect import inspect_row, map_key, run_map, training_maps
-from ae_core.runs import train_run
+from ae_core.latent.maps import map_key, run_map, training_maps
+from ae_core.latent.neighbours import inspect_row
+from ae_core.latent.projection import map_trustworthiness
+from ae_core.runs.context import RunContext
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 from pages import keys
 from tests.test_pages import chart, metrics
 
@@ -30,8 +32,9 @@ UMAP_COMPILE_TIMEOUT = 600  # UMAP's numba code compiles once per process: about
 def digits_run():
     digits = load_dataset("digits")
     config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
-    return train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64),
-                     name="latent-run")
+    return train_run(
+        digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=EPOCHS, batch_size=64), name="latent-run"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +75,9 @@ def chart_points(spec: dict) -> np.ndarray:
 def test_the_pca_map_shows_the_librarys_projection_variance_and_trustworthiness(digits_run, context):
     at = latent_page(digits_run)
     expected = run_map(context, "pca")
-    np.testing.assert_allclose(chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, rtol=1e-5,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, rtol=1e-5, atol=1e-5
+    )
     shown = metrics(at)
     assert shown["Trustworthiness (k=10)"] == f"{expected.projection.trustworthiness:.3f}"
     for axis, share in enumerate(expected.projection.explained_variance_ratio):
@@ -126,8 +130,12 @@ def select_on_chart(at: AppTest, rows: list[int]) -> None:
 
     element = next(element for element in at.get("plotly_chart") if element.key == keys.LATENT_CHART)
     points = [{"curve_number": 0, "point_number": 0, "point_index": 0, "customdata": row} for row in rows]
-    state = WidgetState(id=element.proto.id, string_value=json.dumps(
-        {"selection": {"points": points, "point_indices": list(range(len(rows))), "box": [], "lasso": []}}))
+    state = WidgetState(
+        id=element.proto.id,
+        string_value=json.dumps(
+            {"selection": {"points": points, "point_indices": list(range(len(rows))), "box": [], "lasso": []}}
+        ),
+    )
     widget_states = at._tree.get_widget_states()
     widget_states.widgets.append(state)
     at._run(widget_states)
@@ -147,8 +155,10 @@ def test_the_csv_download_holds_one_row_per_mapped_image(digits_run, context, mo
     assert len(downloads) == 1
     rows = list(csv.reader(io.StringIO(downloads[0]())))
     assert rows[0][:5] == ["index", "split", "label", "x", "y"] and len(rows) == 1 + 500
-    assert any(f"{context.dataset.n_val:,} validation and {500 - context.dataset.n_val} of" in caption.value
-               for caption in at.caption)
+    assert any(
+        f"{context.dataset.n_val:,} validation and {500 - context.dataset.n_val} of" in caption.value
+        for caption in at.caption
+    )
 
 
 def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context):
@@ -166,13 +176,19 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
 def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
     import threading
 
-    from ae_core.context import context_for
-    from ae_core.jobs import TrainingJob
+    from ae_core.runs.context import context_for
+    from ae_core.training.jobs import TrainingJob
     from pages import common
 
     digits = load_dataset("digits")
-    job = TrainingJob(digits.x_train, digits.x_val, "digits", digits_run.model_config,
-                      TrainConfig(epochs=1, batch_size=64), name="background").start()
+    job = TrainingJob(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        digits_run.model_config,
+        TrainConfig(epochs=1, batch_size=64),
+        name="background",
+    ).start()
     assert job.join(timeout=120)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.session_state[keys.JOB] = job

@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ae_core.config import ModelConfig, TrainConfig
 from ae_core.data import load_upload
-from ae_core.limits import Limits
-from ae_core.runs import list_runs, save_run, train_run
+from ae_core.runs.listing import list_runs
+from ae_core.runs.run import train_run
+from ae_core.runs.saving import save_run
+from ae_core.settings.limits import Limits
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 from pages import keys
 from tests.test_pages import app
 
@@ -33,8 +36,15 @@ def _images(seed: int) -> np.ndarray:
 
 
 def _trained_on(dataset, name: str):
-    return train_run(dataset.x_train, dataset.x_val, dataset.name, SMALL, TrainConfig(epochs=1, batch_size=16),
-                     name=name, split=dataset.split.to_dict())  # fmt: skip
+    return train_run(
+        dataset.x_train,
+        dataset.x_val,
+        dataset.name,
+        SMALL,
+        TrainConfig(epochs=1, batch_size=16),
+        name=name,
+        split=dataset.split.to_dict(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +151,7 @@ def test_a_saved_run_is_deleted_after_a_confirmation(digits_run, upload_run, tmp
 
 
 def test_a_run_deleted_meanwhile_by_someone_else_is_reported_not_raised(digits_run, tmp_path):
-    from ae_core.runs import delete_run
+    from ae_core.runs.saving import delete_run
 
     save_run(digits_run, tmp_path / "runs")
     at = click(app("pages/train.py"), "Delete run")

@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ae_core.config import ModelConfig, TrainConfig, recommended_settings
 from ae_core.data import load_dataset
-from ae_core.metrics import score_images
-from ae_core.models import reconstruct
-from ae_core.runs import train_run
+from ae_core.models.architectures import reconstruct
+from ae_core.quality.scores import score_images
+from ae_core.runs.run import train_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.recommended import recommended_settings
+from ae_core.settings.train_config import TrainConfig
 from pages import common, keys
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -62,8 +64,12 @@ def test_data_page_shows_the_default_dataset_then_the_chosen_one(shared_data_dir
     at = app()
     mnist = load_dataset("mnist", data_dir=shared_data_dir, allow_download=False)
     assert at.title[0].value == "Data" and at.selectbox(key=keys.DATASET).value == "mnist"
-    assert metrics(at) == {"Image size": "28×28×1", "Training images": f"{mnist.n_train:,}",
-                           "Validation images": f"{mnist.n_val:,}", "Classes": "10"}  # fmt: skip
+    assert metrics(at) == {
+        "Image size": "28×28×1",
+        "Training images": f"{mnist.n_train:,}",
+        "Validation images": f"{mnist.n_val:,}",
+        "Classes": "10",
+    }
     assert any("Fashion-MNIST** is not available" in caption.value for caption in at.caption)
     digits = load_dataset("digits")
     choose_digits(at)
@@ -154,8 +160,13 @@ def test_every_preset_trains_from_its_own_settings(preset):
     at = train_page()
     at.selectbox(key=keys.PRESET).set_value(preset).run()
     at.number_input(key=keys.EPOCHS).set_value(1)
-    expected = {"seed_dense": [], "dense": ["Hidden units"], "denoising": ["Noise type", "Noise level"],
-                "sparse": ["L1 weight"], "vae": ["Beta"]}[preset]  # fmt: skip
+    expected = {
+        "seed_dense": [],
+        "dense": ["Hidden units"],
+        "denoising": ["Noise type", "Noise level"],
+        "sparse": ["L1 weight"],
+        "vae": ["Beta"],
+    }[preset]
     labels = {widget.label for widget in (*at.selectbox, *at.number_input, *at.slider, *at.text_input)}
     assert set(expected) <= labels and ("Latent size" in labels) == (preset != "seed_dense")
     click(at, "Start training")
@@ -225,7 +236,7 @@ def wait_for_batches(job, timeout_s: float = 120.0) -> None:
 
 
 def test_pause_and_resume_through_the_buttons_then_training_finishes():
-    from ae_core.jobs import PAUSED, RUNNING
+    from ae_core.training.jobs import PAUSED, RUNNING
 
     at = train_page({keys.EPOCHS: 4, keys.BATCH_SIZE: 32})
     click(at, "Start training")
@@ -257,7 +268,7 @@ def test_a_diverged_run_says_so_and_keeps_a_finite_model():
 
 def test_a_job_whose_training_raises_shows_why_and_the_page_keeps_working():
     """Validation images of another size than the training images: TensorFlow refuses them mid-training."""
-    from ae_core.jobs import TrainingJob
+    from ae_core.training.jobs import TrainingJob
 
     digits = load_dataset("digits")
     other_size = np.zeros((10, 9, 9, 1), np.float32)
@@ -272,12 +283,18 @@ def test_a_job_whose_training_raises_shows_why_and_the_page_keeps_working():
 def test_the_comparison_chart_draws_the_chosen_runs_val_loss(digits_run):
     from dataclasses import replace
 
-    other = replace(digits_run, name="r2", id="other", result=replace(digits_run.result,
-                    history={**digits_run.result.history, "val_loss": [0.9, 0.5, 0.25]}))  # fmt: skip
+    other = replace(
+        digits_run,
+        name="r2",
+        id="other",
+        result=replace(digits_run.result, history={**digits_run.result.history, "val_loss": [0.9, 0.5, 0.25]}),
+    )
     at = app("pages/train.py", **{keys.RUNS: {"r1": digits_run, "r2": other}})
     traces = chart(at, keys.COMPARE_CHART)["data"]
     assert [(trace["name"], trace["y"]) for trace in traces] == [
-        ("r1", digits_run.result.history["val_loss"]), ("r2", [0.9, 0.5, 0.25])]
+        ("r1", digits_run.result.history["val_loss"]),
+        ("r2", [0.9, 0.5, 0.25]),
+    ]
     at.multiselect[0].set_value(["r2"]).run()
     assert [trace["name"] for trace in chart(at, keys.COMPARE_CHART)["data"]] == ["r2"]
 
@@ -310,7 +327,7 @@ def test_reconstructions_say_a_run_is_training_and_link_to_train():
 
 
 def test_a_malformed_saved_run_is_named_and_the_others_open(digits_run, tmp_path):
-    from ae_core.runs import save_run
+    from ae_core.runs.saving import save_run
 
     save_run(digits_run, tmp_path / "runs")
     (tmp_path / "runs" / "broken").mkdir()
@@ -356,7 +373,7 @@ def test_stop_keeps_the_partial_run_which_can_be_saved_once(tmp_path):
 
 
 def test_a_saved_run_opens_once_in_a_new_session_and_can_be_inspected(digits_run, tmp_path):
-    from ae_core.runs import save_run
+    from ae_core.runs.saving import save_run
 
     save_run(digits_run, tmp_path / "runs")
     at = app("pages/train.py")
@@ -404,10 +421,17 @@ def test_a_run_whose_dataset_is_missing_says_so_and_still_shows_what_it_holds(di
 
 def test_the_data_page_loads_without_tensorflow(shared_data_dir):
     """The first page must appear fast, so neither it nor what it imports may load TensorFlow or Keras."""
-    script = (f"from streamlit.testing.v1 import AppTest; import sys; at = AppTest.from_file({APP!r}).run(timeout=60); "
-              "assert not at.exception and at.metric; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "AE_DATA_DIR": str(shared_data_dir)})  # fmt: skip
+    script = (
+        f"from streamlit.testing.v1 import AppTest; import sys; at = AppTest.from_file({APP!r}).run(timeout=60); "
+        "assert not at.exception and at.metric; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "AE_DATA_DIR": str(shared_data_dir)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
 

@@ -10,12 +10,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ae_core.backend import keras
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.jobs import DONE, STOPPED, TrainingJob
-from ae_core.models import reconstruct
-from ae_core.runs import (check_run_name, clean_staging, delete_run, list_runs, load_run, sanitize_run_name,
-                          save_run, train_run, training_images)
+from ae_core.models.architectures import reconstruct
+from ae_core.models.keras_backend import keras
+from ae_core.runs.listing import list_runs
+from ae_core.runs.loading import load_run
+from ae_core.runs.names import check_run_name, sanitize_run_name
+from ae_core.runs.run import train_run, training_images
+from ae_core.runs.saving import clean_staging, delete_run, save_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.jobs import DONE, STOPPED, TrainingJob
 
 SMALL_VAE = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,))
 
@@ -75,8 +79,13 @@ def test_loading_refuses_a_model_that_would_run_code(vae_run, tmp_path):
 
 
 def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
-    job = TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=8, hidden_units=(32,)),
-                      TrainConfig(epochs=500, batch_size=32))  # fmt: skip
+    job = TrainingJob(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        ModelConfig(latent_dim=8, hidden_units=(32,)),
+        TrainConfig(epochs=500, batch_size=32),
+    )
     job.start()
     while job.snapshot().epochs_completed < 1:
         assert job.snapshot().status == "running"
@@ -91,13 +100,19 @@ def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
 
 def test_job_refuses_impossible_settings_before_starting(digits):
     with pytest.raises(ValueError, match="latent_dim must be an integer between 2 and 256; got 1."):
-        TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1),
-                    TrainConfig(epochs=1, batch_size=32))  # fmt: skip
+        TrainingJob(
+            digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=1), TrainConfig(epochs=1, batch_size=32)
+        )
 
 
 def test_job_reports_done(digits):
-    job = TrainingJob(digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=8, hidden_units=(32,)),
-                      TrainConfig(epochs=2, batch_size=128)).start()  # fmt: skip
+    job = TrainingJob(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        ModelConfig(latent_dim=8, hidden_units=(32,)),
+        TrainConfig(epochs=2, batch_size=128),
+    ).start()
     assert job.join(120)
     snapshot = job.snapshot()
     assert snapshot.status == DONE and snapshot.epochs_completed == 2
@@ -105,8 +120,13 @@ def test_job_reports_done(digits):
 
 
 def test_two_jobs_at_once_stay_independent_and_reproducible(digits):
-    settings = (digits.x_train, digits.x_val, "digits", ModelConfig(latent_dim=8, hidden_units=(64,)),
-                TrainConfig(epochs=3, batch_size=64))  # fmt: skip
+    settings = (
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        ModelConfig(latent_dim=8, hidden_units=(64,)),
+        TrainConfig(epochs=3, batch_size=64),
+    )
     jobs = [TrainingJob(*settings).start() for _ in range(2)]
     assert all(job.join(120) for job in jobs)
     first, second = (job.snapshot() for job in jobs)
@@ -119,8 +139,16 @@ def test_run_id_split_and_excluded_class_survive_saving(digits, tmp_path):
     x_train = training_images(digits.x_train, digits.y_train, digits.class_names, 3)
     assert len(x_train) == int(np.sum(digits.y_train != 3)) < digits.n_train
     train_config = TrainConfig(epochs=1, batch_size=64, map_sample_size=50)
-    run = train_run(x_train, digits.x_val, "digits", SMALL_VAE, train_config, name="r", split=digits.split.to_dict(),
-                    excluded_class=3)  # fmt: skip
+    run = train_run(
+        x_train,
+        digits.x_val,
+        "digits",
+        SMALL_VAE,
+        train_config,
+        name="r",
+        split=digits.split.to_dict(),
+        excluded_class=3,
+    )
     loaded = load_run(save_run(run, tmp_path))
     assert len(run.id) == 32 and loaded.id == run.id
     assert loaded.split == digits.split.to_dict() and loaded.excluded_class == 3
@@ -183,9 +211,11 @@ def test_two_saves_of_one_name_at_once_give_one_run_and_one_refusal(vae_run, tmp
 SAVE_LOOP = """
 import sys
 from dataclasses import replace
-from ae_core.config import ModelConfig, TrainConfig
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 from ae_core.data import load_dataset
-from ae_core.runs import save_run, train_run
+from ae_core.runs.run import train_run
+from ae_core.runs.saving import save_run
 
 digits = load_dataset("digits")
 run = train_run(digits.x_train[:200], digits.x_val[:50], "digits", ModelConfig(latent_dim=4, hidden_units=(8,)),
@@ -235,8 +265,9 @@ def test_clean_staging_spares_live_saves_and_puts_back_a_moved_aside_run(vae_run
     assert [run["name"] for run in list_runs(tmp_path).runs] == ["v1"]  # the live staging folder is not listed
 
 
-@pytest.mark.parametrize("name", ["../outside", "..", ".", "", "v1/..", "/tmp", "v1/model.keras", ".v1.saving-1-ab",
-                                  "..\\outside"])
+@pytest.mark.parametrize(
+    "name", ["../outside", "..", ".", "", "v1/..", "/tmp", "v1/model.keras", ".v1.saving-1-ab", "..\\outside"]
+)
 def test_delete_refuses_anything_but_a_plain_run_folder_of_the_runs_folder(vae_run, tmp_path, name):
     runs_dir, outside = tmp_path / "runs", tmp_path / "outside"
     save_run(vae_run, runs_dir)

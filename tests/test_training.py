@@ -4,11 +4,13 @@ import time
 import numpy as np
 import pytest
 
-from ae_core.backend import keras
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.models import build_autoencoder, encode, reconstruct
-from ae_core.noise import corrupt
-from ae_core.training import TrainingControl, TrainingListener, train
+from ae_core.models.architectures import build_autoencoder, encode, reconstruct
+from ae_core.models.keras_backend import keras
+from ae_core.models.noise import corrupt
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.engine import train
+from ae_core.training.events import TrainingControl, TrainingListener
 
 SMALL_DENSE = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
 
@@ -179,8 +181,9 @@ def test_denoiser_brings_noisy_validation_images_closer_to_the_clean_ones(digits
     noisy_mse = np.mean((noisy - digits.x_val) ** 2)
     denoised_mse = np.mean((reconstruct(model, noisy) - digits.x_val) ** 2)
     assert denoised_mse < 0.6 * noisy_mse
-    assert result.history["val_loss"][-1] == pytest.approx(np.mean((reconstruct(model, digits.x_val) - digits.x_val)
-                                                                   ** 2), rel=1e-4)  # scored on clean inputs
+    assert result.history["val_loss"][-1] == pytest.approx(
+        np.mean((reconstruct(model, digits.x_val) - digits.x_val) ** 2), rel=1e-4
+    )  # scored on clean inputs
 
 
 def test_vae_losses_add_up(digits):

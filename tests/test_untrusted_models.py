@@ -4,6 +4,7 @@ refuses each with one clear ValueError and runs none of it: every hostile model 
 its code runs, and the tests first show that it does when Keras is allowed to run it, then that the marker is absent
 after the lab refused it. The model itself is built from run.json's settings, checked against the limits first.
 """
+
 import json
 import os
 import shutil
@@ -18,13 +19,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ae_core.backend import keras
-from ae_core.config import ModelConfig, TrainConfig
-from ae_core.models import reconstruct
-from ae_core.runs import list_runs, load_run, save_run, train_run
+from ae_core.models.architectures import reconstruct
+from ae_core.models.keras_backend import keras
+from ae_core.runs.listing import list_runs
+from ae_core.runs.loading import load_run
+from ae_core.runs.run import train_run
+from ae_core.runs.saving import save_run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
 
-REFUSED = (r"model\.keras was refused: .*Python code \(Lambda layers\) .* are refused .*Train the run again, or "
-           r"remove its folder")
+REFUSED = (
+    r"model\.keras was refused: .*Python code \(Lambda layers\) .* are refused .*Train the run again, or "
+    r"remove its folder"
+)
 
 
 class MarkerLayer(keras.layers.Layer):
@@ -44,8 +51,14 @@ class MarkerLayer(keras.layers.Layer):
 
 @pytest.fixture(scope="module")
 def saved_run(digits, tmp_path_factory) -> Path:
-    run = train_run(digits.x_train[:256], digits.x_val[:64], "digits", ModelConfig(latent_dim=2, hidden_units=(16,)),
-                    TrainConfig(epochs=1, batch_size=64), name="trusted")
+    run = train_run(
+        digits.x_train[:256],
+        digits.x_val[:64],
+        "digits",
+        ModelConfig(latent_dim=2, hidden_units=(16,)),
+        TrainConfig(epochs=1, batch_size=64),
+        name="trusted",
+    )
     return save_run(run, tmp_path_factory.mktemp("runs"))
 
 
@@ -95,8 +108,10 @@ def test_unregistered_custom_layer_is_refused_and_never_built(saved_run, tmp_pat
 
 def _with_member(saved_run: Path, folder: Path, name: str, content: bytes) -> None:
     """folder/model.keras: the saved run's model with its member ``name`` replaced by ``content``."""
-    with zipfile.ZipFile(saved_run / "model.keras") as original, \
-            zipfile.ZipFile(folder / "model.keras", "w") as hostile:
+    with (
+        zipfile.ZipFile(saved_run / "model.keras") as original,
+        zipfile.ZipFile(folder / "model.keras", "w") as hostile,
+    ):
         for member in original.infolist():
             hostile.writestr(member, content if member.filename == name else original.read(member.filename))
 
@@ -109,8 +124,7 @@ def _with_config(saved_run: Path, folder: Path, edit) -> None:
 
 
 def _os_system(marker: Path) -> dict:
-    return {"module": "os", "class_name": "system", "config": {"command": f"touch {marker}"},
-            "registered_name": None}
+    return {"module": "os", "class_name": "system", "config": {"command": f"touch {marker}"}, "registered_name": None}
 
 
 def _as_model(config: dict, marker: Path) -> dict:
@@ -125,8 +139,12 @@ def _as_layer(config: dict, marker: Path) -> dict:
 def _as_activation(config: dict, marker: Path) -> dict:
     encoder = config["config"]["layers"][1]["config"]
     dense = next(layer for layer in encoder["layers"] if layer["class_name"] == "Dense")
-    dense["config"]["activation"] = {"module": "os", "class_name": "function", "config": "system",
-                                     "registered_name": "system"}
+    dense["config"]["activation"] = {
+        "module": "os",
+        "class_name": "function",
+        "config": "system",
+        "registered_name": "system",
+    }
     return config
 
 
@@ -159,8 +177,11 @@ def test_a_run_json_describing_a_model_over_the_limit_is_refused_before_building
     summary = json.loads((folder / "run.json").read_text())
     summary["model_config"]["hidden_units"] = [4096] * 4  # 100 million parameters: 400 MB before training
     (folder / "run.json").write_text(json.dumps(summary))
-    with pytest.raises(ValueError, match=r"huge-settings/model\.keras was refused: this model would have "
-                                         r"[\d,]+ parameters; the limit is [\d,]+ \(AE_MAX_MODEL_PARAMETERS\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"huge-settings/model\.keras was refused: this model would have "
+        r"[\d,]+ parameters; the limit is [\d,]+ \(AE_MAX_MODEL_PARAMETERS\)",
+    ):
         load_run(folder)
 
 
@@ -192,8 +213,11 @@ def test_weights_pointing_at_other_files_are_refused(saved_run, tmp_path):
     secret.write_bytes(np.arange(16, dtype=np.float32).tobytes())
     content = _weights_file(tmp_path / "external.h5", shape=(16,), dtype="float32", external=[(str(secret), 0, 64)])
     _with_member(saved_run, folder, "model.weights.h5", content)
-    with pytest.raises(ValueError, match=r"external/model\.keras was refused: its model\.weights\.h5 points at data in "
-                                         r"other files"):
+    with pytest.raises(
+        ValueError,
+        match=r"external/model\.keras was refused: its model\.weights\.h5 points at data in "
+        r"other files",
+    ):
         load_run(folder)
 
 
@@ -227,8 +251,13 @@ def test_pickled_preview_is_refused_and_never_unpickled(saved_run, tmp_path, mar
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("content, found", [(b"PK\x03\x04 damaged", "is not a readable zip archive"),
-                                            (None, "lacks the arrays ['codes', 'images', 'timeline']")])
+@pytest.mark.parametrize(
+    "content, found",
+    [
+        (b"PK\x03\x04 damaged", "is not a readable zip archive"),
+        (None, "lacks the arrays ['codes', 'images', 'timeline']"),
+    ],
+)
 def test_damaged_preview_is_refused_clearly(saved_run, tmp_path, content, found):
     folder = _planted(saved_run, tmp_path / "runs", "damaged")
     if content is None:
@@ -267,15 +296,19 @@ def damaged(draw, valid: bytes) -> bytes:
     if edit == "flip":
         data[at] ^= 1 << draw(st.integers(0, 7))
     elif edit == "huge":
-        data[at:at + 4] = b"\xff\xff\xff\xff"
+        data[at : at + 4] = b"\xff\xff\xff\xff"
     else:
         del data[at:]
     return bytes(data)
 
 
 # Each example loads a model with Keras, so this takes a fifth of the data loaders' count (AE_FUZZ_EXAMPLES).
-@settings(max_examples=max(1, int(os.environ.get("AE_FUZZ_EXAMPLES", "150")) // 5), deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=max(1, int(os.environ.get("AE_FUZZ_EXAMPLES", "150")) // 5),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(data=st.data(), file_name=st.sampled_from(["model.keras", "preview.npz"]))
 def test_damaged_run_files_load_or_are_refused_clearly(saved_run, data, file_name):
     with tempfile.TemporaryDirectory() as runs_dir:
@@ -286,4 +319,3 @@ def test_damaged_run_files_load_or_are_refused_clearly(saved_run, data, file_nam
             load_run(folder)
         except ValueError as error:
             assert f"damaged/{file_name}" in str(error) and "Train the run again, or remove its folder" in str(error)
-

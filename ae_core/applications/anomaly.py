@@ -9,10 +9,9 @@ validation split's: images of class K against all others.
 from dataclasses import dataclass, replace
 
 import numpy as np
-import plotly.graph_objects as go
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from ae_core.plots import comparison_image
+from ae_core.figures.images import comparison_image
 
 DEFAULT_NORMAL_QUANTILE = 0.95
 WEAK_AUC = 0.7  # below: the held-out class is not caught in any useful way
@@ -45,8 +44,14 @@ class AnomalyReport:
         return int(len(self.is_anomalous) - self.is_anomalous.sum())
 
     def to_dict(self) -> dict:
-        return {"auc": self.auc, "n_normal": self.n_normal, "n_anomalous": self.n_anomalous,
-                "threshold": self.threshold, "precision": self.precision, "recall": self.recall}  # fmt: skip
+        return {
+            "auc": self.auc,
+            "n_normal": self.n_normal,
+            "n_anomalous": self.n_anomalous,
+            "threshold": self.threshold,
+            "precision": self.precision,
+            "recall": self.recall,
+        }
 
 
 def precision_recall(errors: np.ndarray, is_anomalous: np.ndarray, threshold: float) -> tuple[float, float]:
@@ -59,40 +64,61 @@ def precision_recall(errors: np.ndarray, is_anomalous: np.ndarray, threshold: fl
     return precision, recall
 
 
-def detect_anomalies(val_errors: np.ndarray, val_labels: np.ndarray, anomalous_class: int,
-                     normal_train_errors: np.ndarray, quantile: float = DEFAULT_NORMAL_QUANTILE,
-                     class_name: str | None = None) -> AnomalyReport:  # fmt: skip
+def detect_anomalies(
+    val_errors: np.ndarray,
+    val_labels: np.ndarray,
+    anomalous_class: int,
+    normal_train_errors: np.ndarray,
+    quantile: float = DEFAULT_NORMAL_QUANTILE,
+    class_name: str | None = None,
+) -> AnomalyReport:
     """Score ``val_errors`` (n,) as anomaly scores for ``anomalous_class`` among ``val_labels`` (n,); the threshold
     is the ``quantile`` of ``normal_train_errors`` (errors of training images of the other classes)."""
     if not 0.0 < quantile < 1.0:
         raise ValueError(f"quantile must be between 0 and 1, such as 0.95; got {quantile!r}.")
     is_anomalous = np.asarray(val_labels) == anomalous_class
     if is_anomalous.all() or not is_anomalous.any():
-        raise ValueError(f"the validation split needs images of class {anomalous_class} and of other classes; it has "
-                         f"{int(is_anomalous.sum())} of {len(is_anomalous)} in class {anomalous_class}.")
+        raise ValueError(
+            f"the validation split needs images of class {anomalous_class} and of other classes; it has "
+            f"{int(is_anomalous.sum())} of {len(is_anomalous)} in class {anomalous_class}."
+        )
     auc = float(roc_auc_score(is_anomalous, val_errors))
     false_positive_rate, true_positive_rate, _ = roc_curve(is_anomalous, val_errors)
     threshold = float(np.quantile(normal_train_errors, quantile))
     precision, recall = precision_recall(val_errors, is_anomalous, threshold)
     name = str(anomalous_class) if class_name is None else class_name
-    return AnomalyReport(anomalous_class, name, auc, threshold, precision, recall, np.asarray(val_errors),
-                         is_anomalous, false_positive_rate, true_positive_rate,
-                         anomaly_verdict(auc, precision, recall, name))  # fmt: skip
+    return AnomalyReport(
+        anomalous_class,
+        name,
+        auc,
+        threshold,
+        precision,
+        recall,
+        np.asarray(val_errors),
+        is_anomalous,
+        false_positive_rate,
+        true_positive_rate,
+        anomaly_verdict(auc, precision, recall, name),
+    )
 
 
 def anomaly_verdict(auc: float, precision: float, recall: float, class_name: str) -> str:
     """A plain sentence on how well held-out images of ``class_name`` are caught."""
-    at_threshold = (f"at the threshold it flags {recall:.0%} of them, and {precision:.0%} of what it flags are "
-                    f"{class_name}s")
+    at_threshold = (
+        f"at the threshold it flags {recall:.0%} of them, and {precision:.0%} of what it flags are {class_name}s"
+    )
     if auc < WEAK_AUC:
-        return (f"AUC {auc:.2f}: held-out {class_name}s are reconstructed well and are not caught; reconstruction "
-                f"error does not single them out ({at_threshold}).")
+        return (
+            f"AUC {auc:.2f}: held-out {class_name}s are reconstructed well and are not caught; reconstruction "
+            f"error does not single them out ({at_threshold})."
+        )
     quality = "well" if auc >= GOOD_AUC else "only in part"
     return f"AUC {auc:.2f}: reconstruction error singles out held-out {class_name}s {quality}; {at_threshold}."
 
 
-def anomaly_report(context, anomalous_class: int | None = None,
-                   quantile: float = DEFAULT_NORMAL_QUANTILE) -> AnomalyReport:  # fmt: skip
+def anomaly_report(
+    context, anomalous_class: int | None = None, quantile: float = DEFAULT_NORMAL_QUANTILE
+) -> AnomalyReport:
     """``detect_anomalies`` for a RunContext; the class defaults to the one the run was trained without.
 
     A run trained on every class may be scored too (its verdict says so); a run trained without another class
@@ -102,46 +128,38 @@ def anomaly_report(context, anomalous_class: int | None = None,
     excluded = run.excluded_class
     anomalous_class = excluded if anomalous_class is None else anomalous_class
     if dataset.y_val is None or anomalous_class is None:
-        raise ValueError("anomaly detection needs a labelled dataset and a class to hold out; train a run without "
-                         "one class (train --exclude-class K) and score that class.")
+        raise ValueError(
+            "anomaly detection needs a labelled dataset and a class to hold out; train a run without "
+            "one class (train --exclude-class K) and score that class."
+        )
     n_classes = len(dataset.class_names)
-    if isinstance(anomalous_class, bool) or not isinstance(anomalous_class, (int, np.integer)) \
-            or not 0 <= anomalous_class < n_classes:  # fmt: skip
+    if (
+        isinstance(anomalous_class, bool)
+        or not isinstance(anomalous_class, (int, np.integer))
+        or not 0 <= anomalous_class < n_classes
+    ):
         raise ValueError(f"the class must be an integer from 0 to {n_classes - 1}; got {anomalous_class!r}.")
     if excluded is not None and excluded != anomalous_class:
-        raise ValueError(f"run {run.name} was trained without class {excluded}, not {anomalous_class}; score class "
-                         f"{excluded}, or train a run without class {anomalous_class}.")
+        raise ValueError(
+            f"run {run.name} was trained without class {excluded}, not {anomalous_class}; score class "
+            f"{excluded}, or train a run without class {anomalous_class}."
+        )
     normal_train = dataset.y_train != anomalous_class
-    report = context.cached(("anomaly", int(anomalous_class), quantile), lambda: detect_anomalies(
-        context.errors("validation"), dataset.y_val, int(anomalous_class),
-        context.errors("training")[normal_train], quantile, dataset.class_names[anomalous_class]))  # fmt: skip
+    report = context.cached(
+        ("anomaly", int(anomalous_class), quantile),
+        lambda: detect_anomalies(
+            context.errors("validation"),
+            dataset.y_val,
+            int(anomalous_class),
+            context.errors("training")[normal_train],
+            quantile,
+            dataset.class_names[anomalous_class],
+        ),
+    )
     if excluded is None:
         note = f" This run was trained on {report.class_name}s too, so they are not anomalies to it."
         return replace(report, verdict=report.verdict + note)
     return report
-
-
-def error_histogram(report: AnomalyReport) -> go.Figure:
-    """Per-image validation errors of normal and held-out images, with the threshold as a vertical line."""
-    figure = go.Figure()
-    for name, chosen in (("other classes", ~report.is_anomalous), (f"held-out {report.class_name}s",
-                                                                   report.is_anomalous)):  # fmt: skip
-        figure.add_histogram(x=report.errors[chosen], name=name, opacity=0.6, histnorm="probability density")
-    figure.add_vline(x=report.threshold, line_dash="dash", annotation_text="threshold")
-    figure.update_layout(barmode="overlay", xaxis_title="reconstruction MSE", yaxis_title="density",
-                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure
-
-
-def roc_figure(report: AnomalyReport) -> go.Figure:
-    figure = go.Figure()
-    figure.add_scatter(x=report.false_positive_rate, y=report.true_positive_rate, mode="lines",
-                       name=f"AUC {report.auc:.3f}")  # fmt: skip
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot"), name="chance")
-    figure.update_layout(xaxis_title="false positive rate (normal images flagged)",
-                         yaxis_title=f"true positive rate ({report.class_name}s caught)",
-                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure
 
 
 def extremes(report: AnomalyReport, count: int = 8) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,6 @@ on all training images (it needs no labels) with as many components as the code.
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 from sklearn.neighbors import KNeighborsClassifier
@@ -29,8 +28,9 @@ def balanced_subset(labels: np.ndarray, n_labels: int | None, seed: int = 0) -> 
     if n_labels is None or n_labels >= len(labels):
         return np.arange(len(labels))
     if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < len(classes):
-        raise ValueError(f"the number of labels must be an integer of at least {len(classes)}, one per class; "
-                         f"got {n_labels!r}.")
+        raise ValueError(
+            f"the number of labels must be an integer of at least {len(classes)}, one per class; got {n_labels!r}."
+        )
     rng = np.random.default_rng(seed)
     pools = [rng.permutation(np.flatnonzero(labels == label)) for label in classes]
     quotas = np.full(len(classes), n_labels // len(classes))
@@ -51,8 +51,9 @@ def make_classifier(name: str, fewest_per_class: int):
     raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}; got {name!r}.")
 
 
-def feature_sets(pca, x_train: np.ndarray, x_val: np.ndarray, train_codes: np.ndarray,
-                 val_codes: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+def feature_sets(
+    pca, x_train: np.ndarray, x_val: np.ndarray, train_codes: np.ndarray, val_codes: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """name -> (training features, validation features), each (n, features): raw pixels, the coefficients of
     ``pca`` (a fitted scikit-learn PCA with as many components as the codes have), and the codes."""
     flat_train, flat_val = x_train.reshape(len(x_train), -1), x_val.reshape(len(x_val), -1)  # (n, pixels)
@@ -63,8 +64,14 @@ def feature_sets(pca, x_train: np.ndarray, x_val: np.ndarray, train_codes: np.nd
     }
 
 
-def accuracy_table(features: dict[str, tuple[np.ndarray, np.ndarray]], y_train: np.ndarray, y_val: np.ndarray,
-                   label_counts=LABEL_COUNTS, seed: int = 0, progress=None) -> list[dict]:  # fmt: skip
+def accuracy_table(
+    features: dict[str, tuple[np.ndarray, np.ndarray]],
+    y_train: np.ndarray,
+    y_val: np.ndarray,
+    label_counts=LABEL_COUNTS,
+    seed: int = 0,
+    progress=None,
+) -> list[dict]:
     """Rows {"features", "classifier", "n_labels", "accuracy"} (validation accuracy in [0, 1]) for every feature
     set, classifier and label count; ``n_labels`` None becomes the number of training images.
 
@@ -76,15 +83,22 @@ def accuracy_table(features: dict[str, tuple[np.ndarray, np.ndarray]], y_train: 
         for name, (train_features, val_features) in features.items():
             for classifier in CLASSIFIERS:
                 predictions = fit_predict(classifier, train_features[subset], y_train[subset], val_features)
-                rows.append({"features": name, "classifier": classifier, "n_labels": len(subset),
-                             "accuracy": accuracy(y_val, predictions)})  # fmt: skip
+                rows.append(
+                    {
+                        "features": name,
+                        "classifier": classifier,
+                        "n_labels": len(subset),
+                        "accuracy": accuracy(y_val, predictions),
+                    }
+                )
                 if progress is not None:
                     progress(len(rows), total)
     return rows
 
 
-def fit_predict(classifier: str, train_features: np.ndarray, train_labels: np.ndarray,
-                val_features: np.ndarray) -> np.ndarray:  # fmt: skip
+def fit_predict(
+    classifier: str, train_features: np.ndarray, train_labels: np.ndarray, val_features: np.ndarray
+) -> np.ndarray:
     fewest_per_class = int(np.unique(train_labels, return_counts=True)[1].min())
     return make_classifier(classifier, fewest_per_class).fit(train_features, train_labels).predict(val_features)
 
@@ -98,10 +112,11 @@ def best_accuracies(rows: list[dict], n_labels: int) -> dict:
     """{"pixels", "pca", "codes"}: the best accuracy over the classifiers at ``n_labels``, and "per_classifier":
     features -> classifier -> accuracy."""
     chosen = [row for row in rows if row["n_labels"] == n_labels]
-    per_classifier = {name: {row["classifier"]: row["accuracy"] for row in chosen if row["features"] == name}
-                      for name in dict.fromkeys(row["features"] for row in chosen)}  # fmt: skip
-    return {**{name: max(scores.values()) for name, scores in per_classifier.items()},
-            "per_classifier": per_classifier}  # fmt: skip
+    per_classifier = {
+        name: {row["classifier"]: row["accuracy"] for row in chosen if row["features"] == name}
+        for name in dict.fromkeys(row["features"] for row in chosen)
+    }
+    return {**{name: max(scores.values()) for name, scores in per_classifier.items()}, "per_classifier": per_classifier}
 
 
 def classification_verdict(rows: list[dict], n_labels: int) -> str:
@@ -109,44 +124,28 @@ def classification_verdict(rows: list[dict], n_labels: int) -> str:
     best = best_accuracies(rows, n_labels)
     rival = max(("pixels", "pca"), key=lambda name: best[name])
     gap = best["codes"] - best[rival]
-    summary = (f"With {n_labels:,} labels the codes reach {best['codes']:.1%}, pixels {best['pixels']:.1%} and PCA "
-               f"{best['pca']:.1%}")
+    summary = (
+        f"With {n_labels:,} labels the codes reach {best['codes']:.1%}, pixels {best['pixels']:.1%} and PCA "
+        f"{best['pca']:.1%}"
+    )
     if gap > 0:
         return f"{summary}: the codes win by {gap:.1%} over {rival}."
     return f"{summary}: {rival} {'matches' if gap == 0 else 'beats'} the codes, which add nothing for a classifier."
 
 
-def confusion(features: tuple[np.ndarray, np.ndarray], y_train: np.ndarray, y_val: np.ndarray, classifier: str,
-              n_labels: int | None, n_classes: int, seed: int = 0) -> np.ndarray:  # fmt: skip
+def confusion(
+    features: tuple[np.ndarray, np.ndarray],
+    y_train: np.ndarray,
+    y_val: np.ndarray,
+    classifier: str,
+    n_labels: int | None,
+    n_classes: int,
+    seed: int = 0,
+) -> np.ndarray:
     """(n_classes, n_classes) int64 counts: row = true class, column = predicted, for one setting."""
     subset = balanced_subset(y_train, n_labels, seed)
     predictions = fit_predict(classifier, features[0][subset], y_train[subset], features[1])
     return confusion_matrix(y_val, predictions, labels=np.arange(n_classes))
-
-
-def confusion_figure(matrix: np.ndarray, class_names) -> go.Figure:
-    names = [str(name) for name in class_names]
-    figure = go.Figure(go.Heatmap(z=matrix, x=names, y=names, colorscale="Blues", text=matrix,
-                                  texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}"))  # fmt: skip
-    figure.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed",
-                         xaxis_type="category", yaxis_type="category",  # class names such as "3" are labels
-                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure
-
-
-def accuracy_figure(rows: list[dict]) -> go.Figure:
-    """Validation accuracy against labelled images (log axis), one line per feature set and classifier."""
-    figure = go.Figure()
-    for name in FEATURES:
-        for classifier in CLASSIFIERS:
-            points = [row for row in rows if row["features"] == name and row["classifier"] == classifier]
-            if points:
-                figure.add_scatter(x=[row["n_labels"] for row in points], y=[row["accuracy"] for row in points],
-                                   mode="lines+markers", name=f"{name}, {classifier.replace('_', ' ')}",
-                                   line=dict(dash="solid" if classifier == "logistic_regression" else "dot"))
-    figure.update_layout(xaxis_title="labelled training images", yaxis_title="validation accuracy",
-                         xaxis_type="log", yaxis_range=[0, 1], margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure
 
 
 @dataclass(frozen=True)
@@ -159,22 +158,29 @@ def classification_report(context, label_counts=LABEL_COUNTS, seed: int = 0, pro
     """``accuracy_table`` for a RunContext's pixels, PCA codes and latent codes; ValueError for unlabeled data."""
     dataset = context.dataset
     if dataset.y_train is None:
-        raise ValueError(f"{dataset.name} has no labels; classification needs a labelled dataset such as digits or "
-                         "mnist, or image folders with one sub-folder per class.")
+        raise ValueError(
+            f"{dataset.name} has no labels; classification needs a labelled dataset such as digits or "
+            "mnist, or image folders with one sub-folder per class."
+        )
     features = classification_features(context)
-    rows = context.cached(("classification", tuple(label_counts), seed), lambda: accuracy_table(
-        features, dataset.y_train, dataset.y_val, label_counts, seed, progress))  # fmt: skip
+    rows = context.cached(
+        ("classification", tuple(label_counts), seed),
+        lambda: accuracy_table(features, dataset.y_train, dataset.y_val, label_counts, seed, progress),
+    )
     return ClassificationReport(rows, tuple(dict.fromkeys(row["n_labels"] for row in rows)))
 
 
 def classification_features(context) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``feature_sets`` of a RunContext, computed once per run; the PCA is the one compression uses."""
-    from ae_core.applications import context_pca
+    from ae_core.quality.pca_baseline import context_pca
 
     dataset = context.dataset
-    return context.cached(("classification_features",), lambda: feature_sets(
-        context_pca(context), dataset.x_train, dataset.x_val, context.codes("training"),
-        context.codes("validation")))  # fmt: skip
+    return context.cached(
+        ("classification_features",),
+        lambda: feature_sets(
+            context_pca(context), dataset.x_train, dataset.x_val, context.codes("training"), context.codes("validation")
+        ),
+    )
 
 
 def confusion_report(context, features: str, classifier: str, n_labels: int | None, seed: int = 0) -> np.ndarray:
@@ -182,6 +188,15 @@ def confusion_report(context, features: str, classifier: str, n_labels: int | No
     if features not in FEATURES:
         raise ValueError(f"features must be one of {', '.join(FEATURES)}; got {features!r}.")
     dataset = context.dataset
-    return context.cached(("confusion", features, classifier, n_labels, seed), lambda: confusion(
-        classification_features(context)[features], dataset.y_train, dataset.y_val, classifier, n_labels,
-        len(dataset.class_names), seed))  # fmt: skip
+    return context.cached(
+        ("confusion", features, classifier, n_labels, seed),
+        lambda: confusion(
+            classification_features(context)[features],
+            dataset.y_train,
+            dataset.y_val,
+            classifier,
+            n_labels,
+            len(dataset.class_names),
+            seed,
+        ),
+    )

@@ -13,11 +13,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 from PIL import Image
-from ae_core.metrics import score_images
-from ae_core.models import decode
-from ae_core.plots import comparison_image, to_uint8
+
+from ae_core.figures.images import comparison_image, to_uint8
+from ae_core.models.architectures import decode
+from ae_core.quality.scores import score_images
 
 BYTES_PER_NUMBER = {"float32": 4, "float16": 2, "int8": 1}
 DEFAULT_JPEG_QUALITIES = (10, 50, 90)
@@ -77,17 +77,27 @@ class RateDistortionRow:
         return asdict(self)
 
 
-def scored_row(method: str, setting: str, bytes_per_image: float, originals: np.ndarray,
-               reconstructions: np.ndarray) -> RateDistortionRow:  # fmt: skip
+def scored_row(
+    method: str, setting: str, bytes_per_image: float, originals: np.ndarray, reconstructions: np.ndarray
+) -> RateDistortionRow:
     """Score ``reconstructions`` of ``originals`` (n, height, width, channels) in [0, 1] at that byte cost."""
     means = score_images(originals, reconstructions).means()
     pixel_bytes = math.prod(originals.shape[1:])  # one byte per 8-bit pixel value
-    return RateDistortionRow(method, setting, float(bytes_per_image), means["mse"], means["psnr"], means["ssim"],
-                             pixel_bytes / bytes_per_image, 8.0 * bytes_per_image / math.prod(originals.shape[1:3]))
+    return RateDistortionRow(
+        method,
+        setting,
+        float(bytes_per_image),
+        means["mse"],
+        means["psnr"],
+        means["ssim"],
+        pixel_bytes / bytes_per_image,
+        8.0 * bytes_per_image / math.prod(originals.shape[1:3]),
+    )
 
 
-def autoencoder_reconstructions(model, train_codes: np.ndarray, val_codes: np.ndarray,
-                                val_reconstructions: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+def autoencoder_reconstructions(
+    model, train_codes: np.ndarray, val_codes: np.ndarray, val_reconstructions: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """precision -> the model's decoding of ``val_codes`` (n, latent_dim) stored at that precision; the 8-bit
     range comes from ``train_codes``. val_reconstructions : the float32 decoding, when the caller has it."""
     quantiser = Quantiser.fit(train_codes)
@@ -104,9 +114,12 @@ def pca_reconstructions(pca, x_train: np.ndarray, x_val: np.ndarray) -> dict[str
     flat_train, flat_val = x_train.reshape(len(x_train), -1), x_val.reshape(len(x_val), -1)  # (n, pixels)
     quantiser = Quantiser.fit(pca.transform(flat_train))
     val_coefficients = pca.transform(flat_val)  # (n, K)
-    return {precision: np.clip(round_trip(val_coefficients, precision, quantiser) @ pca.components_ + pca.mean_,
-                               0.0, 1.0).reshape(x_val.shape).astype(np.float32)
-            for precision in BYTES_PER_NUMBER}  # fmt: skip
+    return {
+        precision: np.clip(round_trip(val_coefficients, precision, quantiser) @ pca.components_ + pca.mean_, 0.0, 1.0)
+        .reshape(x_val.shape)
+        .astype(np.float32)
+        for precision in BYTES_PER_NUMBER
+    }
 
 
 def jpeg_round_trip(images: np.ndarray, quality: int) -> tuple[np.ndarray, float]:
@@ -137,17 +150,27 @@ class CompressionReport:
     verdict: str
 
 
-def compare_compression(model, pca, x_train: np.ndarray, train_codes: np.ndarray, x_val: np.ndarray,
-                        val_codes: np.ndarray, qualities: tuple[int, ...] = DEFAULT_JPEG_QUALITIES,
-                        n_preview: int = 8, val_reconstructions: np.ndarray | None = None) -> CompressionReport:
+def compare_compression(
+    model,
+    pca,
+    x_train: np.ndarray,
+    train_codes: np.ndarray,
+    x_val: np.ndarray,
+    val_codes: np.ndarray,
+    qualities: tuple[int, ...] = DEFAULT_JPEG_QUALITIES,
+    n_preview: int = 8,
+    val_reconstructions: np.ndarray | None = None,
+) -> CompressionReport:
     """The rate-distortion rows of the autoencoder and of ``pca`` (a fitted scikit-learn PCA with as many
     components as the code) at each precision, and of JPEG at ``qualities``, on ``x_val``; codes are
     (n, latent_dim) from the model's encoder; val_reconstructions : the model's float32 decoding of val_codes."""
     latent_dim, components = val_codes.shape[1], pca.n_components_
     decoded = autoencoder_reconstructions(model, train_codes, val_codes, val_reconstructions)
     results = [("autoencoder", p, latent_dim * BYTES_PER_NUMBER[p], images) for p, images in decoded.items()]
-    results += [("pca", f"components={components}", components * BYTES_PER_NUMBER[p], images)
-                for p, images in pca_reconstructions(pca, x_train, x_val).items()]
+    results += [
+        ("pca", f"components={components}", components * BYTES_PER_NUMBER[p], images)
+        for p, images in pca_reconstructions(pca, x_train, x_val).items()
+    ]
     for quality in qualities:
         images, size = jpeg_round_trip(x_val, quality)
         results.append(("jpeg", f"quality={quality}", size, images))
@@ -158,12 +181,21 @@ def compare_compression(model, pca, x_train: np.ndarray, train_codes: np.ndarray
 
 def compression_report(context, qualities: tuple[int, ...] = DEFAULT_JPEG_QUALITIES) -> CompressionReport:
     """``compare_compression`` on a RunContext's validation images, computed once per run and qualities."""
-    from ae_core.applications import context_pca
+    from ae_core.quality.pca_baseline import context_pca
 
-    return context.cached(("compression", tuple(qualities)), lambda: compare_compression(
-        context.run.model, context_pca(context), context.dataset.x_train, context.codes("training"),
-        context.dataset.x_val, context.codes("validation"), tuple(qualities),
-        val_reconstructions=context.reconstructions("validation")))  # fmt: skip
+    return context.cached(
+        ("compression", tuple(qualities)),
+        lambda: compare_compression(
+            context.run.model,
+            context_pca(context),
+            context.dataset.x_train,
+            context.codes("training"),
+            context.dataset.x_val,
+            context.codes("validation"),
+            tuple(qualities),
+            val_reconstructions=context.reconstructions("validation"),
+        ),
+    )
 
 
 def _pca_row(rows: list[RateDistortionRow], precision: str) -> RateDistortionRow:
@@ -177,22 +209,29 @@ def compression_verdict(rows: list[RateDistortionRow]) -> str:
     pca = min((row for row in rows if row.method == "pca"), key=lambda row: row.bytes_per_image)  # its 8-bit row
     ratio = code.mse / pca.mse if pca.mse > 0 else math.inf
     winner = "the autoencoder wins" if ratio < 1.0 else "PCA wins, so the autoencoder is not worth its cost here"
-    sentence = (f"At {code.bytes_per_image:g} bytes per image ({code.compression_ratio:.0f}:1 against 8-bit pixels) "
-                f"the autoencoder's error is {ratio:.2f}x PCA's with {pca.setting.replace('=', ' ')} "
-                f"({code.mse:.4f} vs {pca.mse:.4f}): {winner}.")
+    sentence = (
+        f"At {code.bytes_per_image:g} bytes per image ({code.compression_ratio:.0f}:1 against 8-bit pixels) "
+        f"the autoencoder's error is {ratio:.2f}x PCA's with {pca.setting.replace('=', ' ')} "
+        f"({code.mse:.4f} vs {pca.mse:.4f}): {winner}."
+    )
     jpegs = sorted((row for row in rows if row.method == "jpeg"), key=lambda row: row.bytes_per_image)
     matching = next((row for row in jpegs if row.mse <= code.mse), None)
     if not jpegs:
         return sentence
     if matching is None:
         best = min(jpegs, key=lambda row: row.mse)
-        return sentence + (f" No JPEG quality tried matches it: the best, {best.setting}, takes "
-                           f"{best.bytes_per_image:.0f} bytes for an error of {best.mse:.4f}.")
+        return sentence + (
+            f" No JPEG quality tried matches it: the best, {best.setting}, takes "
+            f"{best.bytes_per_image:.0f} bytes for an error of {best.mse:.4f}."
+        )
     if matching.bytes_per_image <= code.bytes_per_image:
-        return sentence + (f" JPEG at {matching.setting} matches it in {matching.bytes_per_image:.0f} bytes, so "
-                           "JPEG wins here.")
-    return sentence + (f" JPEG needs {matching.bytes_per_image:.0f} bytes ({matching.setting}), "
-                       f"{matching.bytes_per_image / code.bytes_per_image:.1f}x as many, to match its error.")
+        return sentence + (
+            f" JPEG at {matching.setting} matches it in {matching.bytes_per_image:.0f} bytes, so JPEG wins here."
+        )
+    return sentence + (
+        f" JPEG needs {matching.bytes_per_image:.0f} bytes ({matching.setting}), "
+        f"{matching.bytes_per_image / code.bytes_per_image:.1f}x as many, to match its error."
+    )
 
 
 def compression_grid(report: CompressionReport, precision: str = "int8") -> tuple[np.ndarray, list[str]]:
@@ -207,18 +246,3 @@ def compression_grid(report: CompressionReport, precision: str = "int8") -> tupl
     labels = ["original"] + [f"{row.method} {row.setting} ({row.bytes_per_image:.0f} B)" for row in chosen]
     picture = comparison_image(report.originals, *(report.previews[(row.method, row.setting)] for row in chosen))
     return picture, labels
-
-
-def rate_distortion_figure(rows: list[RateDistortionRow], metric: str = "psnr") -> go.Figure:
-    """``metric`` ("mse", "psnr" or "ssim") against bytes per image on a log axis, one line per method."""
-    figure = go.Figure()
-    for method in METHODS:
-        points = sorted((row for row in rows if row.method == method), key=lambda row: row.bytes_per_image)
-        if points:
-            figure.add_scatter(x=[row.bytes_per_image for row in points], y=[getattr(row, metric) for row in points],
-                               text=[row.setting for row in points], mode="lines+markers+text",
-                               textposition="top center", name=method)  # fmt: skip
-    titles = {"mse": "MSE (lower is better)", "psnr": "PSNR dB (higher is better)", "ssim": "SSIM (higher is better)"}
-    figure.update_layout(xaxis_title="bytes per image", yaxis_title=titles[metric], xaxis_type="log",
-                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure

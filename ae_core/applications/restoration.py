@@ -2,20 +2,20 @@
 given, and the classical median and Gaussian filters; each scored against the clean images.
 
 Degradations, each at a strength ``level`` in [0, 1]: "gaussian", "salt_pepper" and "masking" as in
-``ae_core.noise.corrupt``; "occlusion" blacks out one square per image, of side ``level`` x the shorter image side,
+``ae_core.models.noise.corrupt``; "occlusion" blacks out one square per image, of side ``level`` x the shorter
+image side,
 at a random place; "blur" is a Gaussian blur of sigma 3 x ``level`` pixels.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 from scipy import ndimage
 
-from ae_core.metrics import score_images
-from ae_core.models import reconstruct
-from ae_core.noise import NOISE_TYPES, corrupt
-from ae_core.plots import comparison_image
+from ae_core.figures.images import comparison_image
+from ae_core.models.architectures import reconstruct
+from ae_core.models.noise import NOISE_TYPES, corrupt
+from ae_core.quality.scores import score_images
 
 DEGRADATIONS = (*NOISE_TYPES, "occlusion", "blur")
 BLUR_SIGMA_AT_FULL_LEVEL = 3.0  # pixels; at 3 a 28x28 digit is a blob, the hardest blur worth showing
@@ -72,13 +72,16 @@ class RestorationReport:
     verdict: str
 
 
-def restore(model, images: np.ndarray, kind: str, level: float, seed: int = 0, denoiser=None,
-            n_preview: int = 8) -> RestorationReport:  # fmt: skip
+def restore(
+    model, images: np.ndarray, kind: str, level: float, seed: int = 0, denoiser=None, n_preview: int = 8
+) -> RestorationReport:
     """Degrade ``images`` with ``kind`` at ``level`` (seeded) and restore them every way; see RestorationReport."""
     check_degradation(kind, level)
     if denoiser is not None and tuple(denoiser.input_shape[1:]) != images.shape[1:]:
-        raise ValueError(f"the denoising run takes {tuple(denoiser.input_shape[1:])} images but these are "
-                         f"{images.shape[1:]}; give a denoising run trained on the same dataset.")
+        raise ValueError(
+            f"the denoising run takes {tuple(denoiser.input_shape[1:])} images but these are "
+            f"{images.shape[1:]}; give a denoising run trained on the same dataset."
+        )
     noisy = degrade(images, kind, level, np.random.default_rng(seed))
     restored = {"autoencoder": reconstruct(model, noisy)}
     if denoiser is not None:
@@ -86,8 +89,9 @@ def restore(model, images: np.ndarray, kind: str, level: float, seed: int = 0, d
     restored.update(classical_filters(noisy))
     scores = {name: _means(images, result) for name, result in {"noisy": noisy, **restored}.items()}
     previews = {name: result[:n_preview] for name, result in restored.items()}
-    return RestorationReport(kind, level, scores, images[:n_preview], noisy[:n_preview], previews,
-                             restoration_verdict(scores))  # fmt: skip
+    return RestorationReport(
+        kind, level, scores, images[:n_preview], noisy[:n_preview], previews, restoration_verdict(scores)
+    )
 
 
 def _means(originals: np.ndarray, restored: np.ndarray) -> dict[str, float]:
@@ -98,8 +102,9 @@ def _means(originals: np.ndarray, restored: np.ndarray) -> dict[str, float]:
 def restoration_report(context, kind: str, level: float, seed: int = 0, denoiser=None) -> RestorationReport:
     """``restore`` on a RunContext's validation images, computed once per run, degradation, seed and denoiser."""
     key = ("restoration", kind, float(level), seed, None if denoiser is None else id(denoiser))
-    return context.cached(key, lambda: restore(context.run.model, context.images("validation"), kind, level, seed,
-                                               denoiser))  # fmt: skip
+    return context.cached(
+        key, lambda: restore(context.run.model, context.images("validation"), kind, level, seed, denoiser)
+    )
 
 
 def restoration_verdict(scores: dict[str, dict[str, float]]) -> str:
@@ -108,11 +113,15 @@ def restoration_verdict(scores: dict[str, dict[str, float]]) -> str:
     noisy = scores["noisy"]["psnr"]
     best = max((name for name in scores if name != "noisy"), key=lambda name: scores[name]["psnr"])
     if scores[best]["psnr"] < noisy:
-        return (f"No restorer improves on the degraded input ({noisy:.2f} dB): the best, {best.replace('_', ' ')}, "
-                f"loses {noisy - scores[best]['psnr']:.2f} dB. At this strength the degraded images are closer to "
-                "the originals than any restoration.")  # fmt: skip
-    sentence = (f"Best: {best.replace('_', ' ')} at {scores[best]['psnr']:.2f} dB, "
-                f"{scores[best]['psnr'] - noisy:+.2f} dB over the degraded input ({noisy:.2f} dB).")
+        return (
+            f"No restorer improves on the degraded input ({noisy:.2f} dB): the best, {best.replace('_', ' ')}, "
+            f"loses {noisy - scores[best]['psnr']:.2f} dB. At this strength the degraded images are closer to "
+            "the originals than any restoration."
+        )
+    sentence = (
+        f"Best: {best.replace('_', ' ')} at {scores[best]['psnr']:.2f} dB, "
+        f"{scores[best]['psnr'] - noisy:+.2f} dB over the degraded input ({noisy:.2f} dB)."
+    )
     best_filter = max(FILTERS, key=lambda name: scores[name]["psnr"])
     gap = scores["autoencoder"]["psnr"] - scores[best_filter]["psnr"]
     if gap >= 0:
@@ -129,8 +138,9 @@ def restoration_grid(report: RestorationReport) -> tuple[np.ndarray, list[str]]:
     return picture, ["original", f"{report.kind} {report.level:g}", *(name.replace("_", " ") for name in names)]
 
 
-def strength_sweep(model, images: np.ndarray, kind: str, levels=DEFAULT_SWEEP_LEVELS, seed: int = 0,
-                   denoiser=None, progress=None) -> list[dict]:  # fmt: skip
+def strength_sweep(
+    model, images: np.ndarray, kind: str, levels=DEFAULT_SWEEP_LEVELS, seed: int = 0, denoiser=None, progress=None
+) -> list[dict]:
     """Rows {"level", "method", "psnr", "ssim"} for the degraded input and each restorer at every level.
 
     progress : called as progress(done, total) after each level.
@@ -144,24 +154,13 @@ def strength_sweep(model, images: np.ndarray, kind: str, levels=DEFAULT_SWEEP_LE
     return rows
 
 
-def sweep_report(context, kind: str, seed: int = 0, denoiser=None, n_images: int = SWEEP_IMAGES,
-                 progress=None) -> list[dict]:  # fmt: skip
+def sweep_report(
+    context, kind: str, seed: int = 0, denoiser=None, n_images: int = SWEEP_IMAGES, progress=None
+) -> list[dict]:
     """``strength_sweep`` at DEFAULT_SWEEP_LEVELS on a RunContext's first ``n_images`` validation images, cached
     per run, degradation, seed and denoiser."""
     images = context.images("validation")[:n_images]
     key = ("restoration_sweep", kind, seed, n_images, None if denoiser is None else id(denoiser))
-    return context.cached(key, lambda: strength_sweep(context.run.model, images, kind, seed=seed, denoiser=denoiser,
-                                                      progress=progress))  # fmt: skip
-
-
-def sweep_figure(rows: list[dict], kind: str) -> go.Figure:
-    """PSNR against degradation strength, one line per method (rows from ``strength_sweep``)."""
-    figure = go.Figure()
-    for method in dict.fromkeys(row["method"] for row in rows):
-        points = [row for row in rows if row["method"] == method]
-        figure.add_scatter(x=[row["level"] for row in points], y=[row["psnr"] for row in points],
-                           mode="lines+markers", name=method.replace("_", " "),
-                           line=dict(dash="dot") if method == "noisy" else None)  # fmt: skip
-    figure.update_layout(xaxis_title=f"{kind.replace('_', ' ')} level", yaxis_title="PSNR dB (higher is better)",
-                         margin=dict(t=30, b=40, l=50, r=10))  # fmt: skip
-    return figure
+    return context.cached(
+        key, lambda: strength_sweep(context.run.model, images, kind, seed=seed, denoiser=denoiser, progress=progress)
+    )

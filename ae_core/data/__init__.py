@@ -5,12 +5,32 @@ and validation sets, with the Split that chose them. Loading reads in one direct
 normalise -> split (see loading). Keras is imported only when a built-in dataset must be downloaded, so
 importing this package stays fast enough for the app's first page.
 """
+
 from ae_core.data.common import DataFileError
 from ae_core.data.loading import load_dataset, load_upload
-from ae_core.data.sources import (DATASETS, DatasetSpec, DatasetStatus, DatasetUnavailableError, dataset_status,
-                                  default_dataset_name, resolve_data_dir)
+from ae_core.data.sources import (
+    DATASETS,
+    DatasetSpec,
+    DatasetStatus,
+    DatasetUnavailableError,
+    dataset_status,
+    default_dataset_name,
+    resolve_data_dir,
+)
 from ae_core.data.split import Dataset, Split, split_train_val
 
-__all__ = ["DATASETS", "DataFileError", "Dataset", "DatasetSpec", "DatasetStatus", "DatasetUnavailableError", "Split",
-           "dataset_status", "default_dataset_name", "load_dataset", "load_upload", "resolve_data_dir",
-           "split_train_val"]
+__all__ = [
+    "DATASETS",
+    "DataFileError",
+    "Dataset",
+    "DatasetSpec",
+    "DatasetStatus",
+    "DatasetUnavailableError",
+    "Split",
+    "dataset_status",
+    "default_dataset_name",
+    "load_dataset",
+    "load_upload",
+    "resolve_data_dir",
+    "split_train_val",
+]

@@ -1,6 +1,7 @@
 """What every step of loading shares: the error a user's data raises, the arrays passed from step to step, the
-checks of the limits (ae_core.limits) against sizes known before the work (from file systems and headers), and
+checks of the limits (ae_core.settings.limits) against sizes known before the work (from file systems and headers), and
 the one resize, used by the image readers and by normalise alike."""
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ae_core import limits
+from ae_core.settings import limits
 from ae_core.units import human_size
 
 # What reading a damaged zip, gzip stream or zip member raises: zipfile reports a bad offset as ValueError ("negative
@@ -56,28 +57,34 @@ def check_image_set(shape: tuple[int, ...], what: str) -> None:
     float32 pixels would pass max_decoded_bytes; called with shapes from headers, before reading pixels."""
     current = limits.current()
     if shape[0] > current.max_images:
-        raise DataFileError(f"{what} holds {shape[0]:,} images; the limit is {current.max_images:,} "
-                            f"(AE_MAX_IMAGES). Use a subset, e.g. the first {current.max_images:,}.")
+        raise DataFileError(
+            f"{what} holds {shape[0]:,} images; the limit is {current.max_images:,} "
+            f"(AE_MAX_IMAGES). Use a subset, e.g. the first {current.max_images:,}."
+        )
     image_bytes = math.prod(shape[1:]) * 4
     if image_bytes > current.max_decoded_bytes:  # checked alone too: a set of 0 images has 0 pixels in all
         raise DataFileError(
             f"{what}: one image of {' x '.join(f'{side:,}' for side in shape[1:])} float32 pixels would take "
             f"{human_size(image_bytes)}, over the {human_size(current.max_decoded_bytes)} limit "
-            "(AE_MAX_DECODED_BYTES); use smaller images.")
+            "(AE_MAX_DECODED_BYTES); use smaller images."
+        )
     n_bytes = shape[0] * image_bytes
     if n_bytes > current.max_decoded_bytes:
         raise DataFileError(
             f"{what}: {' x '.join(f'{side:,}' for side in shape)} float32 pixels would take {human_size(n_bytes)}, "
             f"over the {human_size(current.max_decoded_bytes)} limit (AE_MAX_DECODED_BYTES); use fewer images or a "
-            "smaller image_size such as (64, 64).")
+            "smaller image_size such as (64, 64)."
+        )
 
 
 def check_unpacked_size(n_bytes: int, what: str) -> None:
     """Refuse an archive member, gzip stream or array that states it unpacks to more than max_decompressed_bytes."""
     limit = limits.current().max_decompressed_bytes
     if n_bytes > limit:
-        raise DataFileError(f"{what} unpacks to {human_size(n_bytes)}; the limit is {human_size(limit)} "
-                            "(AE_MAX_DECOMPRESSED_BYTES). Use a smaller file.")
+        raise DataFileError(
+            f"{what} unpacks to {human_size(n_bytes)}; the limit is {human_size(limit)} "
+            "(AE_MAX_DECOMPRESSED_BYTES). Use a smaller file."
+        )
 
 
 def regular_file_size(path: Path) -> int:
@@ -88,12 +95,16 @@ def regular_file_size(path: Path) -> int:
     except OSError as exc:
         raise DataFileError(f"{path} could not be read ({exc.strerror}); check the path and its permissions.") from exc
     if not stat.S_ISREG(status.st_mode):
-        raise DataFileError(f"{path} is not a regular file (it is a FIFO, socket or device); expected a data file "
-                            "or a folder of images. Copy the data into a regular file first.")
+        raise DataFileError(
+            f"{path} is not a regular file (it is a FIFO, socket or device); expected a data file "
+            "or a folder of images. Copy the data into a regular file first."
+        )
     limit = limits.current().max_file_bytes
     if status.st_size > limit:
-        raise DataFileError(f"{path} is {human_size(status.st_size)}; the limit is {human_size(limit)} "
-                            "(AE_MAX_FILE_BYTES). Use a smaller file.")
+        raise DataFileError(
+            f"{path} is {human_size(status.st_size)}; the limit is {human_size(limit)} "
+            "(AE_MAX_FILE_BYTES). Use a smaller file."
+        )
     return status.st_size
 
 
@@ -142,7 +153,7 @@ def _block_means(images: np.ndarray, axis: int, factor: int) -> np.ndarray:
     last, shorter block is averaged over the pixels it has. Returns float32, that axis ceil(side / factor) long."""
     n_full = images.shape[axis] // factor * factor
     full, rest = np.split(images, [n_full], axis=axis)
-    blocks = full.reshape(images.shape[:axis] + (n_full // factor, factor) + images.shape[axis + 1:])
+    blocks = full.reshape(images.shape[:axis] + (n_full // factor, factor) + images.shape[axis + 1 :])
     means = [blocks.mean(axis=axis + 1, dtype=np.float32)]
     if rest.shape[axis]:
         means.append(rest.mean(axis=axis, keepdims=True, dtype=np.float32))

@@ -1,5 +1,6 @@
 """Loading a dataset, in four steps called in this order: sources (find it), readers (read it, limits checked
 from headers first), normalise (float32 images in [0, 1] at the asked size) and split (training / validation)."""
+
 from __future__ import annotations
 
 import numbers
@@ -12,9 +13,16 @@ from ae_core.data.sources import DATASETS, Source, find_builtin, find_path, find
 from ae_core.data.split import Dataset, check_split_args, make_dataset
 
 
-def load_dataset(name_or_path: str | os.PathLike, *, data_dir: str | os.PathLike | None = None,
-                 val_fraction: float = 0.2, seed: int = 0, image_size: tuple[int, int] | None = None,
-                 resize: bool = True, allow_download: bool = True) -> Dataset:
+def load_dataset(
+    name_or_path: str | os.PathLike,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    image_size: tuple[int, int] | None = None,
+    resize: bool = True,
+    allow_download: bool = True,
+) -> Dataset:
     """Load a built-in dataset by name (a key of DATASETS) or a user's file or folder by path.
 
     A path may be a .npz, a .zip or folder of PNG/JPEG images (one sub-folder per class), or an IDX images
@@ -30,15 +38,23 @@ def load_dataset(name_or_path: str | os.PathLike, *, data_dir: str | os.PathLike
     else:
         path = Path(name_or_path).expanduser()
         if not path.exists():
-            raise ValueError(f"{str(name_or_path)!r} is neither a built-in dataset ({', '.join(DATASETS)}) nor an "
-                             "existing file or folder; pass one of those names, or a path to a .npz, .zip, IDX file "
-                             "or image folder.")
+            raise ValueError(
+                f"{str(name_or_path)!r} is neither a built-in dataset ({', '.join(DATASETS)}) nor an "
+                "existing file or folder; pass one of those names, or a path to a .npz, .zip, IDX file "
+                "or image folder."
+            )
         source = find_path(path)
     return _load(source, val_fraction, seed, image_size, resize)
 
 
-def load_upload(files: list[tuple[str, bytes]], *, val_fraction: float = 0.2, seed: int = 0,
-                image_size: tuple[int, int] | None = None, resize: bool = True) -> Dataset:
+def load_upload(
+    files: list[tuple[str, bytes]],
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    image_size: tuple[int, int] | None = None,
+    resize: bool = True,
+) -> Dataset:
     """Load what the app's uploader gives, as (file name, content) pairs: one .npz, one .zip of images, or
     IDX files (an images file and optionally its labels file, in any order, gzipped or raw).
 
@@ -49,8 +65,7 @@ def load_upload(files: list[tuple[str, bytes]], *, val_fraction: float = 0.2, se
     return _load(find_upload(files), val_fraction, seed, image_size, resize)
 
 
-def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int, int] | None,
-          resize: bool) -> Dataset:
+def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int, int] | None, resize: bool) -> Dataset:
     arrays = readers.read(source, image_size, resize)
     name = source.name or arrays.array_names["images"]  # an IDX upload is named after its images file
     arrays = normalise(arrays, name, image_size, resize)
@@ -60,8 +75,12 @@ def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int,
 def _check_image_size(image_size: tuple[int, int] | None) -> tuple[int, int] | None:
     if image_size is None:
         return None
-    if (not isinstance(image_size, (tuple, list)) or len(image_size) != 2
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in image_size)):
-        raise ValueError(f"image_size must be None or (height, width), two positive integers; got {image_size!r}. "
-                         "Try (28, 28).")
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in image_size)
+    ):
+        raise ValueError(
+            f"image_size must be None or (height, width), two positive integers; got {image_size!r}. Try (28, 28)."
+        )
     return int(image_size[0]), int(image_size[1])

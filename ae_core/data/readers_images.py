@@ -5,6 +5,7 @@ labels (n,) int64 or None. Images are taken as they are meant to be seen: EXIF o
 greyscale scaled from its full range 0..65535, transparency composited onto a white background (BACKGROUND),
 and photos larger than max_image_side downscaled while decoding. Nothing here imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import io
@@ -17,10 +18,18 @@ from typing import Iterable, Iterator
 import numpy as np
 from PIL import Image, ImageOps
 
-from ae_core import limits
-from ae_core.data.common import (READ_ERRORS, DataFileError, LoadedArrays, check_image_set, open_zip,
-                                 read_at_most, regular_file_size, resize_images)
+from ae_core.data.common import (
+    READ_ERRORS,
+    DataFileError,
+    LoadedArrays,
+    check_image_set,
+    open_zip,
+    read_at_most,
+    regular_file_size,
+    resize_images,
+)
 from ae_core.data.sources import IMAGE_SUFFIXES
+from ae_core.settings import limits
 from ae_core.units import human_size
 
 # Files that macOS and Windows add to folders and archives on their own; they are never part of the data.
@@ -38,8 +47,10 @@ def _wanted(parts: tuple[str, ...], source: str) -> bool:
     if any(part.startswith(".") or part in _OS_JUNK for part in parts):
         return False
     if not parts[-1].lower().endswith(IMAGE_SUFFIXES):
-        raise DataFileError(f"{source} holds {'/'.join(parts)!r}, which is not a PNG or JPEG image; expected only "
-                            ".png, .jpg or .jpeg files, in one sub-folder per class. Remove it and try again.")
+        raise DataFileError(
+            f"{source} holds {'/'.join(parts)!r}, which is not a PNG or JPEG image; expected only "
+            ".png, .jpg or .jpeg files, in one sub-folder per class. Remove it and try again."
+        )
     return True
 
 
@@ -66,8 +77,10 @@ def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, .
         for info in archive.infolist():
             parts = tuple(part for part in info.filename.replace("\\", "/").split("/") if part not in ("", "."))
             if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
-                raise DataFileError(f"{name} holds {info.filename!r}, a path that points outside the archive; refused. "
-                                    "Zip the folder again with relative paths.")
+                raise DataFileError(
+                    f"{name} holds {info.filename!r}, a path that points outside the archive; refused. "
+                    "Zip the folder again with relative paths."
+                )
             if info.is_dir() or not parts or not _wanted(parts, name):
                 continue
             if info.file_size > budget:  # the stated size refuses before inflating; only the bytes read accept
@@ -85,8 +98,10 @@ def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, .
 
 def _too_big(name: str, member: str) -> DataFileError:
     limit = human_size(limits.current().max_decompressed_bytes)
-    return DataFileError(f"{name} unpacks to more than {limit}, the limit (reached at {member!r}; "
-                         "AE_MAX_DECOMPRESSED_BYTES); refused. Use fewer or smaller images.")
+    return DataFileError(
+        f"{name} unpacks to more than {limit}, the limit (reached at {member!r}; "
+        "AE_MAX_DECOMPRESSED_BYTES); refused. Use fewer or smaller images."
+    )
 
 
 @dataclass(frozen=True)
@@ -100,8 +115,9 @@ class _Probe:
     transparent: bool
 
 
-def read_images(members: Iterable[tuple[tuple[str, ...], bytes]], name: str, *,
-                image_size: tuple[int, int] | None, resize: bool) -> LoadedArrays:
+def read_images(
+    members: Iterable[tuple[tuple[str, ...], bytes]], name: str, *, image_size: tuple[int, int] | None, resize: bool
+) -> LoadedArrays:
     """Decode PNG/JPEG images given as (path parts, bytes); a class is the sub-folder an image sits in.
 
     All grayscale -> 1 channel, else RGB. image_size : (height, width) to resize to; None -> the most common
@@ -125,8 +141,9 @@ def _collect(members: Iterable[tuple[tuple[str, ...], bytes]], name: str) -> lis
     for entry in members:
         entries.append(entry)
         if len(entries) > max_images:
-            raise DataFileError(f"{name} holds more than {max_images:,} images, the limit (AE_MAX_IMAGES); "
-                                "use a subset.")
+            raise DataFileError(
+                f"{name} holds more than {max_images:,} images, the limit (AE_MAX_IMAGES); use a subset."
+            )
     if not entries:
         raise DataFileError(f"{name} holds no images; expected .png, .jpg or .jpeg files, one sub-folder per class.")
     return entries
@@ -135,11 +152,22 @@ def _collect(members: Iterable[tuple[tuple[str, ...], bytes]], name: str) -> lis
 def _probe_notes(probes: list[_Probe]) -> list[str]:
     n_grey, n_downscaled = sum(probe.grey for probe in probes), sum(probe.downscaled for probe in probes)
     n_transparent, side = sum(probe.transparent for probe in probes), limits.current().max_image_side
-    return ([f"converted {n_grey:,} grayscale images to RGB, as the others are in colour"]
-            if 0 < n_grey < len(probes) else []) + (
-        [f"downscaled {n_downscaled:,} images with a side over {side:,} pixels to fit {side:,} (AE_MAX_IMAGE_SIDE), "
-         "keeping their aspect"] if n_downscaled else []) + (
-        [f"composited {n_transparent:,} images with transparency onto a white background"] if n_transparent else [])
+    return (
+        (
+            [f"converted {n_grey:,} grayscale images to RGB, as the others are in colour"]
+            if 0 < n_grey < len(probes)
+            else []
+        )
+        + (
+            [
+                f"downscaled {n_downscaled:,} images with a side over {side:,} pixels to fit {side:,} "
+                "(AE_MAX_IMAGE_SIDE), keeping their aspect"
+            ]
+            if n_downscaled
+            else []
+        )
+        + ([f"composited {n_transparent:,} images with transparency onto a white background"] if n_transparent else [])
+    )
 
 
 def _folder_labels(paths: list[tuple[str, ...]], name: str) -> tuple[np.ndarray | None, tuple[str, ...]]:
@@ -152,9 +180,11 @@ def _folder_labels(paths: list[tuple[str, ...]], name: str) -> tuple[np.ndarray 
     if len(top) == len(paths):
         return None, ()
     nested = next(parts for parts in paths if len(parts) > 1)
-    raise DataFileError(f"{name} holds images both at the top level ({top[0][0]!r}) and in sub-folders "
-                        f"({'/'.join(nested)!r}); expected one sub-folder per class, or all images at the top level "
-                        "for unlabeled data. Move the loose images into a class folder.")
+    raise DataFileError(
+        f"{name} holds images both at the top level ({top[0][0]!r}) and in sub-folders "
+        f"({'/'.join(nested)!r}); expected one sub-folder per class, or all images at the top level "
+        "for unlabeled data. Move the loose images into a class folder."
+    )
 
 
 def _open(member: str, data: bytes) -> Image.Image:
@@ -174,9 +204,11 @@ def _probe(member: str, data: bytes) -> _Probe:
     with _open(member, data) as image:
         width, height = image.size
         if width * height > current.max_source_pixels:
-            raise DataFileError(f"{member!r} is {width:,}x{height:,} pixels, over the limit of "
-                                f"{current.max_source_pixels:,} pixels (AE_MAX_SOURCE_PIXELS); refused before "
-                                "decoding. Downscale it first.")
+            raise DataFileError(
+                f"{member!r} is {width:,}x{height:,} pixels, over the limit of "
+                f"{current.max_source_pixels:,} pixels (AE_MAX_SOURCE_PIXELS); refused before "
+                "decoding. Downscale it first."
+            )
         try:
             sideways = image.getexif().get(_EXIF_ORIENTATION) in _SIDEWAYS  # a PNG's EXIF may follow its pixels
         except _IMAGE_ERRORS as exc:
@@ -185,8 +217,12 @@ def _probe(member: str, data: bytes) -> _Probe:
             width, height = height, width
         transparent = "A" in image.getbands() or "transparency" in image.info
         grey = image.getbands()[0] in ("1", "L", "I", "F")
-    return _Probe(_fit_side((height, width), current.max_image_side), grey, max(width, height) >
-                  current.max_image_side, transparent)
+    return _Probe(
+        _fit_side((height, width), current.max_image_side),
+        grey,
+        max(width, height) > current.max_image_side,
+        transparent,
+    )
 
 
 def _fit_side(size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -235,14 +271,17 @@ def _pixels(image: Image.Image, size: tuple[int, int]) -> np.ndarray:
     return np.clip(pixels, 0, 1)
 
 
-def _target_size(sizes: list[tuple[int, int]], image_size: tuple[int, int] | None, resize: bool,
-                 name: str) -> tuple[tuple[int, int], list[str]]:
+def _target_size(
+    sizes: list[tuple[int, int]], image_size: tuple[int, int] | None, resize: bool, name: str
+) -> tuple[tuple[int, int], list[str]]:
     counts = Counter(sizes)
     target = image_size or counts.most_common(1)[0][0]
     n_other = len(sizes) - counts[target]
     found = ", ".join(f"{h}x{w}" for (h, w), _ in counts.most_common(5)) + (", ..." if len(counts) > 5 else "")
     if n_other and not resize:
-        raise DataFileError(f"{name} holds images of sizes {found}; with resize=False expected all to be "
-                            f"{target[0]}x{target[1]}. Pass resize=True to resize them, or resize the files.")
+        raise DataFileError(
+            f"{name} holds images of sizes {found}; with resize=False expected all to be "
+            f"{target[0]}x{target[1]}. Pass resize=True to resize them, or resize the files."
+        )
     notes = [f"resized {n_other:,} of {len(sizes):,} images (sizes found: {found}) to {target[0]}x{target[1]}"]
     return target, notes if n_other else []

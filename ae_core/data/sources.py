@@ -3,6 +3,7 @@ come from the data directory, the Keras cache or a Keras download; a user's data
 
 Nothing is read here beyond file systems' metadata; Keras is imported only when a dataset must be downloaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ae_core import limits
 from ae_core.data.common import DataFileError, LoadedArrays, regular_file_size
+from ae_core.settings import limits
 from ae_core.units import human_size
 
 DATA_DIR_ENV = "AE_DATA_DIR"
@@ -36,22 +37,52 @@ class DatasetSpec:
     files: tuple[str, ...]
 
 
-_IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-              "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+_IDX_NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 DATASETS: dict[str, DatasetSpec] = {
-    "digits": DatasetSpec("digits", "Digits (scikit-learn)", (8, 8, 1),
-                          "1,797 handwritten digits, 8x8 pixels; bundled with scikit-learn, so always available.", ()),
-    "mnist": DatasetSpec("mnist", "MNIST", (28, 28, 1),
-                         "Handwritten digits 0-9, 28x28 grayscale: 60,000 training and 10,000 test images.",
-                         ("mnist.npz", *_IDX_NAMES)),
-    "fashion_mnist": DatasetSpec("fashion_mnist", "Fashion-MNIST", (28, 28, 1),
-                                 "Zalando clothes in 10 classes, 28x28 grayscale: 60,000 training, 10,000 test images.",
-                                 ("fashion_mnist.npz", *_IDX_NAMES)),
+    "digits": DatasetSpec(
+        "digits",
+        "Digits (scikit-learn)",
+        (8, 8, 1),
+        "1,797 handwritten digits, 8x8 pixels; bundled with scikit-learn, so always available.",
+        (),
+    ),
+    "mnist": DatasetSpec(
+        "mnist",
+        "MNIST",
+        (28, 28, 1),
+        "Handwritten digits 0-9, 28x28 grayscale: 60,000 training and 10,000 test images.",
+        ("mnist.npz", *_IDX_NAMES),
+    ),
+    "fashion_mnist": DatasetSpec(
+        "fashion_mnist",
+        "Fashion-MNIST",
+        (28, 28, 1),
+        "Zalando clothes in 10 classes, 28x28 grayscale: 60,000 training, 10,000 test images.",
+        ("fashion_mnist.npz", *_IDX_NAMES),
+    ),
 }
 _DIGIT_NAMES = tuple(str(i) for i in range(10))
-_CLASS_NAMES = {"digits": _DIGIT_NAMES, "mnist": _DIGIT_NAMES,
-                "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")}
+_CLASS_NAMES = {
+    "digits": _DIGIT_NAMES,
+    "mnist": _DIGIT_NAMES,
+    "fashion_mnist": (
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -117,8 +148,13 @@ def _search_dirs(name: str, root: Path | None) -> list[Path]:
 
 
 def _idx_pair(directory: Path, prefix: str) -> tuple[Path, Path] | None:
-    found = [next((p for p in (directory / f"{prefix}-{kind}-ubyte.gz", directory / f"{prefix}-{kind}-ubyte")
-                   if p.is_file()), None) for kind in ("images-idx3", "labels-idx1")]
+    found = [
+        next(
+            (p for p in (directory / f"{prefix}-{kind}-ubyte.gz", directory / f"{prefix}-{kind}-ubyte") if p.is_file()),
+            None,
+        )
+        for kind in ("images-idx3", "labels-idx1")
+    ]
     return (found[0], found[1]) if all(found) else None
 
 
@@ -139,8 +175,10 @@ def _find_local(spec: DatasetSpec, root: Path | None) -> _LocalFiles | None:
 def _missing_reason(spec: DatasetSpec, root: Path | None) -> str:
     searched = ", ".join(str(d) for d in _search_dirs(spec.name, root))
     target = str(root / spec.name) if root else f"<folder>/{spec.name} and set {DATA_DIR_ENV}=<folder>"
-    return (f"not found in {searched}; downloading needs internet. Put t10k-images-idx3-ubyte.gz and "
-            f"t10k-labels-idx1-ubyte.gz (or train-*) or {spec.files[0]} in {target}.")
+    return (
+        f"not found in {searched}; downloading needs internet. Put t10k-images-idx3-ubyte.gz and "
+        f"t10k-labels-idx1-ubyte.gz (or train-*) or {spec.files[0]} in {target}."
+    )
 
 
 def dataset_status(data_dir: str | os.PathLike | None = None) -> list[DatasetStatus]:
@@ -174,8 +212,15 @@ def find_builtin(spec: DatasetSpec, root: Path | None, allow_download: bool) -> 
     if found is not None:
         train, test = (tuple(DataFile(path.name, path) for path in pair or ()) for pair in (found.train, found.test))
         positional = None if train and test else "training" if train else "test"
-        return Source(spec.name, str(found.directory), "idx", train or test, test if train else (),
-                      positional=positional, class_names=names)
+        return Source(
+            spec.name,
+            str(found.directory),
+            "idx",
+            train or test,
+            test if train else (),
+            positional=positional,
+            class_names=names,
+        )
     if not allow_download:
         raise DatasetUnavailableError(_unavailable_message(spec, root, "downloading is turned off"))
     return Source(spec.name, "Keras download", "arrays", arrays=_download(spec, root), class_names=names)
@@ -205,8 +250,10 @@ def _download(spec: DatasetSpec, root: Path | None) -> LoadedArrays:
 
 def _unavailable_message(spec: DatasetSpec, root: Path | None, why: str) -> str:
     setting = f"it is {root}" if root else "neither is set"
-    return (f"{spec.title} is not available ({why}): {_missing_reason(spec, root)} The data directory comes from "
-            f"the {DATA_DIR_ENV} environment variable or the app's --data-dir flag; {setting}.")
+    return (
+        f"{spec.title} is not available ({why}): {_missing_reason(spec, root)} The data directory comes from "
+        f"the {DATA_DIR_ENV} environment variable or the app's --data-dir flag; {setting}."
+    )
 
 
 def find_path(path: Path) -> Source:
@@ -219,8 +266,10 @@ def find_path(path: Path) -> Source:
         return Source(path.name, str(path), "npz" if suffix == ".npz" else "image_zip", (file,))
     labels = _labels_beside(path)
     if labels is None:
-        note = (f"no labels file was found beside {path.name}, so the images are unlabeled; name it like the images "
-                "file with 'labels' for 'images' and 'idx1' for 'idx3'")
+        note = (
+            f"no labels file was found beside {path.name}, so the images are unlabeled; name it like the images "
+            "file with 'labels' for 'images' and 'idx1' for 'idx3'"
+        )
         return Source(path.name, str(path), "idx", (file,), notes=(note,))
     return Source(path.name, str(path), "idx", (file, DataFile(labels.name, labels)))
 
@@ -238,8 +287,10 @@ def find_upload(files: list[tuple[str, bytes]]) -> Source:
     (an images file and optionally its labels file, in any order). Uploads over max_upload_bytes are refused."""
     total, limit = sum(len(data) for _, data in files), limits.current().max_upload_bytes
     if total > limit:
-        raise DataFileError(f"the upload is {human_size(total)}; the limit is {human_size(limit)} "
-                            "(AE_MAX_UPLOAD_BYTES). Use fewer or smaller files, or load them by path.")
+        raise DataFileError(
+            f"the upload is {human_size(total)}; the limit is {human_size(limit)} "
+            "(AE_MAX_UPLOAD_BYTES). Use fewer or smaller files, or load them by path."
+        )
     names = [name for name, _ in files]
     suffixes = {Path(name).suffix.lower() for name in names}
     description = f"upload of {', '.join(names)}"
@@ -247,6 +298,8 @@ def find_upload(files: list[tuple[str, bytes]]) -> Source:
         file_format = "npz" if suffixes == {".npz"} else "image_zip"
         return Source(names[0], description, file_format, (DataFile(*files[0]),))
     if not files or len(files) > 2 or suffixes & {".npz", ".zip", *IMAGE_SUFFIXES}:
-        raise DataFileError(f"got files {names}; expected one .npz, one .zip of images (zip loose images with one "
-                            "sub-folder per class), or an IDX images file with or without its labels file.")
+        raise DataFileError(
+            f"got files {names}; expected one .npz, one .zip of images (zip loose images with one "
+            "sub-folder per class), or an IDX images file with or without its labels file."
+        )
     return Source("", description, "idx", tuple(DataFile(*file) for file in files))

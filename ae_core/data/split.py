@@ -1,4 +1,5 @@
 """The last step of loading: split normalised arrays into training and validation sets, recording how (Split)."""
+
 from __future__ import annotations
 
 import numbers
@@ -30,8 +31,13 @@ class Split:
 
     def to_dict(self) -> dict:
         """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int}."""
-        return {"kind": self.kind, "val_fraction": float(self.val_fraction), "seed": int(self.seed),
-                "n_train": int(self.n_train), "n_val": int(self.n_val)}
+        return {
+            "kind": self.kind,
+            "val_fraction": float(self.val_fraction),
+            "seed": int(self.seed),
+            "n_train": int(self.n_train),
+            "n_val": int(self.n_val),
+        }
 
     @classmethod
     def from_dict(cls, values: dict) -> Split:
@@ -40,16 +46,22 @@ class Split:
             raise ValueError(f"a split must be a dict with keys {', '.join(_SPLIT_KEYS)}; got {type(values).__name__}.")
         missing, extra = sorted(set(_SPLIT_KEYS) - set(values)), sorted(set(values) - set(_SPLIT_KEYS))
         if missing or extra:
-            raise ValueError(f"a split needs exactly the keys {', '.join(_SPLIT_KEYS)}; missing {missing}, "
-                             f"unexpected {extra}.")
+            raise ValueError(
+                f"a split needs exactly the keys {', '.join(_SPLIT_KEYS)}; missing {missing}, unexpected {extra}."
+            )
         if values["kind"] not in SPLIT_KINDS:
             raise ValueError(f"split kind must be one of {', '.join(SPLIT_KINDS)}; got {values['kind']!r}.")
         check_split_args(values["val_fraction"], values["seed"])
         for key in ("n_train", "n_val"):
             if isinstance(values[key], bool) or not isinstance(values[key], numbers.Integral) or values[key] < 1:
                 raise ValueError(f"split {key} must be an integer >= 1; got {values[key]!r}.")
-        return cls(values["kind"], float(values["val_fraction"]), int(values["seed"]), int(values["n_train"]),
-                   int(values["n_val"]))
+        return cls(
+            values["kind"],
+            float(values["val_fraction"]),
+            int(values["seed"]),
+            int(values["n_train"]),
+            int(values["n_val"]),
+        )
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
@@ -94,8 +106,10 @@ class Dataset:
 
 def check_split_args(val_fraction: float, seed: int) -> None:
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or not 0 < val_fraction <= 0.9:
-        raise ValueError(f"val_fraction must be a number in (0, 0.9], the share of images kept for validation; "
-                         f"got {val_fraction!r}. 0.2 is the usual choice.")
+        raise ValueError(
+            f"val_fraction must be a number in (0, 0.9], the share of images kept for validation; "
+            f"got {val_fraction!r}. 0.2 is the usual choice."
+        )
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0; got {seed!r}.")
 
@@ -117,25 +131,31 @@ def _n_val(n: int, val_fraction: float) -> int:
     return min(n - 1, max(1, round(n * val_fraction)))
 
 
-def make_dataset(name: str, source: str, arrays: LoadedArrays, val_fraction: float, seed: int,
-                 positional: str | None) -> Dataset:
+def make_dataset(
+    name: str, source: str, arrays: LoadedArrays, val_fraction: float, seed: int, positional: str | None
+) -> Dataset:
     """Split normalised arrays: by the data's own test set when it has one ("test_set"), by position when
     positional names the one set of a built-in dataset that was found, so benchmarks see fixed sets
     ("positional"), else shuffled with seed ("seeded")."""
     x, y, n, notes = arrays.images, arrays.labels, len(arrays.images), list(arrays.notes)
     if arrays.val_images is not None:
-        notes.append(f"the {len(arrays.val_images):,}-image test set that came with the data is the validation "
-                     "set; val_fraction is not used")
+        notes.append(
+            f"the {len(arrays.val_images):,}-image test set that came with the data is the validation "
+            "set; val_fraction is not used"
+        )
         split = Split("test_set", val_fraction, seed, n, len(arrays.val_images))
-        return Dataset(name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, split,
-                       tuple(notes))
+        return Dataset(
+            name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, split, tuple(notes)
+        )
     if n < 2:
         raise DataFileError(f"{name} holds {n} image; expected at least 2, one for training and one for validation.")
     if positional:
         n_train = n - _n_val(n, val_fraction)
         train, val = np.arange(n_train), np.arange(n_train, n)
-        notes.append(f"only the {n:,}-image {positional} set was found; first {n_train:,} for training, "
-                     f"last {n - n_train:,} for validation")
+        notes.append(
+            f"only the {n:,}-image {positional} set was found; first {n_train:,} for training, "
+            f"last {n - n_train:,} for validation"
+        )
     else:
         train, val = split_train_val(n, val_fraction, seed)
     split = Split("positional" if positional else "seeded", val_fraction, seed, len(train), len(val))

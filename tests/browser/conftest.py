@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 CHROMIUM = os.environ.get("AE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1400, "height": 1000}
 MAX_SCREENSHOT_HEIGHT = 8000
 SERVER_START_TIMEOUT_S = 120  # first start imports Streamlit and pandas on a busy 2-core machine
@@ -47,9 +53,21 @@ def start_app(port: int, data_dir: Path, runs_dir: Path, log_path: Path) -> subp
     The file watcher is off: no module reloads while a test runs, and no watcher CPU on a 2-core machine.
     """
     env = {**os.environ, "AE_DATA_DIR": str(data_dir), "AE_RUNS_DIR": str(runs_dir)}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log = open(log_path, "w")
     try:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -70,8 +88,9 @@ def wait_for_health(url: str, process: subprocess.Popen, timeout_s: float, log_p
         except OSError:
             pass
         time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not answer {url}/_stcore/health within {timeout_s:.0f} s:\n"
-                       f"{log_path.read_text()[-3000:]}")  # fmt: skip
+    raise RuntimeError(
+        f"streamlit did not answer {url}/_stcore/health within {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}"
+    )
 
 
 def stop_app(process: subprocess.Popen) -> None:
@@ -103,7 +122,7 @@ class StreamlitPage:
     # Waiting ------------------------------------------------------------------------------------------------------
 
     def script_state(self) -> str | None:
-        """"running" while a script run is in progress, "notRunning" otherwise (Streamlit's own test attribute)."""
+        """ "running" while a script run is in progress, "notRunning" otherwise (Streamlit's own test attribute)."""
         return self.page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
 
     def wait_idle(self, timeout_s: float = RERUN_TIMEOUT_S) -> None:
@@ -268,8 +287,10 @@ class StreamlitPage:
 def require_chromium() -> None:
     """Fail when Chromium is missing: a run must not pass without its browser tests."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run), "
-                    'or leave the browser tests out on purpose with `pytest -m "not browser"`.')
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; install it with `apt-get install chromium` (see .ci/run), "
+            'or leave the browser tests out on purpose with `pytest -m "not browser"`.'
+        )
 
 
 @contextlib.contextmanager

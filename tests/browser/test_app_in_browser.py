@@ -33,8 +33,9 @@ def validation_points(page) -> int:
 def progress_epoch(page, epochs: int) -> int:
     """The epoch the progress text ("Epoch 3/200 · batch ...") names, 0 when none is shown."""
     texts = page.get_by_text(re.compile(rf"Epoch \d+/{epochs}\b")).all_inner_texts()
-    return max((int(match.group(1)) for text in texts for match in re.finditer(rf"Epoch (\d+)/{epochs}\b", text)),
-               default=0)
+    return max(
+        (int(match.group(1)) for text in texts for match in re.finditer(rf"Epoch (\d+)/{epochs}\b", text)), default=0
+    )
 
 
 def visible_image(page, within: str = '[data-testid="stMain"]'):
@@ -71,12 +72,13 @@ def check_data_page_shows_digits(page) -> None:
     current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
     assert current.get_by_text("Data", exact=True).count() == 1, "the app should open on the Data page"
     choose_digits(page)
-    image_size = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has_text="Image size"),
-                               "the Image size metric")  # fmt: skip
+    image_size = page.wait_for(
+        page.locator('[data-testid="stMetric"]').filter(has_text="Image size"), "the Image size metric"
+    )
     value = image_size.locator('[data-testid="stMetricValue"]').inner_text().strip()
     assert IMAGE_SIZE_8X8.match(value), f"digits are 8x8 pixels; the page says {value!r}"
     # The sample grid is one Plotly image trace, drawn as an SVG <image> of the tiled digits.
-    grid = page.wait_for(page.locator('.st-key-samples .js-plotly-plot image'), "the sample grid image")
+    grid = page.wait_for(page.locator(".st-key-samples .js-plotly-plot image"), "the sample grid image")
     box = grid.bounding_box()
     assert box["width"] >= 200 and box["height"] >= 60, f"the sample grid is drawn at {box}"
     page.screenshot("01-data-digits")
@@ -102,8 +104,11 @@ def check_two_epochs_of_conv_training(page) -> None:
 def check_stop_keeps_partial_history(page) -> None:
     start_training(page, epochs=200)
     # The page redraws every 2 s and a digits epoch takes less, so any epoch past the first counts.
-    page.wait_until(lambda: progress_epoch(page, 200) >= 2 or validation_points(page) >= 1,
-                    "the end of the first epoch", timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    page.wait_until(
+        lambda: progress_epoch(page, 200) >= 2 or validation_points(page) >= 1,
+        "the end of the first epoch",
+        timeout_s=TRAINING_TIMEOUT_S,
+    )
     page.click_button("Stop", wait=False)
     warning = page.wait_for_text("Stopped after", timeout_s=TRAINING_TIMEOUT_S)
     page.wait_idle()
@@ -119,8 +124,9 @@ def check_stop_keeps_partial_history(page) -> None:
 def check_reconstructions_page(page) -> None:
     page.go_to("Reconstructions")
     pca_label = page.locator('[data-testid="stMetricLabel"]').filter(has_text="PCA")
-    pca = page.wait_for(page.locator('[data-testid="stMetric"]').filter(has=pca_label), "the PCA metric",
-                        timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    pca = page.wait_for(
+        page.locator('[data-testid="stMetric"]').filter(has=pca_label), "the PCA metric", timeout_s=TRAINING_TIMEOUT_S
+    )
     visible_image(page, '[data-testid="stImage"]:has-text("Originals (top)")')
     page.wait_idle()
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -188,8 +194,9 @@ def test_two_sessions_train_at_the_same_time(open_app):
         page.set_text("Run name", page.name)
     for page in sessions:
         page.click_button("Start training", wait=False)
-    sessions[0].wait_until(lambda: both_training(sessions, epochs), "both sessions training at one moment",
-                           timeout_s=TRAINING_TIMEOUT_S)  # fmt: skip
+    sessions[0].wait_until(
+        lambda: both_training(sessions, epochs), "both sessions training at one moment", timeout_s=TRAINING_TIMEOUT_S
+    )
     for page in sessions:
         page.screenshot(f"05-concurrent-{page.name}-training")
     for page in sessions:
@@ -197,8 +204,9 @@ def test_two_sessions_train_at_the_same_time(open_app):
     for page in sessions:
         page.wait_idle()
         assert page.locator('[data-testid="stException"]').count() == 0
-        page.wait_until(lambda page=page: validation_points(page) >= epochs,
-                        f"{page.name}: a validation trace with {epochs} points")  # fmt: skip
+        page.wait_until(
+            lambda page=page: validation_points(page) >= epochs, f"{page.name}: a validation trace with {epochs} points"
+        )
         trace = validation_trace(page)
         assert len(trace["y"]) == epochs, f"{page.name} should chart its own {epochs} epochs: {trace}"
         page.wait_for_text(f"Inspect run {page.name}")  # each session keeps its own run

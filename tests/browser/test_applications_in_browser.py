@@ -31,8 +31,7 @@ def test_applications_after_training_on_digits(page):
     train_for(page, 2)
     page.go_to("Applications")
 
-    page.wait_for(page.locator(".st-key-rate_distortion .js-plotly-plot"), "the rate-distortion chart",
-                  PANEL_TIMEOUT_S)  # fmt: skip
+    page.wait_for(page.locator(".st-key-rate_distortion .js-plotly-plot"), "the rate-distortion chart", PANEL_TIMEOUT_S)
     verdict = page.wait_for_text(VERDICT).inner_text()
     assert "PCA" in verdict and "JPEG" in verdict, verdict
     traces = page.plot_traces()[0]

@@ -47,9 +47,13 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
     page.go_to("Generate")
     page.wait_for_text("N(0, I) noise: the wrong way for a plain autoencoder", timeout_s=JUDGE_TIMEOUT_S)
     page.wait_for_text(GRID_CAPTION, timeout_s=JUDGE_TIMEOUT_S)
-    grids = page.wait_until(lambda: len(loaded_images(page, '[data-testid="stImage"]:has-text("sampled and decoded")'))
-                            == 2 and loaded_images(page, '[data-testid="stImage"]:has-text("sampled and decoded")'),
-                            "two loaded grid images")  # fmt: skip
+    grids = page.wait_until(
+        lambda: (
+            len(loaded_images(page, '[data-testid="stImage"]:has-text("sampled and decoded")')) == 2
+            and loaded_images(page, '[data-testid="stImage"]:has-text("sampled and decoded")')
+        ),
+        "two loaded grid images",
+    )
     assert [grid["natural"] for grid in grids] == [[DIGITS_GRID_PIXELS, DIGITS_GRID_PIXELS]] * 2
     assert all(grid["drawn"] >= 300 for grid in grids), f"the grids are drawn too small to read: {grids}"
 
@@ -63,14 +67,16 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
 
     open_tab(page, "Interpolate")
     page.wait_for_text(re.compile(r"^Top: a linear walk in latent space from #0"))
-    walk = page.wait_until(lambda: loaded_images(page, '[data-testid="stImage"]:has-text("cross-fade")'),
-                           "the interpolation image")  # fmt: skip
+    walk = page.wait_until(
+        lambda: loaded_images(page, '[data-testid="stImage"]:has-text("cross-fade")'), "the interpolation image"
+    )
     assert walk[0]["natural"] == [(10 * 8 + 9) * 7, (2 * 8 + 1) * 7], "10 steps in two rows"
     page.screenshot("generate-02-interpolate")
 
     open_tab(page, "Traverse")
-    page.wait_until(lambda: loaded_images(page, '[data-testid="stImage"]:has-text("standard deviations")'),
-                    "the traversal image")  # fmt: skip
+    page.wait_until(
+        lambda: loaded_images(page, '[data-testid="stImage"]:has-text("standard deviations")'), "the traversal image"
+    )
     page.screenshot("generate-03-traverse")
 
     open_tab(page, "Manifold grid")
@@ -88,8 +94,9 @@ def test_a_two_dimensional_vae_shows_its_latent_plane(page):
     page.wait_for_text("sampling N(0, I) is the right way here")
     page.screenshot("generate-05-vae-samples")
     open_tab(page, "Manifold grid")
-    plane = page.wait_until(lambda: loaded_images(page, '[data-testid="stImage"]:has-text("The latent plane")'),
-                            "the manifold grid image")  # fmt: skip
+    plane = page.wait_until(
+        lambda: loaded_images(page, '[data-testid="stImage"]:has-text("The latent plane")'), "the manifold grid image"
+    )
     assert plane[0]["natural"] == [(15 * 8 + 14) * 7] * 2, "15x15 decoded digits"
     assert plane[0]["drawn"] >= 600, f"the manifold grid is drawn too small to read: {plane}"
     page.screenshot("generate-06-vae-manifold")

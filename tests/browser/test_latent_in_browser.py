@@ -75,8 +75,9 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     caption = page.wait_for_text(INSPECTED)
     assert "points=" in page.url, page.url
     inspected = page.locator('[data-testid="stImage"]').filter(has_text=INSPECTED)
-    assert inspected.locator("img").evaluate("img => img.complete && img.naturalWidth >= 100"), \
+    assert inspected.locator("img").evaluate("img => img.complete && img.naturalWidth >= 100"), (
         "the original is drawn large enough to see"
+    )
     neighbours = page.locator('[data-testid="stImage"]').filter(has_text="Nearest 8 images in latent space")
     assert neighbours.count() == 1
     page.screenshot("latent-03-inspector")

@@ -102,8 +102,12 @@ def train_together(browser, url: str, wave: int) -> None:
     for _, page in sessions:
         page.click_button("Start training", wait=False)
     last = sessions[-1][1]
-    last.wait_for_text(re.compile(rf"\d+(st|nd|rd|th) in line; {QUEUE_CAP} trainings running; the server runs at "
-                                  rf"most {QUEUE_CAP} at once"))  # fmt: skip
+    last.wait_for_text(
+        re.compile(
+            rf"\d+(st|nd|rd|th) in line; {QUEUE_CAP} trainings running; the server runs at "
+            rf"most {QUEUE_CAP} at once"
+        )
+    )
     last.screenshot(f"10-many-users-wave-{wave}-queued")
     names = [page.name for _, page in sessions]
     for _, page in sessions:
@@ -126,9 +130,11 @@ def test_ten_sessions_train_at_once_each_sees_only_its_runs_and_memory_comes_bac
     for wave in range(1, WAVES + 1):
         train_together(browser, url, wave)
         settled.append(settled_memory_mb(pid))
-    print(f"server RSS: {settled[0]:.0f} MB fresh, then after each wave of {USERS} sessions closed: "
-          f"{', '.join(f'{reading:.0f}' for reading in settled[1:])} MB (bound: from the third on, each "
-          f"within {MEMORY_BOUND_MB} MB of the one before)")  # fmt: skip
+    print(
+        f"server RSS: {settled[0]:.0f} MB fresh, then after each wave of {USERS} sessions closed: "
+        f"{', '.join(f'{reading:.0f}' for reading in settled[1:])} MB (bound: from the third on, each "
+        f"within {MEMORY_BOUND_MB} MB of the one before)"
+    )
     added = [after - before for before, after in zip(settled[2:], settled[3:])]
     assert max(added) <= MEMORY_BOUND_MB, f"a wave of {USERS} sessions after the second added {max(added):.0f} MB"
 

@@ -1,0 +1,11 @@
+"""The latent space: codes mapped to 2-D or 3-D and explored.
+
+- ``projection``: PCA, t-SNE (openTSNE) and UMAP maps of codes, and how faithful each map is.
+- ``alignment``: maps of successive epochs turned onto each other.
+- ``sampling``: which images a map shows.
+- ``maps``: a run's map, computed once per run and parameters, and the map over training.
+- ``neighbours``: a mapped image beside its nearest neighbours in code and pixel space.
+- ``decoding``: the image at any spot of a map.
+- ``code_variance``: how much each code dimension varies, and which carry nothing.
+- ``export``: codes and map coordinates as CSV.
+"""

@@ -1,0 +1,133 @@
+"""A run's latent map as the app and the command line show it: which images are mapped, their map, the figure,
+the CSV export, and what a reader should check before trusting it (neighbours, unused code dimensions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ae_core.latent.alignment import align_epoch_maps
+from ae_core.latent.export import latent_csv
+from ae_core.latent.projection import Projection, map_trustworthiness, project
+from ae_core.latent.sampling import DEFAULT_SAMPLES, SPLITS, Sample, sample_indices
+
+
+@dataclass(frozen=True, eq=False)
+class LatentMap:
+    """One map of a run's images: ``sample`` says which, labels (n,) int64 or None, codes (n, latent_dim)."""
+
+    sample: Sample
+    labels: np.ndarray | None
+    codes: np.ndarray
+    projection: Projection
+
+    def csv(self) -> str:
+        return latent_csv(self.sample.indices, self.sample.splits, self.labels, self.projection.coords, self.codes)
+
+
+def latent_map(
+    codes: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray | None],
+    method: str,
+    dims: int = 2,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    callback: Callable[[int, np.ndarray], None] | None = None,
+    **params,
+) -> LatentMap:
+    """Map up to ``samples`` images of the splits in ``codes`` ("validation" and/or "training" -> (n, latent_dim)).
+
+    labels : the same keys -> (n,) int64, or None for unlabeled data. The sample is drawn with ``seed`` (see
+    sample_indices), which also seeds the projection; method, dims, callback and params as in ``project``.
+    """
+    if not codes or set(codes) - set(SPLITS):
+        raise ValueError(f"codes must map one or both of {', '.join(SPLITS)} to arrays; got {sorted(codes)}.")
+    empty = np.zeros((0, next(iter(codes.values())).shape[1]), np.float32)  # a split not mapped
+    val_codes, train_codes = codes.get("validation", empty), codes.get("training", empty)
+    sample = sample_indices(len(val_codes), len(train_codes), samples, seed)
+    is_val = sample.splits == "validation"
+    mapped = np.concatenate([val_codes[sample.indices[is_val]], train_codes[sample.indices[~is_val]]])
+    mapped_labels = None
+    if all(labels.get(split) is not None for split in codes):
+        parts = [labels[split][sample.indices[sample.splits == split]] for split in SPLITS if split in codes]
+        mapped_labels = np.concatenate(parts).astype(np.int64)
+    projection = project(mapped, method, dims, seed, callback, **params)
+    return LatentMap(sample, mapped_labels, mapped, projection)
+
+
+def run_latent_map(
+    context,
+    split: str,
+    method: str,
+    dims: int = 2,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    callback: Callable[[int, np.ndarray], None] | None = None,
+    **params,
+) -> LatentMap:
+    """The map of a run's images, as the app and the command line draw it.
+
+    context : an ``ae_core.runs.context.RunContext`` (its codes and labels per split are computed once per run).
+    split : "validation", "training" or "all" (validation first, then training). Other arguments as in latent_map.
+    """
+    if split not in (*SPLITS, "all"):
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or all; got {split!r}.")
+    chosen = SPLITS if split == "all" else (split,)
+    return latent_map(
+        {name: context.codes(name) for name in chosen},
+        {name: context.labels(name) for name in chosen},
+        method,
+        dims,
+        samples,
+        seed,
+        callback,
+        **params,
+    )
+
+
+def run_map(
+    context,
+    method: str,
+    dims: int = 2,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+    callback: Callable[[int, np.ndarray], None] | None = None,
+    **params,
+) -> LatentMap:
+    """The map of up to ``samples`` of the run's images (validation first, then training), computed once per run
+    and parameters through ``context`` (an ``ae_core.runs.context.RunContext``); arguments as in
+    ``latent_map.latent_map``. The callback is called only while the map is being computed."""
+    return context.cached(
+        map_key(method, dims, samples, seed, **params),
+        lambda: run_latent_map(context, "all", method, dims, samples, seed, callback, **params),
+    )
+
+
+def map_key(method: str, dims: int = 2, samples: int = DEFAULT_SAMPLES, seed: int = 0, **params) -> tuple:
+    """The key under which ``run_map`` keeps a map in the run's context."""
+    return ("latent_map", method, dims, samples, seed, tuple(sorted(params.items())))
+
+
+def default_run_map(context) -> LatentMap:
+    """The map the page opens on: PCA in 2-D of the default sample (computed once; e.g. when training ends)."""
+    return run_map(context, "pca")
+
+
+def training_maps(context) -> tuple[np.ndarray, np.ndarray | None]:
+    """The 2-D maps of the codes recorded after every epoch (``TrainingResult.map_codes``), turned to match the
+    last epoch's (``latent.align_epoch_maps``): (epochs, n_map, 2), with the labels (n_map,) of the first n_map
+    validation images they belong to, or None. ValueError for a run that recorded none."""
+    maps = context.cached(("training_maps",), lambda: align_epoch_maps(context.run.result.map_codes))
+    labels = context.labels("validation")
+    return maps, None if labels is None else labels[: maps.shape[1]]
+
+
+def epoch_trustworthiness(context, epoch: int) -> tuple[float, int, int]:
+    """``latent.map_trustworthiness`` (score, codes used, neighbours) of the map after ``epoch`` (1-based) of
+    ``training_maps``, against the codes recorded then."""
+    maps, _ = training_maps(context)
+    codes = context.run.result.map_codes[epoch - 1]
+    return context.cached(("epoch_trustworthiness", epoch), lambda: map_trustworthiness(codes, maps[epoch - 1]))

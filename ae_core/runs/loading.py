@@ -1,0 +1,83 @@
+"""A saved run read back: the model is built by the lab from run.json and only its weights are read; arrays are read
+without pickle.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ae_core.data.common import DataFileError
+from ae_core.data.readers import read_plain_npz
+from ae_core.data.sources import DataFile
+from ae_core.runs.listing import check_summary, read_run_summary
+from ae_core.runs.model_file import load_model_file
+from ae_core.runs.run import Run
+from ae_core.settings.model_config import ModelConfig
+from ae_core.settings.train_config import TrainConfig
+from ae_core.training.events import Divergence, TrainingResult
+
+
+def _result(summary: dict, preview) -> TrainingResult:
+    latent_dim = summary["model_config"]["latent_dim"]
+    map_codes = preview["map_codes"] if "map_codes" in preview else np.empty((0, 0, latent_dim), np.float32)
+    divergence = summary["divergence"]
+    return TrainingResult(
+        history=summary["history"],
+        batch_losses=[tuple(point) for point in summary["batch_losses"]],
+        epochs_completed=summary["epochs_completed"],
+        samples_seen=summary["samples_seen"],
+        train_seconds=summary["train_seconds"],
+        preview_images=preview["images"],
+        preview_timeline=preview["timeline"],
+        preview_codes=preview["codes"],
+        map_codes=map_codes,
+        stopped=summary["stopped"],
+        divergence=None if divergence is None else Divergence(**divergence),
+        notes=summary["notes"],
+    )
+
+
+def _load_preview(path: Path) -> dict[str, np.ndarray]:
+    """preview.npz's arrays, each npy header checked before its data is read (no pickled objects, the images within
+    the limits); a damaged file or a missing array is a ValueError naming what was found."""
+    try:
+        arrays = read_plain_npz(DataFile(f"{path.parent.name}/preview.npz", path), image_keys={"images"})
+    except DataFileError as error:
+        found = str(error).split(". ")[0]
+        raise ValueError(
+            f"{found}. Expected the plain arrays a run saves, never pickled objects. Train the run "
+            "again, or remove its folder."
+        ) from None
+    missing = sorted({"images", "timeline", "codes"} - set(arrays))
+    if missing or arrays["images"].ndim != 4:
+        raise ValueError(
+            f"{path.parent.name}/preview.npz lacks the arrays {missing}; expected images (a stack of "
+            "images), timeline and codes. Train the run again, or remove its folder."
+        )
+    return arrays
+
+
+def load_run(folder: str | Path) -> Run:
+    """Load the run saved in ``folder``; its name is the folder's name, whatever run.json says. The model is built
+    from run.json's settings and only its weights are read from model.keras (``ae_core.runs.model_file``); arrays are
+    read without pickle; a malformed or refused file is a ValueError."""
+    folder = Path(folder)
+    summary = check_summary(read_run_summary(folder))
+    preview = _load_preview(folder / "preview.npz")
+    model_config = ModelConfig.from_dict(summary["model_config"])
+    model = load_model_file(folder / "model.keras", model_config, preview["images"].shape[1:])
+    result = _result(summary, preview)
+    return Run(
+        name=Path(os.path.abspath(folder)).name,
+        dataset_name=summary["dataset"],
+        model_config=model_config,
+        train_config=TrainConfig(**summary["train_config"]),
+        model=model,
+        result=result,
+        metrics=summary["metrics"],
+        created=summary["created"],
+        id=summary["id"],
+        split=summary["split"],
+        excluded_class=summary["excluded_class"],
+    )

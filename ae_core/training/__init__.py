@@ -1,0 +1,10 @@
+"""Training a model while someone watches.
+
+- ``events``: what a training tells its listeners (batch progress, epoch ends, divergence, the result) and the
+  control a caller pauses or stops it with.
+- ``engine``: the training loop, a compiled train step in a plain Python loop.
+- ``jobs``: a training on a background thread, for user interfaces that must stay responsive.
+- ``queue``: the first-come, first-served queue that caps trainings running at once.
+- ``native_memory``: glibc's malloc tuned for a long-lived server that trains on threads.
+- ``progress_text`` and ``progress_bar``: progress in words, and the command line's progress bar.
+"""

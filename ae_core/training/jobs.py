@@ -1,0 +1,280 @@
+"""A training run in a background thread, for user interfaces that must stay responsive while it trains.
+
+The interface starts a ``TrainingJob``, keeps it (one per user session), and polls ``snapshot()`` to draw
+progress; ``pause``, ``resume`` and ``stop`` act between batches. Given a ``TrainingQueue``, a job waits its turn
+first ("queued"); ``stop`` then cancels it. A job paused longer than its pause timeout stops by itself, keeping
+what it trained. Nothing here knows about any UI toolkit.
+"""
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ae_core.models.training_cost import check_training_cost
+from ae_core.runs.run import Run, train_run
+from ae_core.settings.model_config import ModelConfig, check_model_config
+from ae_core.settings.train_config import TrainConfig, check_train_config
+from ae_core.training.events import BatchProgress, EpochEnd, TrainingControl, TrainingListener
+from ae_core.training.native_memory import release_free_memory
+from ae_core.training.progress_text import duration_text
+from ae_core.training.queue import QueuePlace, TrainingQueue
+
+QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
+DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "failed", "cancelled"
+UNFINISHED = (QUEUED, RUNNING, PAUSED)
+
+PAUSE_TIMEOUT_ENV = "AE_PAUSE_TIMEOUT_S"
+# A paused job holds its queue slot and its memory; after this long nobody is likely to come back to it.
+DEFAULT_PAUSE_TIMEOUT_S = 600.0
+
+
+def configured_pause_timeout_s() -> float:
+    """Seconds a job may stay paused before it stops: AE_PAUSE_TIMEOUT_S when set, else 600 (10 minutes)."""
+    text = os.environ.get(PAUSE_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_PAUSE_TIMEOUT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ValueError(
+            f"{PAUSE_TIMEOUT_ENV} must be a number of seconds above 0; got {text!r}. Unset it to "
+            f"use the default, {DEFAULT_PAUSE_TIMEOUT_S:.0f} s."
+        )
+    return value
+
+
+def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paused_too_long_s: float | None) -> str:
+    partial = ""
+    if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
+        partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
+    cause = (
+        "Stopped"
+        if paused_too_long_s is None
+        else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
+    )
+    return f"{cause} after {epochs_completed} finished epochs{partial}; the model so far is kept."
+
+
+def _gradient_registry() -> dict:
+    """TensorFlow's process-wide table of registered gradient functions, name -> entry (a private name, checked).
+
+    Every trace of a training step adds one entry to it that is never removed: Keras' optimizer sums gradients
+    with the replica context's all_reduce, which TensorFlow wraps in ``tf.custom_gradient``, and in a traced
+    function that registers a new "CustomGradient-<n>" gradient whose closure holds the step's whole graph
+    (about 1,000 operations, several MB with TensorFlow's C++ graph). So a server grew with every training started.
+    """
+    from tensorflow.python.framework import ops
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    if not isinstance(registry, dict):
+        raise RuntimeError(
+            "tensorflow.python.framework.ops._gradient_registry._registry is gone; TrainingJob "
+            "removes the gradients each training step registers from it. Install the tensorflow "
+            "version pinned in requirements.txt, or adapt ae_core/jobs.py."
+        )
+    return registry
+
+
+def _forget_custom_gradients(before: set) -> None:
+    """Remove the custom gradients registered since ``before`` (the registry's names then). Nothing looks them up
+    again: TensorFlow reads one only when differentiating through its all-reduce, and the optimizer applies
+    gradients after the gradient tape has closed. The lab itself defines no custom gradient."""
+    registry = _gradient_registry()
+    for name in set(registry) - before:
+        if name.startswith("CustomGradient-"):
+            registry.pop(name, None)
+
+
+class _PauseLimitedControl(TrainingControl):
+    """A TrainingControl whose pause ends in a stop once it has lasted ``timeout_s``."""
+
+    def __init__(self, timeout_s: float):
+        super().__init__()
+        self.timeout_s = timeout_s
+        self.timed_out = False
+
+    def wait_while_paused(self) -> None:
+        if not self._running.wait(self.timeout_s):
+            self.timed_out = True
+            self.stop()
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state at one moment."""
+
+    status: str  # one of QUEUED, RUNNING, PAUSED, DONE, STOPPED, DIVERGED, FAILED, CANCELLED
+    progress: BatchProgress | None  # latest batch, None before the first
+    history: dict  # metric -> one value per finished epoch
+    batch_losses: list  # (fractional epoch, that batch's train loss)
+    preview_images: np.ndarray  # (k, height, width, channels)
+    preview_reconstructions: np.ndarray | None  # from the latest finished epoch
+    run: Run | None  # set once the job has ended with a model (done, stopped or diverged)
+    message: str = ""  # what went wrong, for STOPPED / DIVERGED / FAILED / CANCELLED
+    place: QueuePlace | None = None  # where a queued job stands; None without a queue
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in UNFINISHED
+
+    @property
+    def epochs_completed(self) -> int:
+        return len(next(iter(self.history.values()), []))
+
+
+@dataclass
+class _JobState:
+    progress: BatchProgress | None = None
+    history: dict = field(default_factory=dict)
+    batch_losses: list = field(default_factory=list)
+    preview_reconstructions: np.ndarray | None = None
+    run: Run | None = None
+    error: str = ""
+    queued: bool = False  # waiting for a slot of the queue
+    cancelled: bool = False  # stopped before its turn came: it never trained
+
+
+class TrainingJob(TrainingListener):
+    """Trains one model on its own thread. Settings are checked in the constructor, so a bad one fails at once."""
+
+    def __init__(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray,
+        dataset_name: str,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        name: str | None = None,
+        split: dict | None = None,
+        excluded_class: int | None = None,
+        queue: TrainingQueue | None = None,
+        pause_timeout_s: float | None = None,
+    ):
+        """Arguments as ``runs.train_run``: ``x_train`` already without ``excluded_class``, ``split`` the dataset's
+        ``split.to_dict()``. ``queue``: wait for a slot of it before training. ``pause_timeout_s``: seconds a pause
+        may last before the job stops (when None, ``configured_pause_timeout_s()``: 10 minutes unless configured)."""
+        check_model_config(model_config, x_train.shape[1:])
+        check_train_config(train_config, len(x_train))
+        check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
+        self.name, self.split, self.excluded_class, self.queue = name, split, excluded_class, queue
+        timeout_s = configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s
+        self.control = _PauseLimitedControl(timeout_s)
+        self._lock = threading.Lock()
+        self._state = _JobState()
+        self._preview_images = np.array(x_val[: train_config.preview_size])  # a copy, as in training
+        arguments = (x_train, x_val, dataset_name, model_config, train_config)
+        self._thread = threading.Thread(target=self._work, args=arguments, daemon=True, name="training-job")
+
+    def start(self) -> "TrainingJob":
+        """Start the thread; with a queue, the job joins the end of the line now, in the caller's order."""
+        if self.queue is not None:
+            self._state.queued = True
+            self.queue.enqueue(self)
+        self._thread.start()
+        return self
+
+    def _work(self, *arguments) -> None:
+        if self.queue is None:
+            self._train(*arguments)
+            return
+        admitted = self.queue.wait_turn(self)
+        try:
+            with self._lock:
+                self._state.queued = False
+                self._state.cancelled = not admitted or self.control.stop_requested
+            if not self._state.cancelled:
+                self._train(*arguments)
+        finally:
+            if admitted:
+                self.queue.release(self)
+
+    def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
+        registered = set(_gradient_registry())
+        try:
+            run = train_run(
+                x_train,
+                x_val,
+                dataset_name,
+                model_config,
+                train_config,
+                listener=self,
+                control=self.control,
+                name=self.name,
+                split=self.split,
+                excluded_class=self.excluded_class,
+            )
+        except Exception as error:  # reported to the user through the snapshot; the interface keeps running
+            with self._lock:
+                self._state.error = f"Training failed: {type(error).__name__}: {error}"
+            return
+        finally:
+            _forget_custom_gradients(registered)
+            release_free_memory()  # the training's graphs and batches; a server trains again and again
+        with self._lock:
+            self._state.run = run
+
+    def on_batch(self, progress: BatchProgress) -> None:
+        with self._lock:
+            self._state.progress = progress
+            self._state.batch_losses.append((progress.epochs_done, progress.logs["loss"]))
+
+    def on_epoch_end(self, epoch: EpochEnd) -> None:
+        with self._lock:
+            for metric, value in epoch.logs.items():
+                self._state.history.setdefault(metric, []).append(value)
+            self._state.preview_reconstructions = epoch.preview_reconstructions
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self) -> None:
+        """Stop between batches, keeping the model so far; a job still waiting in its queue leaves it untrained."""
+        self.control.stop()
+        if self.queue is not None:
+            self.queue.cancel(self)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end; True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _status(self) -> tuple[str, str]:
+        state = self._state
+        if state.error:
+            return FAILED, state.error
+        if state.cancelled:
+            return CANCELLED, "Cancelled before its turn came; nothing was trained."
+        if state.queued:
+            return QUEUED, ""
+        if state.run is None:
+            return (PAUSED if self.control.paused else RUNNING), ""
+        result = state.run.result
+        if result.divergence is not None:
+            return DIVERGED, result.divergence.message
+        if result.stopped:
+            timeout = self.control.timeout_s if self.control.timed_out else None
+            return STOPPED, _stopped_message(result.epochs_completed, state.progress, timeout)
+        return DONE, ""
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            status, message = self._status()
+            state = self._state
+            return JobSnapshot(
+                status=status,
+                progress=state.progress,
+                message=message,
+                history={metric: list(values) for metric, values in state.history.items()},
+                batch_losses=list(state.batch_losses),
+                preview_images=self._preview_images,
+                preview_reconstructions=state.preview_reconstructions,
+                run=state.run,
+                place=self.queue.place(self) if self.queue is not None else None,
+            )

@@ -1,0 +1,139 @@
+"""Figures and composite images, checked against the numbers they are drawn from."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ae_core.figures.data import sample_figure
+from ae_core.figures.images import PREVIEW_TILE_PIXELS, comparison_image, enlarged, image_grid, scale_for, to_uint8
+from ae_core.figures.reconstructions import error_heatmap
+from ae_core.figures.training import comparison_figure, loss_figure
+from ae_core.training.events import BatchProgress
+from ae_core.training.progress_text import clock, progress_caption
+
+
+def _tiles(n: int, height: int = 2, width: int = 3, channels: int = 1) -> np.ndarray:
+    """n constant tiles: tile i is filled with (i + 1) / 10."""
+    return np.stack([np.full((height, width, channels), (i + 1) / 10, np.float32) for i in range(n)])
+
+
+def test_a_2x3_grid_puts_each_tile_in_its_cell_and_gaps_between():
+    grid = image_grid(_tiles(5), rows=2, cols=3, gap=1, gap_value=1.0)
+    assert grid.shape == (2 * 2 + 1, 3 * 3 + 2, 1)
+    for index in range(5):
+        top, left = (index // 3) * 3, (index % 3) * 4
+        np.testing.assert_allclose(grid[top : top + 2, left : left + 3], (index + 1) / 10)
+    assert np.all(grid[2, :] == 1.0) and np.all(grid[:, 3] == 1.0) and np.all(grid[:, 7] == 1.0)  # the gaps
+    assert np.all(grid[3:, 8:] == 1.0)  # the sixth cell has no image
+
+
+def test_a_grid_without_gaps_is_the_tiles_side_by_side():
+    tiles = _tiles(4, 2, 3, 3)
+    grid = image_grid(tiles, rows=2, cols=2, gap=0)
+    rows = [np.concatenate([tiles[0], tiles[1]], axis=1), np.concatenate([tiles[2], tiles[3]], axis=1)]
+    np.testing.assert_array_equal(grid, np.concatenate(rows, axis=0))
+
+
+def test_a_grid_refuses_more_images_than_cells():
+    with pytest.raises(ValueError, match="do not fit a 1x2 grid"):
+        image_grid(_tiles(3), rows=1, cols=2)
+
+
+def test_comparison_image_stacks_originals_over_reconstructions_with_sharp_upscaling():
+    originals = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+    reconstructions = 1.0 - originals
+    picture = comparison_image(originals, reconstructions)
+    scale = scale_for(8)
+    assert scale == 7 and picture.dtype == np.uint8
+    assert picture.shape == ((2 * 8 + 1) * scale, (16 * 8 + 15) * scale)  # grey images lose the channel axis
+    first = picture[: 8 * scale, : 8 * scale]
+    np.testing.assert_array_equal(first, np.kron(to_uint8(originals[0, :, :, 0]), np.ones((scale, scale))))
+    below = picture[9 * scale : 17 * scale, 9 * scale : 17 * scale]  # second reconstruction, under its original
+    np.testing.assert_array_equal(below[::scale, ::scale], to_uint8(reconstructions[1, :, :, 0]))
+
+
+def test_colour_images_keep_three_channels():
+    picture = comparison_image(_tiles(4, 28, 28, 3))
+    assert picture.shape == (28 * 2, (4 * 28 + 3) * 2, 3)
+
+
+def test_an_enlarged_image_is_each_pixel_as_a_block():
+    image = np.random.default_rng(2).random((8, 8, 1))
+    picture = enlarged(image)
+    scale = scale_for(8, 3 * PREVIEW_TILE_PIXELS)
+    assert scale == 21 and picture.shape == (8 * 21, 8 * 21) and picture.dtype == np.uint8
+    np.testing.assert_array_equal(picture, np.kron(to_uint8(image[:, :, 0]), np.ones((21, 21), np.uint8)))
+
+
+def test_loss_figure_has_a_point_per_batch_and_per_epoch():
+    batch_losses = [(epoch - 1 + batch / 23, 1.0 / (epoch * batch)) for epoch in (1, 2) for batch in range(1, 24)]
+    history = {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}
+    figure = loss_figure(batch_losses, history)
+    train, validation = figure.data
+    assert len(train.x) == 46 and list(train.y) == [loss for _, loss in batch_losses]
+    assert list(validation.x) == [1, 2] and list(validation.y) == [0.6, 0.4] and validation.mode == "markers"
+    assert figure.layout.yaxis.type == "linear"
+    assert loss_figure(batch_losses, history, log_y=True).layout.yaxis.type == "log"
+
+
+def test_a_vae_also_gets_reconstruction_and_kl_curves():
+    history = {
+        name: [1.0, 0.5]
+        for name in ("loss", "reconstruction_loss", "kl_loss", "val_loss", "val_reconstruction_loss", "val_kl_loss")
+    }
+    names = [trace.name for trace in loss_figure([(0.5, 2.0), (1.0, 1.0)], history).data]
+    assert names[1:] == [
+        "validation loss",
+        "train reconstruction_loss",
+        "train kl_loss",
+        "validation reconstruction_loss",
+        "validation kl_loss",
+    ]
+    assert names[0].startswith("train loss")
+
+
+def test_long_curves_are_thinned_but_keep_their_last_point():
+    batch_losses = [(i / 1000, float(i)) for i in range(1, 10_001)]
+    train = loss_figure(batch_losses, {}, max_points=2_000).data[0]
+    assert len(train.x) <= 2_001 and train.x[-1] == 10.0 and train.y[0] == 1.0
+
+
+def test_comparison_figure_has_one_line_per_run():
+    figure = comparison_figure({"a": {"val_loss": [3, 2, 1]}, "b": {"val_loss": [2, 1]}}, log_y=True)
+    assert [(trace.name, len(trace.y)) for trace in figure.data] == [("a", 3), ("b", 2)]
+    assert figure.layout.yaxis.type == "log"
+
+
+def test_heatmap_values_are_the_squared_error_per_pixel():
+    rng = np.random.default_rng(1)
+    original, reconstruction = rng.random((5, 7, 3)), rng.random((5, 7, 3))
+    heatmap = error_heatmap(original, reconstruction).data[0]
+    z = np.asarray(heatmap.z)
+    expected = sum((original[:, :, c] - reconstruction[:, :, c]) ** 2 for c in range(3)) / 3
+    np.testing.assert_allclose(z, expected)
+    assert heatmap.colorscale[0][1] == "#000000", "no error is black (Inferno's #000004 is a Streamlit placeholder)"
+
+
+def test_sample_figure_labels_every_image():
+    figure = sample_figure(_tiles(12, 8, 8), labels=[str(i % 10) for i in range(12)], cols=10)
+    assert [annotation.text for annotation in figure.layout.annotations] == [str(i % 10) for i in range(12)]
+    assert np.asarray(figure.data[0].z).shape == (2 * 8 + 4, 10 * 8 + 9 * 4, 3)
+
+
+def test_progress_caption_reads_like_a_sentence():
+    progress = BatchProgress(
+        epoch=2,
+        batch=12,
+        batches_per_epoch=32,
+        epochs=5,
+        samples_seen=14_808,
+        samples_total=40_000,
+        elapsed_seconds=12.0,
+        logs={"loss": 0.1},
+    )
+    assert progress_caption(progress) == "Epoch 2/5 · batch 12/32 · 1,234 samples/s · ETA 00:20"
+    assert progress_caption(progress, paused=True).startswith("Paused · Epoch 2/5")
+    assert progress_caption(None).startswith("Building the model")
+    assert clock(3725) == "1:02:05" and clock(65) == "01:05"
+    assert clock(math.inf) == "–" and clock(math.nan) == "–"
