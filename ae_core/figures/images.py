@@ -1,36 +1,17 @@
-"""Figures, composite images and progress text for the app: numpy in, Plotly figures, uint8 arrays or text out.
+"""Composite images: images tiled into one grid, originals beside their reconstructions, enlarged for display,
+encoded as PNG. Float images in [0, 1] in; float32 or uint8 arrays, or PNG bytes, out.
 
 Nothing here imports Streamlit or Keras, so pages that only show data stay fast to load.
 """
 
 import io
-import numbers
+import math
 
 import numpy as np
 from PIL import Image
 from skimage.util import montage
 
-
-def grid_png(images: np.ndarray, cols: int, gap: int = 2) -> bytes:
-    """PNG bytes of ``images`` (n, height, width, 1 or 3) in [0, 1] tiled ``cols`` a row, ``gap`` black pixels
-    apart; a short last row is padded with black."""
-    images = np.asarray(images)
-    if images.ndim != 4 or len(images) == 0 or images.shape[3] not in (1, 3):
-        raise ValueError(f"images must have shape (n >= 1, height, width, 1 or 3); got {images.shape}.")
-    if isinstance(cols, bool) or not isinstance(cols, numbers.Integral) or cols < 1:
-        raise ValueError(f"cols must be an integer >= 1; got {cols!r}.")
-    n, height, width, channels = images.shape
-    cols = min(cols, n)
-    rows = -(-n // cols)
-    canvas = np.zeros((rows * (height + gap) - gap, cols * (width + gap) - gap, channels), dtype=np.uint8)
-    pixels = np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
-    for index, image in enumerate(pixels):
-        top, left = (index // cols) * (height + gap), (index % cols) * (width + gap)
-        canvas[top : top + height, left : left + width] = image
-    buffer = io.BytesIO()
-    Image.fromarray(canvas[..., 0] if channels == 1 else canvas).save(buffer, format="PNG")
-    return buffer.getvalue()
-
+from ae_core.validation import Integer, check
 
 PREVIEW_TILE_PIXELS = 56  # upscale small images until a tile is about this tall, so 8x8 digits stay readable
 
@@ -89,3 +70,16 @@ def comparison_image(originals: np.ndarray, *others: np.ndarray, target: int = P
 def enlarged(image: np.ndarray, target: int = 3 * PREVIEW_TILE_PIXELS) -> np.ndarray:
     """One image (height, width, channels) in [0, 1] as uint8, about ``target`` pixels tall (see ``enlarge``)."""
     return enlarge(image, image.shape[0], target)
+
+
+def grid_png(images: np.ndarray, cols: int, gap: int = 2) -> bytes:
+    """PNG bytes of ``images`` (n, height, width, 1 or 3) in [0, 1] tiled ``cols`` a row (``image_grid``), ``gap``
+    black pixels apart; a short last row is padded with black."""
+    images = np.asarray(images)
+    if images.ndim != 4 or len(images) == 0 or images.shape[3] not in (1, 3):
+        raise ValueError(f"images must have shape (n >= 1, height, width, 1 or 3); got {images.shape}.")
+    cols = min(check("cols", cols, Integer(1, 10_000)), len(images))
+    grid = to_uint8(image_grid(images, rows=math.ceil(len(images) / cols), cols=cols, gap=gap, gap_value=0.0))
+    buffer = io.BytesIO()
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).save(buffer, format="PNG")
+    return buffer.getvalue()
