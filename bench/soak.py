@@ -25,7 +25,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from pages import keys
+from pages.shared import keys
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 # The first cycles trace TensorFlow's functions and fill its allocator's pools; growth is measured after them.
