@@ -38,8 +38,13 @@ def _real_number(value: Any) -> Any:
     return float(value)
 
 
-def Integer(low: int, high: int) -> Any:  # noqa: N802 - a type, named like one
-    """An int (numpy ints too, never a bool) between ``low`` and ``high``, both included."""
+def Integer(low: int, high: int | None = None) -> Any:  # noqa: N802 - a type, named like one
+    """An int (numpy ints too, never a bool) between ``low`` and ``high``, both included; no upper bound when
+    ``high`` is None."""
+    if high is None:
+        return Annotated[
+            int, BeforeValidator(_whole_number), Field(ge=low), Expected(f"an integer of at least {low:,}")
+        ]
     words = f"an integer between {low:,} and {high:,}"
     return Annotated[int, BeforeValidator(_whole_number), Field(ge=low, le=high), Expected(words)]
 
@@ -78,12 +83,17 @@ def expected_words(rule: Any) -> str:
     return f"of type {getattr(rule, '__name__', rule)}"
 
 
-def message(name: str, rule: Any, value: Any, hint: str = "") -> str:
-    """The lab's refusal: "NAME must be EXPECTED; got VALUE." and the hint."""
+def refusal(name: str, expected: str, value: Any, hint: str = "") -> str:
+    """The lab's refusal: "NAME must be EXPECTED; got VALUE." and the hint, what to do. Long values are cut."""
     shown = repr(value)
     if len(shown) > 80:
         shown = shown[:77] + "..."
-    return f"{name} must be {expected_words(rule)}; got {shown}." + (f" {hint}" if hint else "")
+    return f"{name} must be {expected}; got {shown}." + (f" {hint}" if hint else "")
+
+
+def message(name: str, rule: Any, value: Any, hint: str = "") -> str:
+    """The lab's refusal of ``value`` for ``rule``: "NAME must be EXPECTED; got VALUE." and the hint."""
+    return refusal(name, expected_words(rule), value, hint)
 
 
 @cache

@@ -1,7 +1,10 @@
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +109,7 @@ def test_exclude_class_leaves_it_out_of_training_only(shared_data_dir, digits, t
     assert report["split"]["n_val"] == digits.n_val  # validation keeps every class
 
     refused = run_cli("train", "--dataset", "digits", "--exclude-class", "10", data_dir=shared_data_dir)
-    assert refused.returncode == 2 and "the class to exclude must be one of 0 to 9" in refused.stderr
+    assert refused.returncode == 2 and "between 0 and 9; got 10." in refused.stderr  # the classes of digits
     unlabeled = tmp_path / "unlabeled.npz"
     np.savez(unlabeled, images=digits.x_train[:40, ..., 0])
     refused = run_cli("train", "--dataset", str(unlabeled), "--exclude-class", "0", data_dir=shared_data_dir)
@@ -179,3 +182,75 @@ def test_user_errors_exit_non_zero_with_one_line_and_no_traceback(shared_data_di
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len([line for line in result.stderr.splitlines() if line.startswith("error") or "error:" in line]) == 1
+
+
+def _dense_digits(out, *options) -> tuple[str, ...]:
+    return ("train", "--dataset", "digits", "--model", "dense", "--out", str(out), "--json", *options)
+
+
+def test_overwrite_replaces_a_run_and_without_it_the_first_run_is_untouched(shared_data_dir, tmp_path):
+    out = tmp_path / "runs" / "same-name"
+    first = run_cli(*_dense_digits(out, "--epochs", "1"), data_dir=shared_data_dir)
+    assert first.returncode == 0, first.stderr
+    saved = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert set(saved) == {"model.keras", "run.json", "preview.npz"}
+
+    refused = run_cli(*_dense_digits(out, "--epochs", "2"), data_dir=shared_data_dir)
+    assert refused.returncode == 2 and refused.stderr.startswith("error: A run named 'same-name' already exists")
+    assert "epoch 1" not in refused.stderr, "refused before training"
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == saved
+    assert sorted(path.name for path in out.parent.iterdir()) == ["same-name"]
+
+    replaced = run_cli(*_dense_digits(out, "--epochs", "2", "--overwrite"), data_dir=shared_data_dir)
+    assert replaced.returncode == 0, replaced.stderr
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["epochs_completed"] == 2 and summary["id"] == json.loads(replaced.stdout)["id"]
+    assert summary["id"] != json.loads(first.stdout)["id"]
+    assert sorted(path.name for path in out.parent.iterdir()) == ["same-name"], "no staging folder left behind"
+
+
+def test_train_without_out_saves_in_the_runs_folder_of_the_environment(shared_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "shared-runs"))
+    trained = run_cli("train", "--dataset", "digits", "--model", "dense", "--epochs", "1", data_dir=shared_data_dir)
+    assert trained.returncode == 0, trained.stderr
+    (run,) = (tmp_path / "shared-runs").iterdir()
+    assert run.name.startswith("dense-digits-") and (run / "run.json").is_file()
+
+
+def _read_into(stream, chunks: list) -> None:
+    """Collect what ``stream`` gives, chunk by chunk: the progress bar rewrites its line without a newline."""
+    while chunk := stream.read1(4096):
+        chunks.append(chunk.decode(errors="replace"))
+
+
+def test_ctrl_c_stops_training_soon_and_saves_the_run_so_far(shared_data_dir, tmp_path):
+    out = tmp_path / "interrupted"
+    command = [
+        sys.executable,
+        "-m",
+        "ae_core",
+        *_dense_digits(out, "--epochs", "500"),
+        "--data-dir",
+        str(shared_data_dir),
+    ]
+    training = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    progress: list[str] = []
+    reader = threading.Thread(target=_read_into, args=(training.stderr, progress), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 240
+    while "epoch 3/500" not in "".join(progress) and training.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "epoch 3/500" in "".join(progress), "".join(progress)[-2000:]
+    training.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    stdout, _ = training.communicate(timeout=120)
+    seconds_to_exit = time.monotonic() - interrupted
+    reader.join(10)
+    assert training.returncode == 0, "".join(progress)[-2000:]
+    assert seconds_to_exit < 30, f"{seconds_to_exit:.1f} s from Ctrl-C to exit"
+    report = json.loads(stdout)
+    assert report["stopped"] and 2 <= report["epochs"] < 500
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["stopped"] and summary["epochs_completed"] == report["epochs"]
+    assert len(summary["history"]["val_loss"]) == report["epochs"] and (out / "model.keras").is_file()
+    assert "Traceback" not in "".join(progress) and "KeyboardInterrupt" not in "".join(progress)

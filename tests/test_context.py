@@ -7,13 +7,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.decomposition import PCA
 
+from ae_core.applications.classification import classification_features
+from ae_core.applications.compression import compression_report
 from ae_core.data import load_dataset
 from ae_core.models.architectures import encode, reconstruct
+from ae_core.quality.pca_baseline import context_pca
 from ae_core.quality.scores import per_image_mse
 from ae_core.runs import context as context_module
 from ae_core.runs.context import RunContext, context_for, dataset_for, forget_dataset
-from ae_core.runs.run import train_run
+from ae_core.runs.loading import load_run
+from ae_core.runs.run import train_run, training_images
+from ae_core.runs.saving import save_run
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 
@@ -121,3 +127,48 @@ def test_a_replaced_upload_takes_its_contexts_along(run, digits_seed3):
     first = context_for(run, digits_seed3)
     forget_dataset(digits_seed3)
     assert run.context is None and context_for(run, digits_seed3) is not first
+
+
+@pytest.fixture
+def pca_fits(monkeypatch) -> list:
+    """The number of components of every scikit-learn PCA fitted from here on, in order."""
+    fits, fit = [], PCA.fit
+
+    def counted_fit(self, *args, **kwargs):
+        fits.append(self.n_components)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(PCA, "fit", counted_fit)
+    return fits
+
+
+def test_pca_is_fitted_once_per_run_and_shared_by_compression_and_classification(digits_seed3, pca_fits):
+    config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
+    run = train_run(digits_seed3.x_train, digits_seed3.x_val, "digits", config, TrainConfig(epochs=1, batch_size=256))
+    assert pca_fits == [4], "training fits the run's PCA baseline once"
+    context = context_for(run, digits_seed3)
+    assert context_pca(context) is run.pca
+    compression_report(context, qualities=(50,))
+    classification_features(context)
+    assert pca_fits == [4], "compression and classification reuse the run's PCA"
+
+
+def test_a_loaded_run_fits_its_pca_once_on_the_images_it_was_trained_on(digits_seed3, tmp_path, pca_fits):
+    x_train = training_images(digits_seed3.x_train, digits_seed3.y_train, digits_seed3.class_names, 3)
+    config = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
+    run = train_run(
+        x_train,
+        digits_seed3.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=1, batch_size=256),
+        split=digits_seed3.split.to_dict(),
+        excluded_class=3,
+    )
+    loaded = load_run(save_run(run, tmp_path))
+    assert loaded.pca is None, "the PCA is not saved"
+    first = context_pca(context_for(loaded, digits_seed3))
+    assert context_pca(context_for(loaded, load_dataset("digits", seed=3))) is first, "another dataset object too"
+    assert pca_fits == [4, 4], "once in training, once for the loaded run"
+    # The same images as in training, class 3 left out: the loaded run's PCA is the one its metrics were scored by.
+    np.testing.assert_allclose(first.components_, run.pca.components_, atol=1e-6)

@@ -100,7 +100,8 @@ def test_split_train_val_partitions_every_index():
     [
         ({"val_fraction": 0}, r"val_fraction must be a number in \(0, 0.9\].*got 0"),
         ({"val_fraction": 0.95}, "got 0.95"),
-        ({"seed": -1}, "seed must be an integer >= 0; got -1"),
+        ({"seed": -1}, r"^seed must be an integer between 0 and 2,147,483,647; got -1\.$"),
+        ({"seed": True}, "got True"),
         ({"seed": 1.5}, "got 1.5"),
         ({"image_size": (28,)}, r"image_size must be None or \(height, width\)"),
     ],
@@ -333,7 +334,10 @@ def test_mixed_sizes_are_refused_or_resized():
     "members, message",
     [
         ({"cats/a.png": _gray(0), "cats/notes.txt": b"hello"}, "'cats/notes.txt', which is not a PNG or JPEG image"),
-        ({"cats/a.png": _gray(0), "cats/b.png": b"not an image"}, "'cats/b.png' could not be read"),
+        (
+            {"cats/a.png": _gray(0), "cats/b.png": b"not an image"},
+            "'cats/b.png' is not a readable PNG or JPEG image: its bytes are in neither format; replace or remove it.",
+        ),
         ({"../evil.png": _gray(0)}, "points outside the archive"),
         ({"a.png": _gray(0), "cats/b.png": _gray(0)}, "both at the top level"),
         ({"empty/": b""}, "holds no images"),
@@ -371,15 +375,41 @@ def test_a_test_set_that_came_with_the_data_is_recorded_as_such(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"seed": None}, "seed must be an integer >= 0; got None"),
-        ({"extra": 1}, r"unexpected \['extra'\]"),
-        ({"kind": "random"}, "split kind must be one of test_set, positional, seeded; got 'random'"),
-        ({"n_val": "2"}, "split n_val must be an integer >= 1; got '2'"),
+        ({"seed": None}, "split: seed must be an integer between 0 and 2,147,483,647; got None."),
+        ({"extra": 1}, r"split has unknown settings \['extra'\]"),
+        ({"kind": "random"}, "split: kind must be one of test_set, positional, seeded; got 'random'."),
+        ({"n_val": "2"}, "split: n_val must be an integer of at least 1; got '2'."),
+        ({"val_fraction": 0.95}, r"split: val_fraction must be a number in \(0, 0.9\]; got 0.95."),
     ],
 )
 def test_a_bad_split_dict_is_refused_naming_the_key(change, message):
-    values = {**Split("seeded", 0.2, 0, 8, 2).to_dict(), **change}
+    valid = Split("seeded", 0.2, 0, 8, 2).to_dict()
     with pytest.raises(ValueError, match=message):
-        Split.from_dict(values)
-    with pytest.raises(ValueError, match=r"missing \['kind'\]"):
-        Split.from_dict({key: value for key, value in values.items() if key != "kind"})
+        Split.from_dict({**valid, **change})
+    with pytest.raises(ValueError, match=r"^split has no kind; it must be one of test_set, positional, seeded\.$"):
+        Split.from_dict({key: value for key, value in valid.items() if key != "kind"})
+
+
+@pytest.mark.parametrize(
+    "data, found",
+    [
+        (b"not an image", ": its bytes are in neither format;"),
+        (_png(np.random.default_rng(0).integers(0, 256, (40, 40), np.uint8))[:200], " (image file is truncated)"),
+    ],
+    ids=["not-an-image", "truncated"],
+)
+def test_an_unreadable_image_is_named_without_object_reprs(tmp_path, data, found):
+    """Pillow names the file by the object it read from (<_io.BytesIO object at 0x7f...>); the lab names the member."""
+    folder = tmp_path / "images"
+    (folder / "cats").mkdir(parents=True)
+    (folder / "cats" / "a.png").write_bytes(_gray(0, (40, 40)))
+    (folder / "cats" / "b.png").write_bytes(data)
+    for load in (
+        lambda: load_dataset(folder),
+        lambda: load_upload([("x.zip", _zip({"cats/a.png": _gray(0, (40, 40)), "cats/b.png": data}))]),
+    ):
+        with pytest.raises(DataFileError) as refusal:
+            load()
+        message = str(refusal.value)
+        assert message.startswith(f"'cats/b.png' is not a readable PNG or JPEG image{found}")
+        assert " at 0x" not in message and "<" not in message

@@ -1,11 +1,13 @@
 """Images are read as they are meant to be seen: 16-bit greyscale over its full range, transparency composited
-onto white, EXIF orientation applied; and the one resize agrees with Pillow's bilinear filter."""
+onto white, EXIF orientation applied; and the one resize is Pillow's bilinear filter, checked against Pillow and
+scikit-image."""
 
 import io
 import zipfile
 
 import numpy as np
 import pytest
+import skimage.transform
 from PIL import Image
 
 from ae_core.data import load_upload
@@ -65,11 +67,28 @@ def test_exif_orientation_is_applied():
 
 
 @pytest.mark.parametrize("size", [(5, 7), (30, 40), (13, 4)])
-def test_resize_matches_pillows_bilinear_filter(size):
+def test_resize_is_pillows_bilinear_filter_on_each_channel_of_each_image(size):
     images = np.random.default_rng(0).uniform(0, 1, (2, 13, 17, 3)).astype(np.float32)
     resized = resize_images(images, size)
     assert resized.shape == (2, *size, 3) and resized.dtype == np.float32
+    assert resized.min() >= 0 and resized.max() <= 1
     for i in range(2):
         for channel in range(3):
             plane = Image.fromarray(images[i, :, :, channel]).resize(size[::-1], Image.Resampling.BILINEAR)
-            np.testing.assert_allclose(resized[i, :, :, channel], np.asarray(plane), atol=1e-5)
+            np.testing.assert_allclose(resized[i, :, :, channel], np.asarray(plane), atol=1e-6)
+
+
+@pytest.mark.parametrize("size", [(15, 24), (7, 11)])
+def test_enlarging_agrees_with_scikit_images_bilinear_resize(size):
+    """An independent implementation: scikit-image interpolates at the same pixel centres, edges repeated."""
+    images = np.random.default_rng(1).uniform(0, 1, (2, 5, 6, 3)).astype(np.float32)
+    expected = skimage.transform.resize(images, (2, *size, 3), order=1, mode="edge", anti_aliasing=False)
+    np.testing.assert_allclose(resize_images(images, size), expected, atol=1e-5)
+
+
+def test_shrinking_counts_every_source_pixel():
+    """A one-pixel checkerboard halved is flat grey inside: a filter that sampled only some pixels (nearest, or
+    bilinear not widened when shrinking) would give black and white stripes or a single colour."""
+    board = (np.indices((16, 16)).sum(axis=0) % 2).astype(np.float32)[np.newaxis, ..., np.newaxis]
+    halved = resize_images(board, (8, 8))
+    np.testing.assert_allclose(halved[0, 1:-1, 1:-1, 0], 0.5, atol=1e-6)

@@ -10,6 +10,7 @@ AE_FUZZ_EXAMPLES sets the examples per test and parameter (150 by default); docs
 import gzip
 import io
 import os
+import re
 import tempfile
 import tracemalloc
 import zipfile
@@ -128,6 +129,7 @@ def _check(load) -> Dataset | None:
         dataset = load()
     except DataFileError as error:
         assert str(error), "a DataFileError must say what was wrong"
+        assert not re.search(r"<[^<>]* at 0x[0-9a-f]+>", str(error)), f"an object's repr in {error}"
         dataset = None
     finally:
         peak = tracemalloc.get_traced_memory()[1]

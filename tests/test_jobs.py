@@ -22,8 +22,8 @@ from ae_core.training.jobs import (
     configured_pause_timeout_s,
 )
 from ae_core.training.queue import MAX_CONCURRENT_ENV, QueuePlace, TrainingQueue, max_concurrent_trainings
-from pages import keys, server
-from pages.server import SessionWatchdog
+from pages.shared import keys, server
+from pages.shared.server import SessionWatchdog
 
 SMALL = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
 LONG = TrainConfig(epochs=500, batch_size=32)  # runs until stopped

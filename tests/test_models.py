@@ -1,4 +1,7 @@
+import json
 import math
+import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -83,7 +86,9 @@ def test_recommended_settings_per_dataset_and_preset():
     assert not vae_model.is_conv and vae_training.batch_size == 256 and vae_model.loss == "binary_crossentropy"
     assert recommended_settings("mine.npz", (12, 12, 1), "dense", n_train=48)[1].batch_size == 48, "one batch"
     assert recommended_settings("mine.npz", (28, 28, 1), "seed_dense", n_train=100)[1].batch_size == 100
-    with pytest.raises(ValueError, match="preset must be one of"):
+    with pytest.raises(
+        ValueError, match="preset must be one of seed_dense, dense, conv, denoising, sparse, vae; got 'huge'"
+    ):
         recommended_settings("digits", (8, 8, 1), "huge")
 
 
@@ -173,16 +178,61 @@ def test_reconstructions_keep_any_image_shape(preset, image_shape):
     ("config", "message"),
     [
         (ModelConfig(latent_dim=0), "latent_dim must be an integer between 2 and 256; got 0."),
+        (ModelConfig(latent_dim=True), "latent_dim must be an integer between 2 and 256; got True."),
+        (ModelConfig(latent_dim=8.0), "latent_dim must be an integer between 2 and 256; got 8.0."),
         (ModelConfig(preset="wide"), "preset must be one of seed_dense, dense, conv, denoising, sparse, vae; got"),
-        (ModelConfig(hidden_units=()), "hidden_units must list 1 to 5 layer sizes; got ()."),
-        (ModelConfig(preset="conv", filters=(8, 8, 8, 8, 8)), "need images of at least 16 pixels a side; got 8x8"),
+        (ModelConfig(activation="swish"), "activation must be one of relu, elu, gelu, tanh, sigmoid; got 'swish'."),
+        (ModelConfig(hidden_units=()), "hidden_units must be 1 to 5 layer sizes, each an integer between 2 and"),
+        (ModelConfig(hidden_units=(64, 1)), "hidden_units must be 1 to 5 layer sizes, each an integer between 2 and"),
+        (ModelConfig(preset="conv", filters=(8, 0)), "filters must be 1 to 5 layer sizes, each an integer between 1"),
+        (
+            ModelConfig(preset="conv", filters=(8, 8, 8, 8, 8)),
+            "filters must be at most 4 layers for 8x8 images; got (8, 8, 8, 8, 8): 5 stride-2 conv layers need "
+            "images of at least 16 pixels a side.",
+        ),
         (ModelConfig(preset="denoising", noise_level=2.0), "noise_level must be a number between 0 and 1; got 2.0."),
-        (ModelConfig(preset="seed_dense", loss="binary_crossentropy"), "textbook model with MSE loss"),
+        (ModelConfig(preset="denoising", noise_type="rain"), "noise_type must be one of gaussian, salt_pepper, mask"),
+        (ModelConfig(preset="vae", beta=float("nan")), "beta must be a number between 0 and 100; got nan."),
+        (ModelConfig(preset="seed_dense", loss="binary_crossentropy"), "loss must be mse for the seed_dense preset"),
     ],
 )
 def test_impossible_configs_are_refused_with_the_received_value(config, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         build_autoencoder(config, (8, 8, 1))
+
+
+def test_a_conv_model_of_as_many_layers_as_the_images_allow_is_built():
+    config = ModelConfig(preset="conv", latent_dim=4, filters=(4, 4, 4, 4))  # 8x8 images: 4 layers, not 5
+    assert reconstruct(build_autoencoder(config, (8, 8, 1)), np.zeros((1, 8, 8, 1), np.float32)).shape == (1, 8, 8, 1)
+
+
+def test_a_config_reads_back_from_its_dict_and_a_malformed_one_is_refused_by_field():
+    config = ModelConfig(preset="conv", latent_dim=12, filters=[16, 8])
+    assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == replace(config, filters=(16, 8))
+    assert ModelConfig.from_dict({"preset": "vae"}) == ModelConfig(preset="vae"), "older runs lack fields"
+    refusals = [
+        ({"latent_dim": "8"}, "run.json's model_config: latent_dim must be an integer between 2 and 256; got '8'."),
+        ({"hidden_units": [64, "x"]}, "run.json's model_config: hidden_units must be 1 to 5 layer sizes"),
+        ({"width": 3}, "run.json's model_config has unknown settings ['width']"),
+    ]
+    for values, message in refusals:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            ModelConfig.from_dict(values, where="run.json's model_config")
+    assert TrainConfig.from_dict({"epochs": 3, "batch_size": 8}) == TrainConfig(epochs=3, batch_size=8)
+    with pytest.raises(ValueError, match=re.escape("train_config has no batch_size; it must be an integer between")):
+        TrainConfig.from_dict({"epochs": 3})
+
+
+def test_noise_settings_are_checked_wherever_noise_is_made():
+    images = np.zeros((2, 8, 8, 1), np.float32)
+    assert corrupt(images, "masking", np.float32(0.5), np.random.default_rng(0)).shape == images.shape
+    for kind, level, message in [
+        ("rain", 0.3, "noise_type must be one of gaussian, salt_pepper, masking; got 'rain'."),
+        ("gaussian", True, "noise_level must be a number between 0 and 1; got True."),
+        ("gaussian", -0.1, "noise_level must be a number between 0 and 1; got -0.1."),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            corrupt(images, kind, level, np.random.default_rng(0))
 
 
 def test_sparse_preset_penalises_the_code():

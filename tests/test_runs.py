@@ -21,17 +21,27 @@ from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from ae_core.training.jobs import DONE, STOPPED, TrainingJob
 
-SMALL_VAE = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,))
+# beta 0.05: with MSE on 8x8 digits and beta 1, the KL term wins and this VAE decodes every code to the mean image
+# (measured: 0.075 after ten epochs, where the mean image scores 0.074); at 0.05 it reaches 0.037 in four.
+SMALL_VAE = ModelConfig(preset="vae", latent_dim=4, hidden_units=(32,), beta=0.05)
 
 
 @pytest.fixture(scope="module")
 def vae_run(digits):
-    return train_run(digits.x_train, digits.x_val, "digits", SMALL_VAE, TrainConfig(epochs=2, batch_size=64), name="v1")
+    train_config = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-2)
+    return train_run(digits.x_train, digits.x_val, "digits", SMALL_VAE, train_config, name="v1")
+
+
+def mean_image_mse(dataset) -> float:
+    """The validation MSE of a model that outputs the mean training image whatever it is shown: the bar any
+    autoencoder worth its training must clear by a margin."""
+    return float(np.mean((dataset.x_val - dataset.x_train.mean(axis=0)) ** 2))
 
 
 def test_run_records_metrics_against_pca(vae_run, digits):
+    bar = 0.7 * mean_image_mse(digits)  # the mean image scores 0.074 on digits; this VAE 0.037 and PCA-4 0.038
     assert vae_run.metrics["pca_components"] == 4
-    assert 0 < vae_run.metrics["val_mse"] < 1 and 0 < vae_run.metrics["pca_val_mse"] < 1
+    assert vae_run.metrics["val_mse"] < bar and vae_run.metrics["pca_val_mse"] < bar
     scores_mse = np.mean((reconstruct(vae_run.model, digits.x_val) - digits.x_val) ** 2)
     assert vae_run.metrics["val_mse"] == pytest.approx(scores_mse, rel=1e-4)
 
@@ -84,7 +94,7 @@ def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
         digits.x_val,
         "digits",
         ModelConfig(latent_dim=8, hidden_units=(32,)),
-        TrainConfig(epochs=500, batch_size=32),
+        TrainConfig(epochs=500, batch_size=16, learning_rate=1e-2),  # one epoch reaches 0.034; the mean image 0.074
     )
     job.start()
     while job.snapshot().epochs_completed < 1:
@@ -95,7 +105,7 @@ def test_job_trains_in_the_background_and_stop_keeps_the_model(digits):
     snapshot = job.snapshot()
     assert snapshot.status == STOPPED and "Stopped after" in snapshot.message
     assert snapshot.run is not None and snapshot.run.result.epochs_completed == snapshot.epochs_completed >= 1
-    assert snapshot.run.metrics["val_mse"] < 0.2
+    assert snapshot.run.metrics["val_mse"] < 0.7 * mean_image_mse(digits), "the kept model is the trained one"
 
 
 def test_job_refuses_impossible_settings_before_starting(digits):
@@ -160,7 +170,7 @@ def test_run_id_split_and_excluded_class_survive_saving(digits, tmp_path):
 
 @pytest.mark.parametrize("excluded_class", [10, -1, True])
 def test_excluding_a_class_that_does_not_exist_is_refused(digits, excluded_class):
-    with pytest.raises(ValueError, match=r"the class to exclude must be one of 0 to 9"):
+    with pytest.raises(ValueError, match=r"^excluded_class must be an integer between 0 and 9; got "):
         training_images(digits.x_train, digits.y_train, digits.class_names, excluded_class)
     with pytest.raises(ValueError, match="needs labeled images"):
         training_images(digits.x_train, None, (), 0)
@@ -342,17 +352,28 @@ def _no_model(folder):
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (_break_json, "not valid JSON"),
-        (_edit_summary(metrics=_REMOVE), "missing ['metrics']"),
-        (_edit_summary(colour="red"), "unexpected ['colour']"),
-        (_edit_summary(epochs_completed="2"), "'epochs_completed' must be int; got str"),
-        (_edit_summary(stopped=1), "'stopped' must be bool; got int"),
-        (_edit_summary(model_config={"preset": "vae", "wings": 2}), "configs do not match"),
-        (_invalid_utf8, "not valid UTF-8"),
-        (_lone_surrogate, "dataset is not valid UTF-8"),
-        (_no_model, "model.keras is missing"),
-        (_edit_summary(divergence={"epoch": 1}), "divergence must hold epoch, batch and loss"),
-        (_nest_deeply, "nests its values too deeply"),
+        (_break_json, "run.json is not valid JSON (Expecting property name enclosed in double quotes at line 1)"),
+        (_edit_summary(metrics=_REMOVE), "run.json has no metrics; it must be an object of metric names to numbers."),
+        (_edit_summary(colour="red"), "run.json has unknown settings ['colour']; expected only ['batch_losses', "),
+        (_edit_summary(epochs_completed="2"), "run.json: epochs_completed must be an integer of at least 0; got '2'."),
+        (_edit_summary(stopped=1), "run.json: stopped must be true or false; got 1."),
+        (_edit_summary(history={"loss": [0.1, "x"]}), "run.json: history must be an object of metric names to lists"),
+        (_edit_summary(batch_losses=[[1, 0.5, 2]]), "run.json: batch_losses must be a list of [epoch, loss] pairs"),
+        (_edit_summary(model_config={"preset": "vae", "wings": 2}), "run.json: model_config has unknown settings"),
+        (_edit_summary(train_config={"epochs": 0, "batch_size": 32}), "run.json: train_config: epochs must be an"),
+        (_edit_summary(split={"kind": "random"}), "run.json: split: kind must be one of test_set, positional, seeded"),
+        (_edit_summary(excluded_class=True), "run.json: excluded_class must be null or an integer between 0 and 999"),
+        (_invalid_utf8, "run.json is not valid UTF-8 text (invalid start byte at byte "),
+        (
+            _lone_surrogate,
+            "run.json: dataset must be valid UTF-8 text of at most 4,096 characters; got 'dig\\udc80its'.",
+        ),
+        (_no_model, "model.keras is missing."),
+        (
+            _edit_summary(divergence={"epoch": 1}),
+            "run.json: divergence must be null or an object of epoch, batch and loss",
+        ),
+        (_nest_deeply, "run.json nests its values too deeply to be a saved run."),
     ],
 )
 def test_listing_skips_a_malformed_run_and_says_why(vae_run, tmp_path, damage, reason):
@@ -361,4 +382,4 @@ def test_listing_skips_a_malformed_run_and_says_why(vae_run, tmp_path, damage, r
     (tmp_path / "notes.txt").write_text("not a run")
     listing = list_runs(tmp_path)
     assert [run["name"] for run in listing.runs] == ["v1"]
-    assert len(listing.skipped) == 1 and listing.skipped[0].startswith("damaged: ") and reason in listing.skipped[0]
+    assert len(listing.skipped) == 1 and listing.skipped[0].startswith(f"damaged: {reason}")

@@ -1,3 +1,4 @@
+import re
 import threading
 import time
 
@@ -38,12 +39,16 @@ def test_loss_falls_and_history_has_one_value_per_epoch(digits):
     assert len(result.batch_losses) == 4 * int(np.ceil(digits.n_train / 64))
 
 
-def test_batch_and_epoch_losses_match_an_independent_replay(digits):
-    """Replays the training in plain Keras, one ``train_on_batch`` per batch in the same order, and computes each
-    batch's loss with numpy from the weights before its update: the loss a train step reports."""
-    _, result = _train(digits, seed=5)
+@pytest.mark.parametrize(
+    ("optimizer", "keras_optimizer"), [("adam", keras.optimizers.Adam), ("rmsprop", keras.optimizers.RMSprop)]
+)
+def test_batch_and_epoch_losses_match_an_independent_replay(digits, optimizer, keras_optimizer):
+    """Replays the training in plain Keras, one ``train_on_batch`` per batch in the same order with the named Keras
+    optimizer, and computes each batch's loss with numpy from the weights before its update: the loss a train step
+    reports."""
+    _, result = _train(digits, seed=5, optimizer=optimizer)
     reference = build_autoencoder(SMALL_DENSE, digits.image_shape, seed=5)
-    reference.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+    reference.compile(optimizer=keras_optimizer(learning_rate=1e-3), loss="mse")
     order_rng, batch_losses, epoch_losses, val_losses = np.random.default_rng(5), [], [], []
     for _ in range(2):
         order, losses, sizes = order_rng.permutation(digits.n_train), [], []
@@ -58,6 +63,15 @@ def test_batch_and_epoch_losses_match_an_independent_replay(digits):
     assert [loss for _, loss in result.batch_losses] == pytest.approx(batch_losses, rel=1e-4)
     assert result.history["loss"] == pytest.approx(epoch_losses, rel=1e-5)
     assert result.history["val_loss"] == pytest.approx(val_losses, rel=1e-5)
+
+
+def test_rmsprop_trains_with_keras_rmsprop_and_beats_the_mean_image(digits):
+    model, result = _train(digits, optimizer="rmsprop", learning_rate=2e-3, epochs=15)
+    assert type(model.optimizer) is keras.optimizers.RMSprop
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3)
+    mean_image_mse = float(np.mean((digits.x_val - digits.x_train.mean(axis=0)) ** 2))  # 0.074
+    val_losses = result.history["val_loss"]
+    assert val_losses[-1] < 0.7 * mean_image_mse < val_losses[0], val_losses
 
 
 class Recorder(TrainingListener):
@@ -164,14 +178,21 @@ def test_divergence_stops_and_restores_the_last_good_weights(digits):
     ("settings", "message"),
     [
         ({"batch_size": 5000}, "batch_size must be at most the number of training images"),
-        ({"epochs": 0}, "epochs must be an integer between 1 and 10000; got 0."),
-        ({"learning_rate": -1.0}, r"learning_rate must be a number in \(0, 10\]; got -1.0."),
+        ({"epochs": 0}, "epochs must be an integer between 1 and 10,000; got 0."),
+        ({"epochs": 2.0}, "epochs must be an integer between 1 and 10,000; got 2.0."),
+        ({"batch_size": True}, "batch_size must be an integer between 1 and 65,536; got True."),
+        ({"learning_rate": -1.0}, "learning_rate must be a number in (0, 10]; got -1.0."),
+        ({"learning_rate": 0}, "learning_rate must be a number in (0, 10]; got 0."),
         ({"optimizer": "adamw"}, "optimizer must be one of adam, rmsprop, sgd; got 'adamw'."),
+        ({"seed": -1}, "seed must be an integer between 0 and 2,147,483,647; got -1."),
+        ({"preview_size": 65}, "preview_size must be an integer between 1 and 64; got 65."),
     ],
 )
 def test_impossible_training_settings_are_refused(digits, settings, message):
-    with pytest.raises(ValueError, match=message):
-        _train(digits, **settings)
+    config = TrainConfig(**{"epochs": 2, "batch_size": 64, **settings})
+    model = build_autoencoder(SMALL_DENSE, digits.image_shape)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train(model, digits.x_train, digits.x_val, SMALL_DENSE, config)
 
 
 def test_denoiser_brings_noisy_validation_images_closer_to_the_clean_ones(digits):

@@ -1,13 +1,17 @@
 """A run folder from someone else is untrusted: its model.keras may hold a Lambda layer (Python code), a class the
-lab never registered, a config.json naming any Python callable, or weights far larger than the model. Loading
-refuses each with one clear ValueError and runs none of it: every hostile model here writes a marker file if any of
-its code runs, and the tests first show that it does when Keras is allowed to run it, then that the marker is absent
-after the lab refused it. The model itself is built from run.json's settings, checked against the limits first.
+lab never registered, a class or function of another installed package, or weights far larger than the model.
+Loading refuses each with one clear ValueError and runs none of it: every hostile model here writes a marker file if
+any of its code runs, and the tests first show that it does when Keras is allowed to run it, then that the marker is
+absent after the lab refused it. The model itself is built from run.json's settings, checked against the limits
+first. Files that are not hostile (damaged, over the limits, weights of another model) are not called so.
 """
 
+import importlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import tracemalloc
 import zipfile
@@ -19,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ae_core.models.architectures import reconstruct
+from ae_core.models.architectures import build_autoencoder, reconstruct
 from ae_core.models.keras_backend import keras
+from ae_core.runs import model_file
 from ae_core.runs.listing import list_runs
 from ae_core.runs.loading import load_run
 from ae_core.runs.run import train_run
@@ -29,9 +34,10 @@ from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 
 REFUSED = (
-    r"model\.keras was refused: .*Python code \(Lambda layers\) .* are refused .*Train the run again, or "
-    r"remove its folder"
+    r"model\.keras was refused: .*Loading it could run code, so the lab never does: a model file may hold only "
+    r"Keras layers and the lab's own models\. Train the run again, or remove its folder\.$"
 )
+TRUSTED_SETTINGS = ModelConfig(latent_dim=2, hidden_units=(16,))
 
 
 class MarkerLayer(keras.layers.Layer):
@@ -55,7 +61,7 @@ def saved_run(digits, tmp_path_factory) -> Path:
         digits.x_train[:256],
         digits.x_val[:64],
         "digits",
-        ModelConfig(latent_dim=2, hidden_units=(16,)),
+        TRUSTED_SETTINGS,
         TrainConfig(epochs=1, batch_size=64),
         name="trusted",
     )
@@ -123,36 +129,124 @@ def _with_config(saved_run: Path, folder: Path, edit) -> None:
     _with_member(saved_run, folder, "config.json", json.dumps(edit(config)).encode())
 
 
-def _os_system(marker: Path) -> dict:
-    return {"module": "os", "class_name": "system", "config": {"command": f"touch {marker}"}, "registered_name": None}
+# A package installed beside the lab, whose classes and functions Keras finds by their registered names: each
+# writes the marker file named by $AE_MARKER when any of its code runs.
+HOSTILE_PACKAGE = """
+import os
+from pathlib import Path
+
+import keras
 
 
-def _as_model(config: dict, marker: Path) -> dict:
-    return _os_system(marker)
+def _mark(what):
+    Path(os.environ["AE_MARKER"]).write_text(what)
 
 
-def _as_layer(config: dict, marker: Path) -> dict:
-    config["config"]["layers"][1] = {**_os_system(marker), "name": "encoder", "inbound_nodes": []}
-    return config
+@keras.saving.register_keras_serializable(package="hostile")
+class MarkerLayer(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        _mark("MarkerLayer was built")
+
+    def call(self, inputs):
+        return inputs
 
 
-def _as_activation(config: dict, marker: Path) -> dict:
-    encoder = config["config"]["layers"][1]["config"]
-    dense = next(layer for layer in encoder["layers"] if layer["class_name"] == "Dense")
-    dense["config"]["activation"] = {
-        "module": "os",
-        "class_name": "function",
-        "config": "system",
-        "registered_name": "system",
+@keras.saving.register_keras_serializable(package="hostile")
+def marker_activation(x):
+    _mark("marker_activation ran")
+    return x
+"""
+# How Keras 3 writes them in a config.json: a class by module and registered name, a function by its registered
+# name (its module is then "builtins").
+HOSTILE_LAYER = {
+    "module": "hostile_pieces",
+    "class_name": "MarkerLayer",
+    "config": {"name": "encoder", "trainable": True},
+    "registered_name": "hostile>MarkerLayer",
+}
+HOSTILE_ACTIVATION = {
+    "module": "builtins",
+    "class_name": "function",
+    "config": "hostile>marker_activation",
+    "registered_name": "function",
+}
+# Plain Keras loading a model file with safe_mode=False and using it, where the hostile package is installed.
+PLAIN_KERAS_LOAD = """
+import sys
+
+import keras
+import numpy as np
+
+sys.path.insert(0, sys.argv[1])
+import hostile_pieces  # noqa: E402,F401 - registers its classes and functions, as an installed package would
+
+try:
+    model = keras.saving.load_model(sys.argv[2], safe_mode=False)
+    model(np.zeros((1, *model.inputs[0].shape[1:]), "float32"))  # a model is loaded to be used
+except Exception as error:  # the hostile piece has run by then, or never will
+    print(type(error).__name__, str(error)[:300])
+"""
+
+
+def _as_model(config: dict) -> dict:
+    return HOSTILE_LAYER
+
+
+def _as_layer(config: dict) -> dict:
+    config["config"]["layers"][1] = {
+        **HOSTILE_LAYER,
+        "name": "encoder",
+        "inbound_nodes": config["config"]["layers"][1]["inbound_nodes"],
     }
     return config
 
 
-@pytest.mark.parametrize("edit", [_as_model, _as_layer, _as_activation])
-def test_config_naming_os_system_is_refused(saved_run, tmp_path, marker, edit):
-    folder = _planted(saved_run, tmp_path / "runs", edit.__name__)
-    _with_config(saved_run, folder, lambda config: edit(config, marker))
-    _refused_without_running(folder, marker, "of module 'os'")
+def _as_activation(config: dict) -> dict:
+    encoder = config["config"]["layers"][1]["config"]
+    dense = next(layer for layer in encoder["layers"] if layer["class_name"] == "Dense")
+    dense["config"]["activation"] = HOSTILE_ACTIVATION
+    return config
+
+
+PIECES = {
+    _as_model: "names class 'MarkerLayer' of module 'hostile_pieces'",
+    _as_layer: "names class 'MarkerLayer' of module 'hostile_pieces'",
+    _as_activation: "names function 'hostile>marker_activation' of module 'builtins'",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(saved_run, tmp_path_factory) -> dict:
+    """One run folder per hostile piece (a valid run.json and preview.npz, its model.keras's config edited) and,
+    for each, whether plain Keras ran the piece when loading the file with safe_mode=False, in a subprocess where the
+    hostile package is installed. Then the package is installed (imported, its names registered) in this process
+    too, so that the lab's refusal is tested where Keras could find every piece."""
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "hostile_pieces.py").write_text(HOSTILE_PACKAGE)
+    runs, ran = {}, {}
+    for edit in PIECES:
+        folder = _planted(saved_run, root / "runs", edit.__name__)
+        _with_config(saved_run, folder, edit)
+        marker = root / f"{edit.__name__}-ran"
+        load = [sys.executable, "-c", PLAIN_KERAS_LOAD, str(root), str(folder / "model.keras")]
+        subprocess.run(load, env={**os.environ, "AE_MARKER": str(marker)}, capture_output=True, timeout=300)
+        runs[edit], ran[edit] = folder, marker.exists()
+    sys.path.insert(0, str(root))
+    try:
+        importlib.import_module("hostile_pieces")
+    finally:
+        sys.path.remove(str(root))
+    return {"runs": runs, "ran": ran}
+
+
+@pytest.mark.parametrize("edit", list(PIECES), ids=lambda edit: edit.__name__)
+def test_a_class_or_function_of_another_package_runs_in_keras_and_is_refused_here(
+    hostile_runs, marker, monkeypatch, edit
+):
+    assert hostile_runs["ran"][edit], "the piece does run when plain Keras loads the file with its package installed"
+    monkeypatch.setenv("AE_MARKER", str(marker))  # where the piece would write, were any of its code run here
+    _refused_without_running(hostile_runs["runs"][edit], marker, PIECES[edit])
 
 
 def test_a_config_of_huge_plain_layers_builds_nothing_the_model_comes_from_run_json(saved_run, tmp_path, digits):
@@ -179,10 +273,11 @@ def test_a_run_json_describing_a_model_over_the_limit_is_refused_before_building
     (folder / "run.json").write_text(json.dumps(summary))
     with pytest.raises(
         ValueError,
-        match=r"huge-settings/model\.keras was refused: this model would have "
-        r"[\d,]+ parameters; the limit is [\d,]+ \(AE_MAX_MODEL_PARAMETERS\)",
-    ):
+        match=r"^huge-settings/run\.json describes a model the lab does not build: this model would have "
+        r"[\d,]+ parameters; the limit is [\d,]+ \(AE_MAX_MODEL_PARAMETERS\)\. Use fewer or smaller layers",
+    ) as refusal:
         load_run(folder)
+    assert "could run code" not in str(refusal.value)
 
 
 def _weights_file(path: Path, **dataset) -> bytes:
@@ -199,12 +294,15 @@ def test_weights_claiming_more_than_the_model_holds_are_refused_from_their_heade
     _with_member(saved_run, folder, "model.weights.h5", content)
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=r"holds 4,000,000,000 bytes of arrays, more than the [\d,]+ such a model"):
+        with pytest.raises(
+            ValueError, match=r"holds 4,000,000,000 bytes of arrays, more than the [\d,]+ such a model"
+        ) as refusal:
             load_run(folder)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 64 * 2**20
+    assert "could run code" not in str(refusal.value)
 
 
 def test_weights_pointing_at_other_files_are_refused(saved_run, tmp_path):
@@ -221,10 +319,63 @@ def test_weights_pointing_at_other_files_are_refused(saved_run, tmp_path):
         load_run(folder)
 
 
-def test_damaged_model_file_is_refused_clearly(saved_run, tmp_path, marker):
+def _without_weights(saved_run: Path, folder: Path) -> None:
+    with (
+        zipfile.ZipFile(saved_run / "model.keras") as original,
+        zipfile.ZipFile(folder / "model.keras", "w") as damaged,
+    ):
+        damaged.writestr("config.json", original.read("config.json"))
+
+
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        (
+            lambda saved_run, folder: (folder / "model.keras").write_bytes(b"PK\x03\x04 not really a zip"),
+            "File is not a zip file",
+        ),
+        (_without_weights, "it holds no model.weights.h5"),
+    ],
+)
+def test_a_damaged_model_file_is_called_damaged_not_hostile(saved_run, tmp_path, damage, found):
     folder = _planted(saved_run, tmp_path / "runs", "damaged")
-    (folder / "model.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    _refused_without_running(folder, marker, "damaged/model.keras")
+    damage(saved_run, folder)
+    with pytest.raises(ValueError) as refusal:
+        load_run(folder)
+    assert str(refusal.value) == (
+        f"damaged/model.keras is damaged or is not a model file the lab saved: {found}. Train the run again, or "
+        "remove its folder."
+    )
+
+
+def test_weights_of_another_model_are_called_a_mismatch_with_keras_whole_message(saved_run, tmp_path):
+    """The file is a lab model, but of other settings than its run.json's: Keras's whole message says which layers
+    could not take their weights; its object reprs and the values of the variables are left out."""
+    folder = _planted(saved_run, tmp_path / "runs", "mismatch")
+    build_autoencoder(ModelConfig(latent_dim=2, hidden_units=(32,)), (8, 8, 1)).save(folder / "model.keras")
+    with pytest.raises(ValueError) as refusal:
+        load_run(folder)
+    message = str(refusal.value)
+    assert message.startswith(
+        "mismatch/model.keras holds weights that do not fit the model its run.json describes: A total of "
+    )
+    assert message.endswith(
+        "Expected the model the lab saved for those settings. Train the run again, or remove its folder."
+    )
+    assert "List of objects that could not be loaded" in message, "Keras's message is whole, not cut at its first '. '"
+    assert "variable.shape=(64, 16), Received: value.shape=(64, 32)" in message
+    assert "could run code" not in message and "<" not in message and "value=[[" not in message
+
+
+def test_an_error_in_the_labs_own_builder_is_raised_as_it_is(saved_run, monkeypatch):
+    """A bug in the lab is not the file's fault: it is not reported as a refused file."""
+
+    def broken_builder(*args, **kwargs):
+        raise TypeError("a bug in the builder. Its whole message is kept.")
+
+    monkeypatch.setattr(model_file, "build_autoencoder", broken_builder)
+    with pytest.raises(TypeError, match=r"^a bug in the builder\. Its whole message is kept\.$"):
+        load_run(saved_run)
 
 
 class OpensMarker:
@@ -275,11 +426,11 @@ def test_listing_hostile_runs_runs_nothing_and_a_trusted_run_still_loads(saved_r
     hostile = keras.Model(inputs, MarkerLayer(str(marker))(inputs))
     for name in ("custom", "another"):
         hostile.save(_planted(saved_run, runs_dir, name) / "model.keras")
-    _with_config(saved_run, _planted(saved_run, runs_dir, "os-system"), lambda config: _as_model(config, marker))
+    _with_config(saved_run, _planted(saved_run, runs_dir, "package"), _as_model)
     marker.unlink()
     shutil.copytree(saved_run, runs_dir / "trusted")
     listing = list_runs(runs_dir)
-    assert sorted(summary["name"] for summary in listing.runs) == ["another", "custom", "os-system", "trusted"]
+    assert sorted(summary["name"] for summary in listing.runs) == ["another", "custom", "package", "trusted"]
     assert not marker.exists(), "listing runs deserialised a model"
     trusted = load_run(runs_dir / "trusted")
     original = load_run(saved_run)

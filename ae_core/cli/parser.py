@@ -2,7 +2,7 @@
 
 import argparse
 
-from ae_core.settings.model_config import DEFAULT_PRESET, PRESETS
+from ae_core.settings.model_config import ARCHITECTURES, DEFAULT_PRESET, PRESETS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,13 +31,27 @@ def _add_train(commands) -> None:
         "preset (ae_core.settings.recommended.recommended_settings).",
     )
     training.add_argument("--dataset", required=True, help="digits, mnist, fashion_mnist, or a path to your images")
+    _add_model_options(training)
+    _add_training_options(training)
+    training.add_argument(
+        "--out",
+        help="run folder, e.g. runs/my-run (default: <preset>-<dataset>-<time> in "
+        "$AE_RUNS_DIR, else in runs/, where the app saves too)",
+    )
+    training.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    training.add_argument("--data-dir", help="folder holding dataset files (default: $AE_DATA_DIR)")
+    training.add_argument("--json", action="store_true", help="print the results as one JSON object")
+
+
+def _add_model_options(training) -> None:
+    """What to build: ``ModelConfig``'s fields."""
     training.add_argument(
         "--model", default=DEFAULT_PRESET, choices=PRESETS, help=f"preset (default: {DEFAULT_PRESET})"
     )
     training.add_argument("--latent-dim", type=int, help="code size (default: 32, or 1/8 of the pixels when smaller)")
     training.add_argument(
         "--architecture",
-        choices=("dense", "conv"),
+        choices=ARCHITECTURES,
         help="base of the denoising, sparse and vae presets (default: dense)",
     )
     training.add_argument("--hidden-units", help="dense widths, e.g. 256,128 (default: 256,128)")
@@ -48,6 +62,10 @@ def _add_train(commands) -> None:
     training.add_argument("--noise-level", type=float, help="denoising: default 0.3")
     training.add_argument("--l1", type=float, help="sparse: L1 weight on the code (default: 1e-4)")
     training.add_argument("--beta", type=float, help="vae: weight of the KL term (default: 1)")
+
+
+def _add_training_options(training) -> None:
+    """How to train: ``TrainConfig``'s fields, and the class to leave out."""
     training.add_argument("--epochs", type=int, help="default: 40 for digits, 15 for MNIST, 20 for seed_dense")
     training.add_argument("--batch-size", type=int, help="default: 64 for convolutional models, else 256")
     training.add_argument("--learning-rate", type=float, help="default: 0.001")
@@ -61,14 +79,6 @@ def _add_train(commands) -> None:
     training.add_argument(
         "--exclude-class", type=int, help="leave class K out of the training images (validation keeps every class)"
     )
-    training.add_argument(
-        "--out",
-        help="run folder, e.g. runs/my-run (default: <preset>-<dataset>-<time> in "
-        "$AE_RUNS_DIR, else in runs/, where the app saves too)",
-    )
-    training.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
-    training.add_argument("--data-dir", help="folder holding dataset files (default: $AE_DATA_DIR)")
-    training.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 
 def _add_evaluate(commands) -> None:

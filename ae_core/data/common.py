@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import stat
 import zipfile
 import zlib
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from PIL import Image
 
 from ae_core.settings import limits
 from ae_core.units import human_size
@@ -24,13 +26,25 @@ from ae_core.units import human_size
 # RuntimeError.
 READ_ERRORS = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile)
 _CHUNK_BYTES = 2**20
-# resize_images builds (n_out, n_in) weights per axis; past this shrink factor it first averages whole blocks, as
-# Pillow's reducing_gap does, so that a long side (a 1 x 400,000 PNG is a 200-byte upload) cannot cost gigabytes.
-_MAX_EXACT_SHRINK = 8
 
 
 class DataFileError(ValueError):
     """A user's data file cannot be used; the message says what was expected, what was found and what to do."""
+
+
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
+def without_reprs(text: str) -> str:
+    """``text`` without Python object reprs such as ``<_io.BytesIO object at 0x7f...>``, which Pillow, zipfile and
+    numpy's header parser put in their messages and which say nothing to a user but an address."""
+    return _OBJECT_REPR.sub("", text).strip()
+
+
+def error_text(error: BaseException) -> str:
+    """The message of a library's ``error`` for a user: without object reprs; the error's type when nothing is
+    left."""
+    return without_reprs(str(error)) or type(error).__name__
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
@@ -115,7 +129,9 @@ def open_zip(content: Path | bytes, name: str) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content)
     except READ_ERRORS as exc:
-        raise DataFileError(f"{name} is not a readable zip archive ({exc}); expected a .zip or .npz file.") from exc
+        raise DataFileError(
+            f"{name} is not a readable zip archive ({error_text(exc)}); expected a .zip or .npz file."
+        ) from exc
 
 
 def read_at_most(stream: BinaryIO, n_bytes: int) -> bytearray:
@@ -131,41 +147,15 @@ def read_at_most(stream: BinaryIO, n_bytes: int) -> bytearray:
 def resize_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """The one resize of the data layer, for whole arrays and single decoded images alike.
 
-    Resize images (n, h, w, c) float32 in [0, 1] to size (height, width); returns (n, height, width, c).
-
-    Bilinear, widened when shrinking so that every source pixel counts (as Pillow's BILINEAR does): two matrix
-    products over the whole batch, rows then columns. A side shrunk more than _MAX_EXACT_SHRINK times is first
-    averaged over blocks of whole pixels.
+    images : (n, h, w, c) float32 in [0, 1]; size : (height, width). Returns (n, height, width, c) float32 in [0, 1].
+    Pillow's bilinear filter on each channel of each image, as 32-bit float planes: widened when shrinking, so that
+    every source pixel counts. Its weights take about two numbers per source pixel of a side, so a long side (a
+    1 x 400,000 PNG is a 200-byte upload) costs little.
     """
     check_image_set((len(images), *size, images.shape[-1]), "resized images")
-    for axis, n_out in ((1, size[0]), (2, size[1])):
-        if images.shape[axis] > _MAX_EXACT_SHRINK * n_out:
-            images = _block_means(images, axis, images.shape[axis] // n_out)
-    rows, columns = _resample_weights(images.shape[1], size[0]), _resample_weights(images.shape[2], size[1])
-    out = np.tensordot(rows, images, axes=(1, 1))  # (height, n, w, c)
-    out = np.tensordot(columns, out, axes=(1, 2))  # (width, height, n, c)
-    out = np.ascontiguousarray(out.transpose(2, 1, 0, 3), dtype=np.float32)  # (n, height, width, c)
-    return np.clip(out, 0, 1, out=out)  # convex weights: clip removes rounding only
-
-
-def _block_means(images: np.ndarray, axis: int, factor: int) -> np.ndarray:
-    """images (n, h, w, c) averaged over blocks of factor pixels along axis (1 or 2), as Pillow's reduce does; a
-    last, shorter block is averaged over the pixels it has. Returns float32, that axis ceil(side / factor) long."""
-    n_full = images.shape[axis] // factor * factor
-    full, rest = np.split(images, [n_full], axis=axis)
-    blocks = full.reshape(images.shape[:axis] + (n_full // factor, factor) + images.shape[axis + 1 :])
-    means = [blocks.mean(axis=axis + 1, dtype=np.float32)]
-    if rest.shape[axis]:
-        means.append(rest.mean(axis=axis, keepdims=True, dtype=np.float32))
-    return np.concatenate(means, axis=axis)
-
-
-def _resample_weights(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) float32 rows summing to 1: a triangle filter centred on each output pixel, as wide as one
-    output pixel when shrinking and one input pixel when enlarging."""
-    scale = n_in / n_out
-    width = max(scale, 1.0)
-    centres = (np.arange(n_out) + 0.5) * scale  # (n_out,) in input pixel units
-    distance = (np.arange(n_in) + 0.5)[np.newaxis, :] - centres[:, np.newaxis]  # (n_out, n_in)
-    weights = np.maximum(0.0, 1.0 - np.abs(distance) / width)
-    return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    out = np.empty((len(images), *size, images.shape[-1]), np.float32)
+    for index, image in enumerate(images):
+        for channel in range(images.shape[-1]):
+            plane = Image.fromarray(np.ascontiguousarray(image[:, :, channel], dtype=np.float32))  # mode "F"
+            out[index, :, :, channel] = plane.resize(size[::-1], Image.Resampling.BILINEAR)  # Pillow: (width, height)
+    return np.clip(out, 0, 1, out=out)  # the filter's weights are convex: clip removes rounding only

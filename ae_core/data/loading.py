@@ -3,14 +3,23 @@ from headers first), normalise (float32 images in [0, 1] at the asked size) and 
 
 from __future__ import annotations
 
-import numbers
 import os
 from pathlib import Path
+from typing import Annotated
 
 from ae_core.data import readers
+from ae_core.data.builtin import DATASETS, find_builtin
 from ae_core.data.normalise import normalise
-from ae_core.data.sources import DATASETS, Source, find_builtin, find_path, find_upload, resolve_data_dir
+from ae_core.data.sources import Source, find_path, find_upload, resolve_data_dir
 from ae_core.data.split import Dataset, check_split_args, make_dataset
+from ae_core.validation import Expected, Integer, check
+
+# The side an image may be resized to; what the images then cost is checked against the limits (check_image_set).
+MAX_SIDE = 65_536
+IMAGE_SIZE = Annotated[
+    tuple[Integer(1, MAX_SIDE), Integer(1, MAX_SIDE)] | None,
+    Expected(f"None or (height, width), two integers between 1 and {MAX_SIDE:,}"),
+]
 
 
 def load_dataset(
@@ -73,14 +82,5 @@ def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int,
 
 
 def _check_image_size(image_size: tuple[int, int] | None) -> tuple[int, int] | None:
-    if image_size is None:
-        return None
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in image_size)
-    ):
-        raise ValueError(
-            f"image_size must be None or (height, width), two positive integers; got {image_size!r}. Try (28, 28)."
-        )
-    return int(image_size[0]), int(image_size[1])
+    """image_size as a tuple of two ints, or None; ValueError in the lab's format otherwise."""
+    return check("image_size", image_size, IMAGE_SIZE, "Try (28, 28).")

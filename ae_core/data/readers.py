@@ -24,6 +24,7 @@ from ae_core.data.common import (
     LoadedArrays,
     check_image_set,
     check_unpacked_size,
+    error_text,
     open_zip,
     read_at_most,
     regular_file_size,
@@ -88,7 +89,9 @@ def _read_exactly(stream: BinaryIO, n_bytes: int, name: str, last: bool = False)
         data = read_at_most(stream, n_bytes)
         extra = last and stream.read(1)
     except READ_ERRORS as exc:
-        raise DataFileError(f"{name} could not be read ({exc}); expected a complete file. Download it again.") from exc
+        raise DataFileError(
+            f"{name} could not be read ({error_text(exc)}); expected a complete file. Download it again."
+        ) from exc
     if len(data) != n_bytes or extra:
         found = "more than" if extra else f"only {len(data):,} of"
         raise DataFileError(
@@ -104,7 +107,7 @@ def _idx_dims(stream: BinaryIO, name: str) -> tuple[int, ...]:
         head = stream.read(4)
     except READ_ERRORS as exc:
         raise DataFileError(
-            f"{name} could not be decompressed ({exc}); expected a complete .gz file. Download it again."
+            f"{name} could not be decompressed ({error_text(exc)}); expected a complete .gz file. Download it again."
         ) from exc
     magic = int.from_bytes(head, "big")
     if len(head) < 4 or magic not in (IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC):
@@ -207,7 +210,9 @@ def _read_npy(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str, holds_
     except DataFileError:
         raise
     except (*READ_ERRORS, *NPY_HEADER_ERRORS) as exc:
-        raise DataFileError(f"{what} could not be read ({exc}); expected a .npz written by np.savez.") from exc
+        raise DataFileError(
+            f"{what} could not be read ({error_text(exc)}); expected a .npz written by np.savez."
+        ) from exc
 
 
 def _check_npy_header(shape: tuple[int, ...], dtype: np.dtype, stated_bytes: int, holds_images: bool, what: str) -> int:

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ae_core.data.common import (
     READ_ERRORS,
     DataFileError,
     LoadedArrays,
     check_image_set,
+    error_text,
     open_zip,
     read_at_most,
     regular_file_size,
@@ -89,7 +90,7 @@ def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, .
                 with archive.open(info) as stream:
                     data = read_at_most(stream, min(info.file_size, budget) + 1)
             except READ_ERRORS as exc:
-                raise DataFileError(f"{name}: member {info.filename!r} could not be read ({exc}).") from exc
+                raise DataFileError(f"{name}: member {info.filename!r} could not be read ({error_text(exc)}).") from exc
             budget -= len(data)
             if budget < 0:
                 raise _too_big(name, info.filename)
@@ -195,7 +196,12 @@ def _open(member: str, data: bytes) -> Image.Image:
 
 
 def _unreadable(member: str, exc: Exception) -> DataFileError:
-    return DataFileError(f"{member!r} could not be read as a PNG or JPEG image ({exc}); replace or remove it.")
+    """What went wrong with one image, in words (Pillow's own message names the file by the object it read from)."""
+    if isinstance(exc, UnidentifiedImageError):
+        return DataFileError(
+            f"{member!r} is not a readable PNG or JPEG image: its bytes are in neither format; replace or remove it."
+        )
+    return DataFileError(f"{member!r} is not a readable PNG or JPEG image ({error_text(exc)}); replace or remove it.")
 
 
 def _probe(member: str, data: bytes) -> _Probe:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from ae_core.data.common import DataFileError, LoadedArrays
+from ae_core.validation import Integer, Number, OneOf, check, from_values
 
 SPLIT_KINDS = ("test_set", "positional", "seeded")
-_SPLIT_KEYS = ("kind", "val_fraction", "seed", "n_train", "n_val")
+MAX_SEED = 2**31 - 1  # as TrainConfig's seed: one seed field in the app fits both
+VAL_FRACTION = Number(0, 0.9, low_open=True)
+SEED = Integer(0, MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,11 @@ class Split:
     as asked (not used by "test_set"); seed : >= 0 (used only by "seeded"); n_train, n_val : >= 1 images.
     """
 
-    kind: str
-    val_fraction: float
-    seed: int
-    n_train: int
-    n_val: int
+    kind: OneOf(SPLIT_KINDS)
+    val_fraction: VAL_FRACTION
+    seed: SEED
+    n_train: Integer(1)
+    n_val: Integer(1)
 
     def to_dict(self) -> dict:
         """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int}."""
@@ -40,28 +42,10 @@ class Split:
         }
 
     @classmethod
-    def from_dict(cls, values: dict) -> Split:
-        """The Split that to_dict gave; a missing, extra or ill-typed key is a ValueError naming it."""
-        if not isinstance(values, dict):
-            raise ValueError(f"a split must be a dict with keys {', '.join(_SPLIT_KEYS)}; got {type(values).__name__}.")
-        missing, extra = sorted(set(_SPLIT_KEYS) - set(values)), sorted(set(values) - set(_SPLIT_KEYS))
-        if missing or extra:
-            raise ValueError(
-                f"a split needs exactly the keys {', '.join(_SPLIT_KEYS)}; missing {missing}, unexpected {extra}."
-            )
-        if values["kind"] not in SPLIT_KINDS:
-            raise ValueError(f"split kind must be one of {', '.join(SPLIT_KINDS)}; got {values['kind']!r}.")
-        check_split_args(values["val_fraction"], values["seed"])
-        for key in ("n_train", "n_val"):
-            if isinstance(values[key], bool) or not isinstance(values[key], numbers.Integral) or values[key] < 1:
-                raise ValueError(f"split {key} must be an integer >= 1; got {values[key]!r}.")
-        return cls(
-            values["kind"],
-            float(values["val_fraction"]),
-            int(values["seed"]),
-            int(values["n_train"]),
-            int(values["n_val"]),
-        )
+    def from_dict(cls, values: dict, where: str = "split") -> Split:
+        """The Split that to_dict gave; a missing, unknown or ill-typed key is a ValueError naming ``where`` and the
+        key."""
+        return from_values(cls, values, where)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing numpy arrays field by field is ambiguous
@@ -105,13 +89,9 @@ class Dataset:
 
 
 def check_split_args(val_fraction: float, seed: int) -> None:
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or not 0 < val_fraction <= 0.9:
-        raise ValueError(
-            f"val_fraction must be a number in (0, 0.9], the share of images kept for validation; "
-            f"got {val_fraction!r}. 0.2 is the usual choice."
-        )
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}.")
+    """ValueError unless val_fraction is in (0, 0.9] and seed an integer between 0 and MAX_SEED."""
+    check("val_fraction", val_fraction, VAL_FRACTION, "It is the share of images kept for validation; 0.2 is usual.")
+    check("seed", seed, SEED)
 
 
 def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +100,7 @@ def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
     The validation set holds round(n * val_fraction) indices, at least 1, leaving at least 1 for training.
     """
     check_split_args(val_fraction, seed)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, one image for training and one for validation; got {n!r}.")
+    check("n", n, Integer(2), "One image is needed for training and one for validation.")
     order = np.random.default_rng(seed).permutation(n)
     n_train = n - _n_val(n, val_fraction)
     return order[:n_train], order[n_train:]

@@ -2,15 +2,15 @@
 
 import numpy as np
 
+from ae_core.validation import Number, OneOf, check
+
 NOISE_TYPES = ("gaussian", "salt_pepper", "masking")
 
 
 def check_noise(noise_type: str, noise_level: float) -> None:
-    """Raise ValueError unless ``noise_type`` is known and ``noise_level`` is in [0, 1]."""
-    if noise_type not in NOISE_TYPES:
-        raise ValueError(f"noise_type must be one of {', '.join(NOISE_TYPES)}; got {noise_type!r}.")
-    if not isinstance(noise_level, (int, float)) or not 0.0 <= noise_level <= 1.0:
-        raise ValueError(f"noise_level must be a number between 0 and 1; got {noise_level!r}.")
+    """Raise ValueError unless ``noise_type`` is one of ``NOISE_TYPES`` and ``noise_level`` a number in [0, 1]."""
+    check("noise_type", noise_type, OneOf(NOISE_TYPES))
+    check("noise_level", noise_level, Number(0, 1))
 
 
 def corrupt(images: np.ndarray, noise_type: str, noise_level: float, rng: np.random.Generator) -> np.ndarray:

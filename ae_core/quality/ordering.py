@@ -6,6 +6,8 @@ PSNR and SSIM are computed for the images shown.
 
 import numpy as np
 
+from ae_core.validation import OneOf, check
+
 SORT_ORDERS = ("worst", "best", "dataset")
 
 
@@ -14,8 +16,7 @@ def order_by_error(errors: np.ndarray, order: str) -> np.ndarray:
 
     Ties keep dataset order, so the same run always shows the same images.
     """
-    if order not in SORT_ORDERS:
-        raise ValueError(f"order must be one of {', '.join(SORT_ORDERS)}; got {order!r}.")
+    check("order", order, OneOf(SORT_ORDERS))
     if order == "dataset":
         return np.arange(len(errors))
     return np.argsort(-errors if order == "worst" else errors, kind="stable")

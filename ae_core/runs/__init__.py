@@ -1,8 +1,10 @@
 """A run: one trained model with its settings, history, dataset, split and metrics.
 
 - ``run``: the ``Run`` and how one is trained and evaluated.
-- ``saving``: run names, saving and deleting through staging folders, and clearing what a killed save left.
-- ``listing``: saved runs listed from their ``run.json``, which is checked before anything is believed.
+- ``names``: what a run name may hold, whether it is free in a runs folder, and where runs are saved by default.
+- ``saving``: saving and deleting through staging folders, and clearing what a killed save left.
+- ``summary``: a run's ``run.json``, read back and checked by declared rules before anything is believed.
+- ``listing``: saved runs listed from their ``run.json``; a malformed one is named, never stops the listing.
 - ``loading``: a saved run read back, never executing code from its files.
 - ``model_file``: a run's ``model.keras`` read as weights only, its config checked.
 - ``context``: a run with its dataset and every array derived from them, each computed once.

@@ -20,6 +20,8 @@ import numpy as np
 from ae_core.data import Dataset, load_dataset
 from ae_core.models.architectures import decode, encode
 from ae_core.quality.scores import per_image_mse
+from ae_core.runs.run import training_images
+from ae_core.validation import OneOf, check
 
 SPLITS = ("validation", "training")
 MAX_DERIVED = 32  # derived results (projections, samplers, ...) kept per run beyond its codes and reconstructions
@@ -83,6 +85,12 @@ class RunContext:
         """(n,) int64, or None for unlabeled data."""
         return self.dataset.y_val if _checked(split) == "validation" else self.dataset.y_train
 
+    def trained_images(self) -> np.ndarray:
+        """The training images the run was trained on: the training split without the class it left out, if any.
+        (n, height, width, channels) float32 in [0, 1]; not kept, so a copy lives only as long as its caller."""
+        dataset = self.dataset
+        return training_images(dataset.x_train, dataset.y_train, dataset.class_names, self.run.excluded_class)
+
     def codes(self, split: str) -> np.ndarray:
         """(n, latent_dim) float32; a VAE gives its mean codes."""
         return self.cached(("codes", split), lambda: encode(self.run.model, self.images(split)))
@@ -122,9 +130,7 @@ class RunContext:
 
 
 def _checked(split: str) -> str:
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
-    return split
+    return check("split", split, OneOf(SPLITS))
 
 
 # Every live context, so an upload's contexts can be dropped when it is replaced; weak, so this set keeps none alive.

@@ -10,9 +10,9 @@ import numpy as np
 from ae_core.data.common import DataFileError
 from ae_core.data.readers import read_plain_npz
 from ae_core.data.sources import DataFile
-from ae_core.runs.listing import check_summary, read_run_summary
 from ae_core.runs.model_file import load_model_file
 from ae_core.runs.run import Run
+from ae_core.runs.summary import check_summary, read_run_summary
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from ae_core.training.events import Divergence, TrainingResult
@@ -72,7 +72,7 @@ def load_run(folder: str | Path) -> Run:
         name=Path(os.path.abspath(folder)).name,
         dataset_name=summary["dataset"],
         model_config=model_config,
-        train_config=TrainConfig(**summary["train_config"]),
+        train_config=TrainConfig.from_dict(summary["train_config"]),
         model=model,
         result=result,
         metrics=summary["metrics"],

@@ -1,6 +1,5 @@
 """Run names: what a name may hold, whether it is free in a runs folder, and where runs are saved by default."""
 
-import os
 import re
 from pathlib import Path
 
@@ -11,7 +10,9 @@ RUNS_DIR_ENV = "AE_RUNS_DIR"
 def default_runs_dir() -> Path:
     """Where runs are saved unless told otherwise: the AE_RUNS_DIR environment variable, else ./runs. The app saves
     there, and the command line's ``train`` without ``--out`` too."""
-    return Path(os.environ.get(RUNS_DIR_ENV) or "runs")
+    from ae_core.settings import environment
+
+    return environment.current().runs_dir
 
 
 def sanitize_run_name(name: str) -> str:

@@ -16,13 +16,14 @@ import numpy as np
 from ae_core.models.architectures import build_autoencoder, latent_dim_of, reconstruct
 from ae_core.models.keras_backend import keras
 from ae_core.models.training_cost import check_training_cost
-from ae_core.quality.pca_baseline import pca_baseline
+from ae_core.quality.pca_baseline import PcaBaseline, pca_baseline
 from ae_core.quality.scores import score_images
 from ae_core.runs.names import sanitize_run_name
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from ae_core.training.engine import train
 from ae_core.training.events import TrainingControl, TrainingListener, TrainingResult
+from ae_core.validation import Integer, check
 
 
 @dataclass
@@ -43,6 +44,9 @@ class Run:
     # The arrays derived from this run (ae_core.runs.context.context_for), kept with it so they go when it goes; not
     # saved.
     context: object = field(default=None, repr=False, compare=False)
+    # The PCA fitted on the run's training images at its code size: the baseline of its metrics, reused by
+    # compression and classification (ae_core.quality.pca_baseline.context_pca); not saved.
+    pca: object = field(default=None, repr=False, compare=False)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -61,15 +65,10 @@ def training_images(
             f"excluding class {excluded_class} needs labeled images; this dataset is unlabeled. "
             "Train without excluding a class, or load a labeled dataset."
         )
-    if (
-        isinstance(excluded_class, bool)
-        or not isinstance(excluded_class, (int, np.integer))
-        or not (0 <= excluded_class < len(class_names))
-    ):
-        raise ValueError(
-            f"the class to exclude must be one of 0 to {len(class_names) - 1} "
-            f"({', '.join(class_names)}); got {excluded_class!r}."
-        )
+    named = any(name != str(index) for index, name in enumerate(class_names))
+    classes = ", ".join(f"{index} ({name})" for index, name in enumerate(class_names))
+    hint = f"The classes are {classes}." if named else ""
+    check("excluded_class", excluded_class, Integer(0, len(class_names) - 1), hint)
     kept = x_train[y_train != excluded_class]
     if len(kept) == 0:
         raise ValueError(f"every training image is of class {excluded_class}; nothing would be left to train on.")
@@ -82,17 +81,19 @@ def evaluate_model(
     x_val: np.ndarray,
     seed: int = 0,
     val_reconstructions: np.ndarray | None = None,
+    baseline: PcaBaseline | None = None,
 ) -> dict:
     """Validation MSE, PSNR and SSIM of the model and of PCA with as many components as the code has.
 
-    val_reconstructions : the model's reconstructions of ``x_val`` when the caller has them already.
+    val_reconstructions : the model's reconstructions of ``x_val`` when the caller has them already; baseline : PCA's
+    (``pca_baseline`` on the same images, at the model's code size) when the caller has it already.
     """
     if val_reconstructions is None:
         val_reconstructions = reconstruct(model, x_val)
-    scores = score_images(x_val, val_reconstructions)
-    baseline = pca_baseline(x_train, x_val, latent_dim_of(model), seed=seed)
+    if baseline is None:
+        baseline = pca_baseline(x_train, x_val, latent_dim_of(model), seed=seed)
     return {
-        **scores.means("val_"),
+        **score_images(x_val, val_reconstructions).means("val_"),
         **baseline.scores.means("pca_val_"),
         "pca_components": baseline.n_components,
     }
@@ -120,7 +121,8 @@ def train_run(
     result = train(model, x_train, x_val, model_config, train_config, listener, control)
     run_name = sanitize_run_name(name or f"{model_config.preset}-{dataset_name}-{datetime.now():%H%M%S}")
     val_reconstructions = reconstruct(model, x_val)
-    metrics = evaluate_model(model, x_train, x_val, train_config.seed, val_reconstructions)
+    baseline = pca_baseline(x_train, x_val, latent_dim_of(model), seed=train_config.seed)  # the run's one PCA
+    metrics = evaluate_model(model, x_train, x_val, train_config.seed, val_reconstructions, baseline)
     return Run(
         run_name,
         dataset_name,
@@ -132,4 +134,5 @@ def train_run(
         val_reconstructions=val_reconstructions,
         split=split,
         excluded_class=excluded_class,
+        pca=baseline.pca,
     )

@@ -4,7 +4,8 @@
 - ``train_config``: ``TrainConfig``, how to train.
 - ``recommended``: the default model and training for a dataset and preset.
 - ``limits``: every size limit, each set by an ``AE_MAX_*`` environment variable.
-- ``environment``: the server's other environment variables.
+- ``environment``: the server's other environment variables, and the one parser every ``AE_*`` variable is read
+  with (pydantic-settings): blank means unset, a malformed value is refused saying what to do.
 
 Free of Keras, so the pages and the command line can describe and check settings without loading it.
 """

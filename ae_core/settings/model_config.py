@@ -1,13 +1,14 @@
-"""What to build and how to train it: typed configurations and their validation.
+"""What to build: ``ModelConfig``, the presets, and the checks of a model against the images it is for.
 
-Kept free of Keras so the pages and the command line can describe, check and show settings without loading it.
+Each field is annotated with its rule (``ae_core.validation``), so its range lives in one place; only the checks
+that involve two settings, or a setting and the images, are written out here. Kept free of Keras so the pages and
+the command line can describe, check and show settings without loading it.
 """
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
-from ae_core.models.noise import check_noise
+from ae_core.models.noise import NOISE_TYPES
+from ae_core.validation import Integer, Number, OneOf, Sizes, check_fields, from_values
 
 PRESETS = ("seed_dense", "dense", "conv", "denoising", "sparse", "vae")
 # The preset the app and the command line start from: on MNIST it reaches 0.36x PCA-32's error within a minute of
@@ -24,6 +25,7 @@ PRESET_TITLES = {
 ARCHITECTURES = ("dense", "conv")
 LOSSES = ("mse", "binary_crossentropy")
 ACTIVATIONS = ("relu", "elu", "gelu", "tanh", "sigmoid")
+MAX_LAYERS = 5  # encoder layers; the decoder mirrors them
 # Every image is scored by SSIM (metrics.score_images), whose smallest window is 3x3; scikit-image divides by zero on
 # images with a side of 1 or 2. Both architectures accept any size above that (the conv models pad their input).
 MIN_IMAGE_SIDE = 3
@@ -31,19 +33,20 @@ MIN_IMAGE_SIDE = 3
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """What to build. Fields a preset does not use are ignored (``seed_dense`` ignores all but ``latent_dim``)."""
+    """What to build. Fields a preset does not use are ignored when building (``seed_dense`` ignores all but
+    ``latent_dim``), but each must still fit its rule, so that every saved configuration reads back."""
 
-    preset: str = "dense"
-    latent_dim: int = 32
-    architecture: str = "dense"  # base of the denoising, sparse and vae presets; "conv" for the conv preset
-    hidden_units: tuple[int, ...] = (256, 128)  # dense encoder widths; the decoder mirrors them
-    filters: tuple[int, ...] = (32, 64)  # conv encoder filters, each a stride-2 layer; the decoder mirrors them
-    activation: str = "relu"
-    loss: str = "mse"
-    noise_type: str = "gaussian"  # denoising only
-    noise_level: float = 0.3  # denoising only: Gaussian sigma, or the fraction of pixels hit
-    l1: float = 1e-4  # sparse only: weight of the L1 penalty on the code
-    beta: float = 1.0  # vae only: weight of the KL term
+    preset: OneOf(PRESETS) = "dense"
+    latent_dim: Integer(2, 256) = 32
+    architecture: OneOf(ARCHITECTURES) = "dense"  # base of the denoising, sparse and vae presets
+    hidden_units: Sizes(2, 4096, MAX_LAYERS) = (256, 128)  # dense encoder widths; the decoder mirrors them
+    filters: Sizes(1, 512, MAX_LAYERS) = (32, 64)  # conv encoder filters, each a stride-2 layer; mirrored too
+    activation: OneOf(ACTIVATIONS) = "relu"
+    loss: OneOf(LOSSES) = "mse"
+    noise_type: OneOf(NOISE_TYPES) = "gaussian"  # denoising only
+    noise_level: Number(0, 1) = 0.3  # denoising only: Gaussian sigma, or the fraction of pixels hit
+    l1: Number(0, 1) = 1e-4  # sparse only: weight of the L1 penalty on the code
+    beta: Number(0, 100) = 1.0  # vae only: weight of the KL term
 
     @property
     def is_conv(self) -> bool:
@@ -57,25 +60,14 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "ModelConfig":
-        values = dict(values)
-        for name in ("hidden_units", "filters"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return cls(**values)
+    def from_dict(cls, values: dict, where: str = "model_config") -> "ModelConfig":
+        """The configuration ``values`` (as ``to_dict`` wrote it, a saved run's for instance) describe, each field
+        checked and converted (layer sizes to tuples); ValueError naming ``where`` and the field that does not fit.
+        Fields missing from older runs take their defaults."""
+        return from_values(cls, values, where)
 
 
 SEED_DENSE = ModelConfig(preset="seed_dense", latent_dim=32, hidden_units=(64, 32), activation="relu", loss="mse")
-
-
-def _check_int(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer between {low} and {high}; got {value!r}.")
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
 
 
 def parse_layer_sizes(name: str, text: str) -> tuple[int, ...]:
@@ -87,41 +79,36 @@ def parse_layer_sizes(name: str, text: str) -> tuple[int, ...]:
 
 
 def check_model_config(config: ModelConfig, image_shape: tuple[int, int, int]) -> None:
-    """Raise ValueError with the expected and received values for anything that cannot be built."""
-    _check_choice("preset", config.preset, PRESETS)
+    """Raise ValueError, saying what was expected, what was received and what to do, for a configuration that
+    cannot be built for images of ``image_shape`` (height, width, channels)."""
+    check_fields(config)
+    _check_image_shape(image_shape)
+    if config.is_conv:
+        _check_conv_depth(config.filters, image_shape)
+    if config.preset == "seed_dense" and config.loss != "mse":
+        raise ValueError(
+            f"loss must be mse for the seed_dense preset, the textbook model; got {config.loss!r}. "
+            "Choose the dense preset for another loss."
+        )
+
+
+def _check_image_shape(image_shape) -> None:
     if len(image_shape) != 3 or min(image_shape) < 1 or image_shape[2] not in (1, 3):
-        raise ValueError(f"image_shape must be (height, width, 1 or 3); got {tuple(image_shape)}.")
+        raise ValueError(f"image_shape must be (height, width, 1 or 3 channels); got {tuple(image_shape)}.")
     if min(image_shape[:2]) < MIN_IMAGE_SIDE:
         raise ValueError(
             f"images must be at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels to be scored (SSIM); got "
             f"{image_shape[0]}x{image_shape[1]}. Resize them to {MIN_IMAGE_SIDE} or more pixels a side."
         )
-    _check_int("latent_dim", config.latent_dim, 2, 256)
-    _check_choice("architecture", config.architecture, ARCHITECTURES)
-    _check_choice("activation", config.activation, ACTIVATIONS)
-    _check_choice("loss", config.loss, LOSSES)
-    if config.is_conv:
-        _check_layers("filters", config.filters, 1, 512)
-        smallest_side = min(image_shape[:2])
-        if 2 ** len(config.filters) > 2 * smallest_side:
-            raise ValueError(
-                f"{len(config.filters)} stride-2 conv layers need images of at least {2 ** (len(config.filters) - 1)} "
-                f"pixels a side; got {image_shape[0]}x{image_shape[1]}. Use fewer filters layers."
-            )
-    elif config.preset != "seed_dense":
-        _check_layers("hidden_units", config.hidden_units, 2, 4096)
-    if config.preset == "seed_dense" and config.loss != "mse":
-        raise ValueError(f"The seed_dense preset is the textbook model with MSE loss; got loss={config.loss!r}.")
-    if config.corrupts_inputs:
-        check_noise(config.noise_type, config.noise_level)
-    if not isinstance(config.l1, (int, float)) or not 0.0 <= config.l1 <= 1.0:
-        raise ValueError(f"l1 must be a number between 0 and 1; got {config.l1!r}.")
-    if not isinstance(config.beta, (int, float)) or not 0.0 <= config.beta <= 100.0:
-        raise ValueError(f"beta must be a number between 0 and 100; got {config.beta!r}.")
 
 
-def _check_layers(name: str, sizes, low: int, high: int) -> None:
-    if not isinstance(sizes, (tuple, list)) or not 1 <= len(sizes) <= 5:
-        raise ValueError(f"{name} must list 1 to 5 layer sizes; got {sizes!r}.")
-    for size in sizes:
-        _check_int(f"each of {name}", size, low, high)
+def _check_conv_depth(filters: tuple[int, ...], image_shape) -> None:
+    """Each conv layer halves the image (rounding up, after padding): n layers need a side of 2 ** (n - 1)."""
+    smallest_side = int(min(image_shape[:2]))
+    if 2 ** len(filters) > 2 * smallest_side:
+        most_layers = smallest_side.bit_length()  # the largest n with 2 ** (n - 1) <= smallest_side
+        raise ValueError(
+            f"filters must be at most {most_layers} layers for {image_shape[0]}x{image_shape[1]} images; got "
+            f"{tuple(filters)}: {len(filters)} stride-2 conv layers need images of at least "
+            f"{2 ** (len(filters) - 1)} pixels a side. Use fewer filters layers."
+        )

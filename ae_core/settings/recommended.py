@@ -5,8 +5,9 @@ library take their defaults from.
 import math
 from dataclasses import replace
 
-from ae_core.settings.model_config import DEFAULT_PRESET, PRESETS, SEED_DENSE, ModelConfig, _check_choice
+from ae_core.settings.model_config import DEFAULT_PRESET, PRESETS, SEED_DENSE, ModelConfig
 from ae_core.settings.train_config import TrainConfig
+from ae_core.validation import OneOf, check
 
 # Epochs for a default run of each built-in dataset: enough for the conv preset to reach at most 0.7x the error of
 # PCA at the same code size, with margin, on seeds 0-2 (see README, "Command line"). digits: about 1,440 training images
@@ -36,7 +37,7 @@ def recommended_settings(
     ``SMALL_IMAGE_PIXELS`` pixels, else MNIST's. With ``n_train`` training images given, the batch is at most
     that many, so a small image set trains in one batch.
     """
-    _check_choice("preset", preset, PRESETS)
+    check("preset", preset, OneOf(PRESETS))
     if preset == "seed_dense":
         training = TrainConfig(**SEED_DENSE_TRAINING)
         return SEED_DENSE, replace(training, batch_size=min(training.batch_size, n_train or training.batch_size))

@@ -44,7 +44,7 @@ def _as_float_logs(logs: dict) -> dict:
     return {name: float(value) for name, value in logs.items()}
 
 
-class _Steps:
+class _CompiledSteps:
     """The compiled functions one training run calls."""
 
     def __init__(self, model: keras.Model, image_shape: tuple[int, int, int]):
@@ -109,7 +109,7 @@ def train(
 class _TrainingLoop:
     def __init__(self, model, x_train, x_val, model_config: ModelConfig, config: TrainConfig):
         self.model, self.model_config, self.config = model, model_config, config
-        self.steps = _Steps(model, x_train.shape[1:])
+        self.steps = _CompiledSteps(model, x_train.shape[1:])
         self.x_train = np.ascontiguousarray(x_train, dtype=np.float32)
         self.train_targets = tf.constant(self.x_train)
         self.val_inputs = tf.constant(np.asarray(x_val, dtype=np.float32))

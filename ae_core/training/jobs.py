@@ -6,7 +6,6 @@ first ("queued"); ``stop`` then cancels it. A job paused longer than its pause t
 what it trained. Nothing here knows about any UI toolkit.
 """
 
-import os
 import threading
 from dataclasses import dataclass, field
 
@@ -14,6 +13,8 @@ import numpy as np
 
 from ae_core.models.training_cost import check_training_cost
 from ae_core.runs.run import Run, train_run
+from ae_core.settings import environment
+from ae_core.settings.environment import ServerEnvironment
 from ae_core.settings.model_config import ModelConfig, check_model_config
 from ae_core.settings.train_config import TrainConfig, check_train_config
 from ae_core.training.events import BatchProgress, EpochEnd, TrainingControl, TrainingListener
@@ -25,26 +26,12 @@ QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "failed", "cancelled"
 UNFINISHED = (QUEUED, RUNNING, PAUSED)
 
-PAUSE_TIMEOUT_ENV = "AE_PAUSE_TIMEOUT_S"
-# A paused job holds its queue slot and its memory; after this long nobody is likely to come back to it.
-DEFAULT_PAUSE_TIMEOUT_S = 600.0
+PAUSE_TIMEOUT_ENV = ServerEnvironment.variable("pause_timeout_s")
 
 
 def configured_pause_timeout_s() -> float:
     """Seconds a job may stay paused before it stops: AE_PAUSE_TIMEOUT_S when set, else 600 (10 minutes)."""
-    text = os.environ.get(PAUSE_TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEFAULT_PAUSE_TIMEOUT_S
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise ValueError(
-            f"{PAUSE_TIMEOUT_ENV} must be a number of seconds above 0; got {text!r}. Unset it to "
-            f"use the default, {DEFAULT_PAUSE_TIMEOUT_S:.0f} s."
-        )
-    return value
+    return environment.current().pause_timeout_s
 
 
 def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paused_too_long_s: float | None) -> str:
@@ -74,7 +61,7 @@ def _gradient_registry() -> dict:
         raise RuntimeError(
             "tensorflow.python.framework.ops._gradient_registry._registry is gone; TrainingJob "
             "removes the gradients each training step registers from it. Install the tensorflow "
-            "version pinned in requirements.txt, or adapt ae_core/jobs.py."
+            "version pinned in requirements.txt, or adapt ae_core/training/jobs.py."
         )
     return registry
 

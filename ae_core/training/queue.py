@@ -4,37 +4,21 @@ Training is CPU-bound: two trainings on one core take twice as long each, so bey
 rather than slowing everyone down. ``TrainingJob`` takes a queue; the command line trains directly, unqueued.
 """
 
-import os
 import threading
 from collections import deque
 from dataclasses import dataclass
 
-MAX_CONCURRENT_ENV = "AE_MAX_CONCURRENT_TRAININGS"
+from ae_core.settings import environment
+from ae_core.settings.environment import ServerEnvironment
+from ae_core.validation import Integer, check
 
-
-def default_max_concurrent() -> int:
-    """Half the machine's cores, at least two. TensorFlow spreads one training over about two cores (its matrix
-    kernels use several threads), so more at once only slows each down; but even a 2-core machine runs two, so one
-    long run never makes a second person wait to see their training start."""
-    return max(2, (os.cpu_count() or 1) // 2)
+MAX_CONCURRENT_ENV = ServerEnvironment.variable("max_concurrent_trainings")
 
 
 def max_concurrent_trainings() -> int:
-    """The cap in force: the AE_MAX_CONCURRENT_TRAININGS environment variable when set, else the default."""
-    text = os.environ.get(MAX_CONCURRENT_ENV, "").strip()
-    if not text:
-        return default_max_concurrent()
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ValueError(
-            f"{MAX_CONCURRENT_ENV} must be a whole number of at least 1; got {text!r}. Unset it "
-            f"to use the default, {default_max_concurrent()} (half of this machine's cores, at least "
-            "2)."
-        )
-    return value
+    """The cap in force: the AE_MAX_CONCURRENT_TRAININGS environment variable when set, else
+    ``environment.default_max_concurrent()``, half the machine's cores and at least 2."""
+    return environment.current().max_concurrent_trainings
 
 
 @dataclass(frozen=True)
@@ -64,9 +48,7 @@ class TrainingQueue:
     """
 
     def __init__(self, max_concurrent: int):
-        if not isinstance(max_concurrent, int) or max_concurrent < 1:
-            raise ValueError(f"max_concurrent must be a whole number of at least 1; got {max_concurrent!r}.")
-        self.max_concurrent = max_concurrent
+        self.max_concurrent = check("max_concurrent", max_concurrent, Integer(1))
         self._changed = threading.Condition()
         self._waiting: deque = deque()
         self._running: set = set()
