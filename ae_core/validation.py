@@ -38,6 +38,8 @@ def _real_number(value: Any) -> Any:
     return float(value)
 
 
+# Rules are cached: equal arguments give the same type, so its TypeAdapter (_adapter) is built once, not per check.
+@cache
 def Integer(low: int, high: int | None = None) -> Any:  # noqa: N802 - a type, named like one
     """An int (numpy ints too, never a bool) between ``low`` and ``high``, both included; no upper bound when
     ``high`` is None."""
@@ -49,6 +51,7 @@ def Integer(low: int, high: int | None = None) -> Any:  # noqa: N802 - a type, n
     return Annotated[int, BeforeValidator(_whole_number), Field(ge=low, le=high), Expected(words)]
 
 
+@cache
 def Number(low: float, high: float, *, low_open: bool = False) -> Any:  # noqa: N802
     """A real number (ints and numpy numbers too, never a bool or NaN) in [low, high], or (low, high]."""
     lower = Field(gt=low) if low_open else Field(ge=low)
@@ -56,11 +59,13 @@ def Number(low: float, high: float, *, low_open: bool = False) -> Any:  # noqa: 
     return Annotated[float, BeforeValidator(_real_number), lower, Field(le=high), Expected(words)]
 
 
+@cache
 def OneOf(choices: tuple[str, ...]) -> Any:  # noqa: N802
     """One of the strings ``choices``."""
     return Annotated[Literal[tuple(choices)], Expected(f"one of {', '.join(choices)}")]
 
 
+@cache
 def Sizes(low: int, high: int, most: int) -> Any:  # noqa: N802
     """1 to ``most`` layer sizes, each an integer between ``low`` and ``high``; a list is taken as a tuple."""
     return Annotated[
@@ -70,6 +75,7 @@ def Sizes(low: int, high: int, most: int) -> Any:  # noqa: N802
     ]
 
 
+@cache
 def Text(most: int) -> Any:  # noqa: N802
     """A string of at most ``most`` characters."""
     return Annotated[str, Field(max_length=most), Expected(f"text of at most {most:,} characters")]

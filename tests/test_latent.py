@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import ortho_group
 from sklearn.decomposition import PCA
@@ -14,10 +15,9 @@ from sklearn.manifold import trustworthiness
 from ae_core.figures.latent import latent_figure
 from ae_core.latent.alignment import align_epoch_maps, align_to
 from ae_core.latent.code_variance import code_variance, unused_dimensions
-from ae_core.latent.decoding import mean_code_near, pca_inverse
+from ae_core.latent.decoding import pca_inverse
 from ae_core.latent.export import latent_csv
 from ae_core.latent.maps import latent_map
-from ae_core.latent.neighbours import nearest_neighbours
 from ae_core.latent.projection import TRUST_SAMPLE, project
 from ae_core.latent.sampling import sample_indices
 
@@ -113,14 +113,6 @@ def test_pca_inverse_round_trips_map_points(digit_codes):
         pca_inverse(project(codes, "tsne", iterations=10), projection.coords[0])
 
 
-def test_mean_code_near_averages_the_nearest_map_points(digit_codes):
-    codes = digit_codes[0]
-    coords = project(codes, "pca").coords
-    np.testing.assert_allclose(mean_code_near(coords, codes, coords[7], k=1), codes[7])
-    nearest = np.argsort(np.linalg.norm(coords - coords[7], axis=1))[:5]
-    np.testing.assert_allclose(mean_code_near(coords, codes, coords[7], k=5), codes[nearest].mean(axis=0), rtol=1e-5)
-
-
 def test_a_rotated_map_aligns_back_onto_the_original(digit_codes):
     original = project(digit_codes[0], "pca").coords
     angle = 1.1
@@ -163,8 +155,9 @@ def test_sample_takes_validation_first_then_training():
     assert len(np.unique(partial.indices[300:])) == 50 and partial.indices[300:].max() < 200
     only_some = sample_indices(300, 0, limit=100)
     assert set(only_some.splits) == {"validation"} and len(only_some.indices) == 100
-    with pytest.raises(ValueError, match="limit must be an integer >= 1"):
+    with pytest.raises(ValueError, match="limit must be an integer of at least 1; got 0"):
         sample_indices(10, 10, limit=0)
+    assert len(sample_indices(300, 200, limit=np.int64(350)).indices) == 350
 
 
 def test_latent_map_keeps_images_labels_and_codes_together(digits, digit_codes):
@@ -183,17 +176,6 @@ def test_latent_map_keeps_images_labels_and_codes_together(digits, digit_codes):
     np.testing.assert_array_equal(result.labels[~rows], digits.y_val)
 
 
-def test_neighbours_in_latent_and_pixel_space(digits, digit_codes):
-    images = digits.x_val[:100].copy()
-    codes = digit_codes[0][:100].copy()
-    images[40], codes[40] = images[3], codes[3]  # an exact duplicate of image 3
-    neighbours = nearest_neighbours(codes, images, index=3, k=5)
-    assert neighbours.latent[0] == 40 and neighbours.pixel[0] == 40 and 3 not in neighbours.latent
-    assert neighbours.latent_distances[0] == 0 and np.all(np.diff(neighbours.pixel_distances) >= 0)
-    expected = np.argsort(np.linalg.norm(images.reshape(100, -1) - images[3].reshape(-1), axis=1))[1:6]
-    assert set(neighbours.pixel.tolist()) == set(expected.tolist()) and neighbours.overlap >= 1
-
-
 def test_figure_has_one_trace_per_class_with_row_indices(digits, digit_codes):
     coords = project(digit_codes[0], "pca").coords
     figure = latent_figure(coords, digits.y_val, digits.class_names)
@@ -206,6 +188,20 @@ def test_figure_has_one_trace_per_class_with_row_indices(digits, digit_codes):
     assert np.all(digits.y_val[first.customdata] == 1)
     three = latent_figure(project(digit_codes[0], "pca", dims=3).coords, None, dims=3)
     assert len(three.data) == 1 and three.data[0].type == "scatter3d"
+
+
+def test_csv_is_written_to_six_significant_digits_with_an_empty_label_when_unlabeled():
+    coords = np.array([[0.5, -1.25], [1e-7, 123456789.0]], np.float32)
+    codes = np.array([[1 / 3, 2.0], [-0.0, 7e20]], np.float32)
+    splits = np.array(["validation", "training"])
+    labelled = latent_csv(np.array([5, 6]), splits, np.array([3, 7]), coords, codes)
+    assert labelled == (
+        "index,split,label,x,y,code_0,code_1\n"
+        "5,validation,3,0.5,-1.25,0.333333,2\n"
+        "6,training,7,1e-07,1.23457e+08,-0,7e+20\n"
+    )
+    unlabeled = latent_csv(np.array([5, 6]), splits, None, coords, codes)
+    assert unlabeled.splitlines()[1] == "5,validation,,0.5,-1.25,0.333333,2"
 
 
 def test_csv_has_the_documented_columns(digit_codes):
@@ -224,7 +220,10 @@ def test_csv_has_the_documented_columns(digit_codes):
         ({"method": "lda"}, "method must be one of pca, tsne, umap"),
         ({"method": "tsne", "perplexity": 500}, "perplexity must be a number between 1 and"),
         ({"method": "pca", "perplexity": 5}, "pca takes no parameters; got perplexity"),
-        ({"method": "pca", "dims": 4}, "dims must be 2 or 3"),
+        ({"method": "pca", "dims": 4}, "dims must be an integer between 2 and 3; got 4"),
+        ({"method": "pca", "seed": -1}, "seed must be an integer between 0 and 4,294,967,295; got -1"),
+        ({"method": "tsne", "iterations": 2.5}, "iterations must be an integer between 1 and 10,000; got 2.5"),
+        ({"method": "umap", "n_neighbors": True}, "n_neighbors must be an integer between 2 and 358; got True"),
     ],
 )
 def test_bad_arguments_say_what_was_expected(digit_codes, arguments, message):
@@ -247,49 +246,26 @@ def test_cli_writes_the_map_of_a_saved_run(shared_data_dir, digits, tmp_path):
     from ae_core.runs.loading import load_run
 
     run_dir = tmp_path / "runs" / "tiny"
-    trained = run_cli(
-        "train",
-        "--dataset",
-        "digits",
-        "--model",
-        "dense",
-        "--latent-dim",
-        "6",
-        "--epochs",
-        "1",
-        "--out",
-        str(run_dir),
-        data_dir=shared_data_dir,
-    )
+    training = "--dataset digits --model dense --latent-dim 6 --epochs 1".split()
+    trained = run_cli("train", *training, "--out", str(run_dir), data_dir=shared_data_dir)
     assert trained.returncode == 0, trained.stderr
     out = tmp_path / "map.csv"
-    mapped = run_cli(
-        "latent",
-        str(run_dir),
-        "--method",
-        "tsne",
-        "--split",
-        "all",
-        "--samples",
-        "400",
-        "--perplexity",
-        "10",
-        "--out",
-        str(out),
-        "--json",
-        data_dir=shared_data_dir,
-    )
+    mapping = "--method tsne --split all --samples 400 --perplexity 10".split()
+    mapped = run_cli("latent", str(run_dir), *mapping, "--out", str(out), "--json", data_dir=shared_data_dir)
     assert mapped.returncode == 0, mapped.stderr
     report = json.loads(mapped.stdout)
-    assert report["method"] == "tsne" and report["samples"] == 400 and 0.5 < report["trustworthiness"] <= 1
-    rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 400 and list(rows[0])[:5] == ["index", "split", "label", "x", "y"]
-    assert [row["split"] for row in rows].index("training") == digits.n_val  # validation first
-    last = rows[-1]
-    image = digits.x_train[int(last["index"])]
-    assert int(last["label"]) == digits.y_train[int(last["index"])]
-    code = encode(load_run(run_dir).model, image[None])[0]
-    np.testing.assert_allclose([float(last[f"code_{i}"]) for i in range(6)], code, rtol=1e-4, atol=1e-5)
+    assert report["method"] == "tsne" and report["samples"] == 400
+    written = pd.read_csv(out)
+    map_codes, coords = written[[f"code_{i}" for i in range(6)]].to_numpy(), written[["x", "y"]].to_numpy()
+    assert report["trustworthiness"] == pytest.approx(trustworthiness(map_codes, coords, n_neighbors=10), abs=1e-3)
+    shuffled = np.random.default_rng(0).permutation(coords)  # a map that keeps no neighbourhood: about 0.5
+    assert report["trustworthiness"] > trustworthiness(map_codes, shuffled, n_neighbors=10) + 0.3
+    assert len(written) == 400 and list(written.columns)[:5] == ["index", "split", "label", "x", "y"]
+    assert written["split"].tolist().index("training") == digits.n_val  # validation first
+    last = written.iloc[-1]
+    assert last["label"] == digits.y_train[last["index"]]
+    code = encode(load_run(run_dir).model, digits.x_train[last["index"]][None])[0]
+    np.testing.assert_allclose(map_codes[-1], code, rtol=1e-4, atol=1e-5)
 
     wrong = run_cli(
         "latent", str(run_dir), "--method", "pca", "--perplexity", "5", "--out", str(out), data_dir=shared_data_dir

@@ -1,4 +1,5 @@
-"""The latent map up close: cached maps, the inspector, decoding a spot, the map over training, code variance."""
+"""The latent map up close: cached maps, the nearest-neighbour search, the inspector, decoding a spot, the map over
+training, code variance."""
 
 import numpy as np
 import pytest
@@ -6,9 +7,10 @@ import pytest
 from ae_core.data import load_dataset
 from ae_core.figures.latent import epoch_figure, variance_figure
 from ae_core.latent.alignment import align_epoch_maps
-from ae_core.latent.decoding import DECODE_NEIGHBOURS, decode_at, pca_inverse
+from ae_core.latent.decoding import DECODE_NEIGHBOURS, decode_at, mean_code_near, pca_inverse
 from ae_core.latent.maps import map_key, run_map, training_maps
-from ae_core.latent.neighbours import inspect_row, mapped_images
+from ae_core.latent.nearest import nearest, nearest_others
+from ae_core.latent.neighbours import inspect_row, mapped_images, nearest_neighbours
 from ae_core.models.architectures import decode
 from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
@@ -59,8 +61,65 @@ def test_the_inspector_shows_the_row_its_reconstruction_and_neighbours(context):
     np.testing.assert_array_equal(seen.neighbours.latent, np.argsort(distances, kind="stable")[:6])
     assert seen.latent_images.shape == seen.pixel_images.shape == (6, 8, 8, 1)
     np.testing.assert_array_equal(seen.pixel_images[0], mapped_images(context, latent_map)[seen.neighbours.pixel[0]])
-    with pytest.raises(ValueError, match="row must be in"):
+    with pytest.raises(ValueError, match=f"row must be an integer between 0 and {len(latent_map.codes) - 1:,}; got"):
         inspect_row(context, latent_map, len(latent_map.codes))
+
+
+def test_mean_code_near_averages_the_nearest_map_points(context):
+    pca_map = run_map(context, "pca", samples=400)
+    codes, coords = pca_map.codes, pca_map.projection.coords
+    np.testing.assert_allclose(mean_code_near(coords, codes, coords[7], k=1), codes[7])
+    closest = np.argsort(np.linalg.norm(coords - coords[7], axis=1))[:5]
+    np.testing.assert_allclose(mean_code_near(coords, codes, coords[7], k=5), codes[closest].mean(axis=0), rtol=1e-5)
+    with pytest.raises(ValueError, match=f"k must be an integer between 1 and {len(coords)}; got 0"):
+        mean_code_near(coords, codes, coords[7], k=0)
+
+
+def brute_force_nearest(queries, references, k):
+    """The reference: every distance by numpy, sorted by distance and then index."""
+    distances = np.linalg.norm(queries[:, None, :] - references[None, :, :], axis=2)  # (m, n)
+    order = np.lexsort((np.broadcast_to(np.arange(len(references)), distances.shape), distances))[:, :k]
+    return order, np.take_along_axis(distances, order, axis=1)
+
+
+def test_the_nearest_neighbour_search_agrees_with_brute_force():
+    rng = np.random.default_rng(0)
+    references = rng.normal(size=(300, 12)).astype(np.float32)
+    queries = rng.normal(size=(20, 12)).astype(np.float32)
+    indices, distances = nearest(queries, references, 6)
+    expected, expected_distances = brute_force_nearest(queries, references, 6)
+    assert indices.dtype == np.int64 and distances.dtype == np.float32 and indices.shape == (20, 6)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-5)
+    references[[50, 120, 7]] = references[200]  # copies: equal distances, which come in index order
+    indices, distances = nearest(references[200:201], references, 6)
+    assert indices[0, :4].tolist() == [7, 50, 120, 200] and np.all(distances[0, :4] == 0)
+    np.testing.assert_array_equal(indices, brute_force_nearest(references[200:201], references, 6)[0])
+
+
+def test_neighbours_of_a_row_leave_the_row_out_but_not_its_copies():
+    vectors = np.repeat(np.arange(5, dtype=np.float32)[:, None], 3, axis=0).reshape(15, 1)  # each value 3 times
+    indices, distances = nearest_others(vectors, 4, 3)  # row 4 holds 1.0, as rows 3 and 5 do
+    assert indices.tolist()[:2] == [3, 5] and distances.tolist() == [0.0, 0.0, 1.0]
+    copies = np.zeros((6, 2), np.float32)  # more copies than neighbours asked for
+    indices, distances = nearest_others(copies, 5, 2)
+    assert 5 not in indices and len(indices) == 2 and np.all(distances == 0)
+
+
+def test_neighbours_in_latent_and_pixel_space(context):
+    images = context.images("validation")[:100].copy()
+    codes = context.codes("validation")[:100].copy()
+    images[40], codes[40] = images[3], codes[3]  # an exact duplicate of image 3
+    neighbours = nearest_neighbours(codes, images, index=3, k=5)
+    assert neighbours.latent[0] == 40 and neighbours.pixel[0] == 40 and 3 not in neighbours.latent
+    assert neighbours.latent_distances[0] == 0 and np.all(np.diff(neighbours.pixel_distances) >= 0)
+    pixel_distances = np.linalg.norm(images.reshape(100, -1) - images[3].reshape(-1), axis=1)
+    pixel_distances[3] = np.inf
+    np.testing.assert_array_equal(neighbours.pixel, np.argsort(pixel_distances, kind="stable")[:5])
+    np.testing.assert_allclose(neighbours.pixel_distances, np.sort(pixel_distances)[:5], rtol=1e-5)
+    assert neighbours.overlap >= 1
+    with pytest.raises(ValueError, match="k must be an integer between 1 and 99; got 100"):
+        nearest_neighbours(codes, images, index=3, k=100)
 
 
 def test_a_pca_spot_decodes_exactly_and_a_tsne_spot_decodes_the_mean_of_its_neighbours(context):

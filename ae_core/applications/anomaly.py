@@ -9,13 +9,16 @@ validation split's: images of class K against all others.
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import precision_score, recall_score, roc_auc_score, roc_curve
 
 from ae_core.figures.images import comparison_image
+from ae_core.validation import Integer, Number, check
 
 DEFAULT_NORMAL_QUANTILE = 0.95
 WEAK_AUC = 0.7  # below: the held-out class is not caught in any useful way
 GOOD_AUC = 0.9
+QUANTILE = Number(0.0, 1.0)
+QUANTILE_HINT = "The threshold is that quantile of the normal training images' errors, such as 0.95."
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,12 @@ class AnomalyReport:
 
 def precision_recall(errors: np.ndarray, is_anomalous: np.ndarray, threshold: float) -> tuple[float, float]:
     """Images with an error above ``threshold`` are flagged. Precision: the share of flagged images that are
-    anomalous (0 when none is flagged); recall: the share of anomalous images flagged. Both in [0, 1]."""
-    flagged = errors > threshold
-    caught = int(np.sum(flagged & is_anomalous))
-    precision = caught / int(flagged.sum()) if flagged.any() else 0.0
-    recall = caught / int(is_anomalous.sum()) if is_anomalous.any() else 0.0
-    return precision, recall
+    anomalous (0 when none is flagged); recall: the share of anomalous images flagged (0 when there are none).
+    Both in [0, 1], by scikit-learn's ``precision_score`` and ``recall_score``; errors, is_anomalous : (n,)."""
+    flagged = np.asarray(errors) > threshold
+    precision = precision_score(is_anomalous, flagged, zero_division=0.0)
+    recall = recall_score(is_anomalous, flagged, zero_division=0.0)
+    return float(precision), float(recall)
 
 
 def detect_anomalies(
@@ -74,8 +77,7 @@ def detect_anomalies(
 ) -> AnomalyReport:
     """Score ``val_errors`` (n,) as anomaly scores for ``anomalous_class`` among ``val_labels`` (n,); the threshold
     is the ``quantile`` of ``normal_train_errors`` (errors of training images of the other classes)."""
-    if not 0.0 < quantile < 1.0:
-        raise ValueError(f"quantile must be between 0 and 1, such as 0.95; got {quantile!r}.")
+    quantile = check("quantile", quantile, QUANTILE, QUANTILE_HINT)
     is_anomalous = np.asarray(val_labels) == anomalous_class
     if is_anomalous.all() or not is_anomalous.any():
         raise ValueError(
@@ -125,6 +127,29 @@ def anomaly_report(
     than ``anomalous_class`` is refused, as its "normal" images would include an unseen class.
     """
     run, dataset = context.run, context.dataset
+    anomalous_class = _class_to_score(run, dataset, anomalous_class)
+    quantile = check("quantile", quantile, QUANTILE, QUANTILE_HINT)
+    normal_train = dataset.y_train != anomalous_class
+    report = context.cached(
+        ("anomaly", anomalous_class, quantile),
+        lambda: detect_anomalies(
+            context.errors("validation"),
+            dataset.y_val,
+            anomalous_class,
+            context.errors("training")[normal_train],
+            quantile,
+            dataset.class_names[anomalous_class],
+        ),
+    )
+    if run.excluded_class is None:
+        note = f" This run was trained on {report.class_name}s too, so they are not anomalies to it."
+        return replace(report, verdict=report.verdict + note)
+    return report
+
+
+def _class_to_score(run, dataset, anomalous_class: int | None) -> int:
+    """``anomalous_class``, or the class ``run`` was trained without when it is None; checked against the dataset's
+    classes and the run."""
     excluded = run.excluded_class
     anomalous_class = excluded if anomalous_class is None else anomalous_class
     if dataset.y_val is None or anomalous_class is None:
@@ -132,34 +157,14 @@ def anomaly_report(
             "anomaly detection needs a labelled dataset and a class to hold out; train a run without "
             "one class (train --exclude-class K) and score that class."
         )
-    n_classes = len(dataset.class_names)
-    if (
-        isinstance(anomalous_class, bool)
-        or not isinstance(anomalous_class, (int, np.integer))
-        or not 0 <= anomalous_class < n_classes
-    ):
-        raise ValueError(f"the class must be an integer from 0 to {n_classes - 1}; got {anomalous_class!r}.")
+    last = len(dataset.class_names) - 1
+    anomalous_class = check("anomalous_class", anomalous_class, Integer(0, last), "It is the class held out.")
     if excluded is not None and excluded != anomalous_class:
         raise ValueError(
             f"run {run.name} was trained without class {excluded}, not {anomalous_class}; score class "
             f"{excluded}, or train a run without class {anomalous_class}."
         )
-    normal_train = dataset.y_train != anomalous_class
-    report = context.cached(
-        ("anomaly", int(anomalous_class), quantile),
-        lambda: detect_anomalies(
-            context.errors("validation"),
-            dataset.y_val,
-            int(anomalous_class),
-            context.errors("training")[normal_train],
-            quantile,
-            dataset.class_names[anomalous_class],
-        ),
-    )
-    if excluded is None:
-        note = f" This run was trained on {report.class_name}s too, so they are not anomalies to it."
-        return replace(report, verdict=report.verdict + note)
-    return report
+    return anomalous_class
 
 
 def extremes(report: AnomalyReport, count: int = 8) -> tuple[np.ndarray, np.ndarray]:

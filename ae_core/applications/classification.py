@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import accuracy_score, confusion_matrix
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ae_core.validation import Integer, OneOf, check
+
 FEATURES = ("pixels", "pca", "codes")
 CLASSIFIERS = ("logistic_regression", "knn")
+FEATURE, CLASSIFIER = OneOf(FEATURES), OneOf(CLASSIFIERS)
 LABEL_COUNTS = (10, 100, 1000, None)  # None: every labelled training image
 
 
@@ -25,12 +28,12 @@ def balanced_subset(labels: np.ndarray, n_labels: int | None, seed: int = 0) -> 
     """Indices (sorted, int64) of ``n_labels`` images of ``labels`` (n,), as equal a share per class as the data
     allows, drawn with ``seed``; every index when ``n_labels`` is None or at least n."""
     classes = np.unique(labels)
-    if n_labels is None or n_labels >= len(labels):
+    if n_labels is None:
         return np.arange(len(labels))
-    if isinstance(n_labels, bool) or not isinstance(n_labels, (int, np.integer)) or n_labels < len(classes):
-        raise ValueError(
-            f"the number of labels must be an integer of at least {len(classes)}, one per class; got {n_labels!r}."
-        )
+    hint = "A classifier needs one labelled image per class; a number above the images, or None, takes them all."
+    n_labels = check("n_labels", n_labels, Integer(len(classes)), hint)
+    if n_labels >= len(labels):
+        return np.arange(len(labels))
     rng = np.random.default_rng(seed)
     pools = [rng.permutation(np.flatnonzero(labels == label)) for label in classes]
     quotas = np.full(len(classes), n_labels // len(classes))
@@ -44,11 +47,9 @@ def balanced_subset(labels: np.ndarray, n_labels: int | None, seed: int = 0) -> 
 
 def make_classifier(name: str, fewest_per_class: int):
     """An unfitted scikit-learn classifier: "logistic_regression" or "knn"; ``fewest_per_class`` caps k."""
-    if name == "logistic_regression":
+    if check("classifier", name, CLASSIFIER) == "logistic_regression":
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    if name == "knn":
-        return KNeighborsClassifier(n_neighbors=min(5, fewest_per_class))
-    raise ValueError(f"classifier must be one of {', '.join(CLASSIFIERS)}; got {name!r}.")
+    return KNeighborsClassifier(n_neighbors=min(5, fewest_per_class))
 
 
 def feature_sets(
@@ -104,8 +105,8 @@ def fit_predict(
 
 
 def accuracy(labels: np.ndarray, predictions: np.ndarray) -> float:
-    """The share of ``predictions`` equal to ``labels``, both (n,); in [0, 1]."""
-    return float(np.mean(np.asarray(labels) == np.asarray(predictions)))
+    """The share of ``predictions`` equal to ``labels``, both (n,); in [0, 1] (scikit-learn's ``accuracy_score``)."""
+    return float(accuracy_score(labels, predictions))
 
 
 def best_accuracies(rows: list[dict], n_labels: int) -> dict:
@@ -185,8 +186,7 @@ def classification_features(context) -> dict[str, tuple[np.ndarray, np.ndarray]]
 
 def confusion_report(context, features: str, classifier: str, n_labels: int | None, seed: int = 0) -> np.ndarray:
     """``confusion`` of a RunContext for one feature set (see FEATURES), classifier and label count, cached."""
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {', '.join(FEATURES)}; got {features!r}.")
+    features = check("features", features, FEATURE)
     dataset = context.dataset
     return context.cached(
         ("confusion", features, classifier, n_labels, seed),

@@ -18,10 +18,14 @@ from PIL import Image
 from ae_core.figures.images import comparison_image, to_uint8
 from ae_core.models.architectures import decode
 from ae_core.quality.scores import score_images
+from ae_core.validation import Integer, OneOf, check
 
 BYTES_PER_NUMBER = {"float32": 4, "float16": 2, "int8": 1}
 DEFAULT_JPEG_QUALITIES = (10, 50, 90)
 METHODS = ("autoencoder", "pca", "jpeg")
+PRECISION = OneOf(tuple(BYTES_PER_NUMBER))
+JPEG_QUALITY = Integer(1, 95)  # Pillow's scale; above 95 it only grows the file
+JPEG_QUALITY_HINT = "It is JPEG's quality, from 1 (smallest file) to 95 (best image)."
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,7 @@ class Quantiser:
 
 def round_trip(values: np.ndarray, precision: str, quantiser: Quantiser) -> np.ndarray:
     """``values`` (n, dims) as read back after storing them at ``precision``; float32."""
-    if precision not in BYTES_PER_NUMBER:
-        raise ValueError(f"precision must be one of {', '.join(BYTES_PER_NUMBER)}; got {precision!r}.")
+    precision = check("precision", precision, PRECISION)
     if precision == "int8":
         return quantiser.decode(quantiser.encode(values))
     return values.astype(precision).astype(np.float32)
@@ -125,8 +128,7 @@ def pca_reconstructions(pca, x_train: np.ndarray, x_val: np.ndarray) -> dict[str
 def jpeg_round_trip(images: np.ndarray, quality: int) -> tuple[np.ndarray, float]:
     """images (n, height, width, 1 or 3) in [0, 1] through JPEG at ``quality`` (1..95) -> (decoded images,
     mean encoded bytes per image)."""
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 95:
-        raise ValueError(f"JPEG quality must be an integer between 1 and 95; got {quality!r}.")
+    quality = check("quality", quality, JPEG_QUALITY, JPEG_QUALITY_HINT)
     pixels = to_uint8(images)
     decoded, sizes = np.empty(images.shape, np.float32), []
     for index, image in enumerate(pixels):
@@ -164,6 +166,7 @@ def compare_compression(
     """The rate-distortion rows of the autoencoder and of ``pca`` (a fitted scikit-learn PCA with as many
     components as the code) at each precision, and of JPEG at ``qualities``, on ``x_val``; codes are
     (n, latent_dim) from the model's encoder; val_reconstructions : the model's float32 decoding of val_codes."""
+    qualities = tuple(check("quality", quality, JPEG_QUALITY, JPEG_QUALITY_HINT) for quality in qualities)
     latent_dim, components = val_codes.shape[1], pca.n_components_
     decoded = autoencoder_reconstructions(model, train_codes, val_codes, val_reconstructions)
     results = [("autoencoder", p, latent_dim * BYTES_PER_NUMBER[p], images) for p, images in decoded.items()]

@@ -16,24 +16,28 @@ from ae_core.figures.images import comparison_image
 from ae_core.models.architectures import reconstruct
 from ae_core.models.noise import NOISE_TYPES, corrupt
 from ae_core.quality.scores import score_images
+from ae_core.validation import Number, OneOf, check
 
 DEGRADATIONS = (*NOISE_TYPES, "occlusion", "blur")
 BLUR_SIGMA_AT_FULL_LEVEL = 3.0  # pixels; at 3 a 28x28 digit is a blob, the hardest blur worth showing
 FILTERS = ("median", "gaussian_filter")
 DEFAULT_SWEEP_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5)
+DEGRADATION, LEVEL = OneOf(DEGRADATIONS), Number(0.0, 1.0)
 SWEEP_IMAGES = 500  # five levels of 500 images cost about one restoration of MNIST's 2,000 validation images
 
 
-def check_degradation(kind: str, level: float) -> None:
-    if kind not in DEGRADATIONS:
-        raise ValueError(f"noise must be one of {', '.join(DEGRADATIONS)}; got {kind!r}.")
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 <= level <= 1.0:
-        raise ValueError(f"the noise level must be a number between 0 and 1; got {level!r}.")
+def check_degradation(kind: str, level: float) -> tuple[str, float]:
+    """(kind, level) checked: ValueError naming the argument unless kind is one of DEGRADATIONS and level a number
+    in [0, 1]."""
+    return (
+        check("kind", kind, DEGRADATION, "It names the degradation."),
+        check("level", level, LEVEL, "It is the degradation's strength."),
+    )
 
 
 def degrade(images: np.ndarray, kind: str, level: float, rng: np.random.Generator) -> np.ndarray:
     """A degraded copy of ``images`` (n, height, width, channels) float32 in [0, 1]; same shape and range."""
-    check_degradation(kind, level)
+    kind, level = check_degradation(kind, level)
     if kind in NOISE_TYPES:
         return corrupt(images, kind, level, rng)
     if kind == "blur":
@@ -76,7 +80,7 @@ def restore(
     model, images: np.ndarray, kind: str, level: float, seed: int = 0, denoiser=None, n_preview: int = 8
 ) -> RestorationReport:
     """Degrade ``images`` with ``kind`` at ``level`` (seeded) and restore them every way; see RestorationReport."""
-    check_degradation(kind, level)
+    kind, level = check_degradation(kind, level)
     if denoiser is not None and tuple(denoiser.input_shape[1:]) != images.shape[1:]:
         raise ValueError(
             f"the denoising run takes {tuple(denoiser.input_shape[1:])} images but these are "
@@ -101,7 +105,8 @@ def _means(originals: np.ndarray, restored: np.ndarray) -> dict[str, float]:
 
 def restoration_report(context, kind: str, level: float, seed: int = 0, denoiser=None) -> RestorationReport:
     """``restore`` on a RunContext's validation images, computed once per run, degradation, seed and denoiser."""
-    key = ("restoration", kind, float(level), seed, None if denoiser is None else id(denoiser))
+    kind, level = check_degradation(kind, level)
+    key = ("restoration", kind, level, seed, None if denoiser is None else id(denoiser))
     return context.cached(
         key, lambda: restore(context.run.model, context.images("validation"), kind, level, seed, denoiser)
     )

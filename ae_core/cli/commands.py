@@ -15,6 +15,7 @@ from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status,
 from ae_core.settings.model_config import ModelConfig, parse_layer_sizes
 from ae_core.settings.recommended import recommended_settings
 from ae_core.settings.train_config import TrainConfig
+from ae_core.validation import Number, OneOf, check
 
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
 
@@ -191,10 +192,13 @@ def _compress(args) -> dict:
 
 
 def _denoise(args) -> dict:
-    from ae_core.applications.restoration import restoration_report
+    from ae_core.applications.restoration import DEGRADATIONS, restoration_report
     from ae_core.cli.text import text_table
     from ae_core.runs.loading import load_run
 
+    # checked here, before the run loads, and named as the user typed it
+    check("--noise", args.noise, OneOf(DEGRADATIONS))
+    check("--level", args.level, Number(0, 1))
     denoiser = load_run(args.denoiser).model if args.denoiser else None
     report = restoration_report(_run_context(args), args.noise, args.level, args.seed, denoiser)
     if not args.json:

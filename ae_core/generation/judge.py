@@ -11,8 +11,10 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.metrics import accuracy_score
 
 from ae_core.data import Dataset
+from ae_core.latent.nearest import nearest
 from ae_core.models.keras_backend import keras, tf
 
 CONFIDENCE = 0.9  # a prediction above this probability counts as a recognisable image
@@ -69,8 +71,8 @@ class Judge:
         return self.classifier.predict(_checked_images(images, self.x_train.shape[1:]), batch_size=1024, verbose=0)
 
     def accuracy(self, images: np.ndarray, labels: np.ndarray) -> float:
-        """Share of ``images`` whose predicted class equals ``labels`` (n,) int."""
-        return float(np.mean(np.argmax(self.probabilities(images), axis=1) == labels))
+        """Share of ``images`` whose predicted class equals ``labels`` (n,) int (scikit-learn's ``accuracy_score``)."""
+        return float(accuracy_score(labels, np.argmax(self.probabilities(images), axis=1)))
 
     def score_images(self, images: np.ndarray) -> Scores:
         """Scores of ``images`` (n, height, width, channels) float32 in [0, 1], n >= 1, the training images' shape."""
@@ -94,21 +96,11 @@ def normalised_entropy(histogram: np.ndarray) -> float:
     return float(-(shares * np.log(shares)).sum() / math.log(len(histogram)))
 
 
-def nearest_distances(images: np.ndarray, references: np.ndarray, chunk: int = 1024) -> np.ndarray:
-    """Pixel L2 distance from each of ``images`` (n, ...) to its nearest of ``references`` (m, ...) -> (n,) float32.
-
-    Uses |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, a chunk of images at a time, so memory stays at chunk x m floats.
-    """
-    flat_references = references.reshape(len(references), -1).astype(np.float32)
-    reference_norms = np.einsum("ij,ij->i", flat_references, flat_references)
-    flat_images = images.reshape(len(images), -1).astype(np.float32)
-    distances = np.empty(len(images), dtype=np.float32)
-    for start in range(0, len(images), chunk):
-        block = flat_images[start : start + chunk]
-        block_norms = np.einsum("ij,ij->i", block, block)
-        squared = block_norms[:, None] + reference_norms[None, :] - 2.0 * block @ flat_references.T  # (chunk, m)
-        distances[start : start + chunk] = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
-    return distances
+def nearest_distances(images: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """Pixel L2 distance from each of ``images`` (n, ...) to its nearest of ``references`` (m, ...) -> (n,) float32,
+    by ``latent.nearest.nearest``."""
+    _, distances = nearest(images, references, 1)  # (n, 1)
+    return distances[:, 0]
 
 
 def _checked_images(images: np.ndarray, image_shape: tuple) -> np.ndarray:

@@ -3,20 +3,36 @@ dimension at a time (traversal), and over the whole plane of a 2-dimensional cod
 examples/generative/vae.py).
 """
 
-import numbers
 from dataclasses import dataclass
+from functools import cache
 from statistics import NormalDist
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 
 from ae_core.models.architectures import decode, latent_dim_of
+from ae_core.validation import Expected, Integer, Number, OneOf, check
 
 INTERPOLATIONS = ("linear", "slerp")
+INTERPOLATION = OneOf(INTERPOLATIONS)
+INTERPOLATION_STEPS = Integer(2, 100)
+TRAVERSAL_STEPS = Integer(2, 50)
+EXTENT = Number(0, 10, low_open=True)
+GRID_SIZE = Integer(2, 40)
+# The whole range would reach N(0, 1)'s infinite tails; 0.999 spans +-3.3 standard deviations.
+COVERAGE = Number(0, 0.999, low_open=True)
 
 
-def _check_count(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer between {low} and {high}; got {value!r}.")
+@cache  # one rule per code size, so ae_core.validation builds its checker once
+def code_dimensions(latent_dim: int):
+    """The rule for ``traverse``'s dims: 1 or more dimensions of a code of ``latent_dim`` numbers (a list is taken
+    as a tuple). ae_core.validation has no rule for a list of indices; this one is built the same way."""
+    return Annotated[
+        tuple[Integer(0, latent_dim - 1), ...],
+        Field(min_length=1),
+        Expected(f"1 or more code dimensions, each an integer between 0 and {latent_dim - 1}"),
+    ]
 
 
 def interpolate_codes(code_a: np.ndarray, code_b: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:
@@ -27,9 +43,8 @@ def interpolate_codes(code_a: np.ndarray, code_b: np.ndarray, steps: int, method
     in-between codes as long as the ends (a straight line cuts through the middle, where N(0, I) codes are rare);
     for nearly parallel codes it is the straight line.
     """
-    if method not in INTERPOLATIONS:
-        raise ValueError(f"method must be one of {', '.join(INTERPOLATIONS)}; got {method!r}.")
-    _check_count("steps", steps, 2, 100)
+    method = check("method", method, INTERPOLATION)
+    steps = check("steps", steps, INTERPOLATION_STEPS, "It counts both ends.")
     a, b = np.asarray(code_a, dtype=np.float64), np.asarray(code_b, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"the two codes must be vectors of one length; got shapes {a.shape} and {b.shape}.")
@@ -83,12 +98,9 @@ def traverse(
     the base code itself.
     """
     latent_dim = latent_dim_of(model)
-    dims = [int(dim) for dim in dims]
-    if not dims or not all(0 <= dim < latent_dim for dim in dims):
-        raise ValueError(f"dims must name 1 or more code dimensions between 0 and {latent_dim - 1}; got {dims}.")
-    _check_count("steps", steps, 2, 50)
-    if not 0 < extent <= 10:
-        raise ValueError(f"extent must be a number of standard deviations in (0, 10]; got {extent!r}.")
+    dims = check("dims", dims, code_dimensions(latent_dim))
+    steps = check("steps", steps, TRAVERSAL_STEPS)
+    extent = check("extent", extent, EXTENT, "It counts standard deviations of the codes.")
     offsets = np.linspace(-extent, extent, steps)  # (steps,)
     codes = np.tile(np.asarray(base_code, np.float32), (len(dims), steps, 1))  # (rows, steps, latent_dim)
     for row, dim in enumerate(dims):
@@ -118,9 +130,8 @@ def manifold_grid(model, codes: np.ndarray | None = None, size: int = 15, covera
             f"a manifold grid needs a model with a 2-dimensional code; this one has "
             f"{latent_dim_of(model)}. Train one with latent size 2, or use a traversal."
         )
-    _check_count("size", size, 2, 40)
-    if not 0 < coverage < 1:
-        raise ValueError(f"coverage must be a share in (0, 1), such as 0.9; got {coverage!r}.")
+    size = check("size", size, GRID_SIZE, "It is the grid's side, in images.")
+    coverage = check("coverage", coverage, COVERAGE, "It is the central share of the codes the grid spans.")
     levels = np.linspace((1 - coverage) / 2, (1 + coverage) / 2, size)
     if codes is None:
         x_values = y_values = np.array([NormalDist().inv_cdf(level) for level in levels])

@@ -62,7 +62,7 @@ def generate_for_run(
 ) -> GenerationReport:
     """Fit ``sampler_name`` on the run's training codes (once per run and settings), draw ``n`` codes, decode
     and score them. n_components : for "gmm", None to choose by BIC."""
-    check_sample_args(n, seed, temperature)  # before the fit, which can take seconds
+    n, seed, temperature = check_sample_args(n, seed, temperature)  # before the fit, which can take seconds
     sampler = context.cached(
         ("sampler", sampler_name, n_components),
         lambda: make_sampler(sampler_name, n_components).fit(context.codes("training")),

@@ -11,7 +11,6 @@ scales the spread around the mean (or each component's mean): below 1 gives typi
 more varied and stranger ones.
 """
 
-import numbers
 import time
 from dataclasses import dataclass
 
@@ -19,7 +18,9 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from ae_core.latent.sampling import SEED
 from ae_core.models.architectures import decode, latent_dim_of
+from ae_core.validation import Integer, Number, OneOf, check
 
 SAMPLERS = ("normal", "gaussian", "gmm")
 SAMPLER_TITLES = {
@@ -30,17 +31,29 @@ SAMPLER_TITLES = {
 # Mixture sizes tried when the user sets none; the lowest BIC wins (15 on MNIST's codes, bench/generation_quality.py).
 COMPONENT_CHOICES = (1, 5, 10, 15, 20)
 MAX_SAMPLES = 10_000
+SAMPLE_COUNT = Integer(1, MAX_SAMPLES)
+TEMPERATURE = Number(0, 10, low_open=True)
+COMPONENTS = Integer(1, 100)
+COVARIANCE_TYPES = ("full", "diag")
+SAMPLER, COVARIANCE_TYPE = OneOf(SAMPLERS), OneOf(COVARIANCE_TYPES)
 JITTER = 1e-6  # added to covariance diagonals so a code dimension that never varies still factorises
 
 
-def check_sample_args(n, seed, temperature) -> None:
-    """ValueError naming the argument unless n is in 1..MAX_SAMPLES, seed >= 0 and temperature in (0, 10]."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_SAMPLES:
-        raise ValueError(f"n must be an integer between 1 and {MAX_SAMPLES:,}; got {n!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}.")
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not 0 < temperature <= 10:
-        raise ValueError(f"temperature must be a number in (0, 10]; 1 keeps the fitted spread; got {temperature!r}.")
+def check_sample_args(n, seed, temperature) -> tuple[int, int, float]:
+    """(n, seed, temperature) as plain Python numbers; ValueError naming the argument unless n is in
+    1..MAX_SAMPLES, seed in 0..2^32 - 1 and temperature in (0, 10]."""
+    return (
+        check("n", n, SAMPLE_COUNT, "It is the number of codes to draw."),
+        check("seed", seed, SEED),
+        check("temperature", temperature, TEMPERATURE, "1 keeps the fitted spread."),
+    )
+
+
+def _check_fitted(sampler, attribute: str) -> None:
+    if not hasattr(sampler, attribute):
+        raise ValueError(
+            f"the {sampler.name} sampler is not fitted yet; call fit(codes) with the training codes before sample()."
+        )
 
 
 def _checked_codes(codes, minimum: int) -> np.ndarray:
@@ -65,7 +78,8 @@ class NormalSampler:
         return self
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        check_sample_args(n, seed, temperature)
+        _check_fitted(self, "latent_dim")
+        n, seed, temperature = check_sample_args(n, seed, temperature)
         noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return (temperature * noise).astype(np.float32)
 
@@ -83,7 +97,8 @@ class GaussianSampler:
         return self
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        check_sample_args(n, seed, temperature)
+        _check_fitted(self, "mean")
+        n, seed, temperature = check_sample_args(n, seed, temperature)
         noise = np.random.default_rng(seed).standard_normal((n, len(self.mean)))
         return (self.mean + temperature * noise @ self._factor.T).astype(np.float32)
 
@@ -95,14 +110,11 @@ class MixtureSampler:
     name = "gmm"
 
     def __init__(self, n_components: int | None = None, covariance_type: str = "full", seed: int = 0):
-        integer = isinstance(n_components, numbers.Integral) and not isinstance(n_components, bool)
-        if n_components is not None and not (integer and 1 <= n_components <= 100):
-            raise ValueError(
-                f"n_components must be an integer between 1 and 100, or None to choose by BIC; got {n_components!r}."
-            )
-        if covariance_type not in ("full", "diag"):
-            raise ValueError(f"covariance_type must be 'full' or 'diag'; got {covariance_type!r}.")
-        self.n_components, self.covariance_type, self.seed = n_components, covariance_type, seed
+        if n_components is not None:
+            n_components = check("n_components", n_components, COMPONENTS, "Or None, to choose it by BIC.")
+        self.n_components = n_components
+        self.covariance_type = check("covariance_type", covariance_type, COVARIANCE_TYPE)
+        self.seed = check("seed", seed, SEED)
 
     def fit(self, codes: np.ndarray) -> "MixtureSampler":
         codes = _checked_codes(codes, 2)
@@ -127,7 +139,8 @@ class MixtureSampler:
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
         """Pick a component per code by the mixture's weights, then draw around its mean, all in one batch."""
-        check_sample_args(n, seed, temperature)
+        _check_fitted(self, "mixture")
+        n, seed, temperature = check_sample_args(n, seed, temperature)
         rng = np.random.default_rng(seed)
         weights = self.mixture.weights_ / self.mixture.weights_.sum()
         components = rng.choice(len(weights), size=n, p=weights)  # (n,)
@@ -138,8 +151,7 @@ class MixtureSampler:
 
 def make_sampler(name: str, n_components: int | None = None, covariance_type: str = "full"):
     """An unfitted sampler by name (one of SAMPLERS); n_components and covariance_type are for "gmm" only."""
-    if name not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {name!r}.")
+    name = check("sampler", name, SAMPLER)
     if name == "gmm":
         return MixtureSampler(n_components, covariance_type)
     return NormalSampler() if name == "normal" else GaussianSampler()

@@ -4,6 +4,7 @@
 - ``alignment``: maps of successive epochs turned onto each other.
 - ``sampling``: which images a map shows.
 - ``maps``: a run's map, computed once per run and parameters, and the map over training.
+- ``nearest``: the one nearest-neighbour search (scikit-learn's), for the map and for generation's judge.
 - ``neighbours``: a mapped image beside its nearest neighbours in code and pixel space.
 - ``decoding``: the image at any spot of a map.
 - ``code_variance``: how much each code dimension varies, and which carry nothing.

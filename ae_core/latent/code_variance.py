@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from ae_core.validation import Number, check
 
 # A dimension whose variance is under 1% of the busiest one's moves codes by under a tenth of that one's spread.
 UNUSED_VARIANCE_SHARE = 0.01
+SHARE = Number(0.0, 1.0)
 
 
 def code_variance(codes: np.ndarray) -> np.ndarray:
@@ -17,10 +18,9 @@ def code_variance(codes: np.ndarray) -> np.ndarray:
 
 def unused_dimensions(codes: np.ndarray, threshold: float = UNUSED_VARIANCE_SHARE) -> np.ndarray:
     """Code dimensions that carry almost nothing: (m,) int64 indices of those whose variance across ``codes``
-    (n, latent_dim) is below ``threshold`` (in [0, 1)) times the largest dimension's variance. All dimensions
-    count as unused when every one is constant.
+    (n, latent_dim) is at most ``threshold`` (in [0, 1]) times the largest dimension's variance. All dimensions
+    count as unused when every one is constant, or when the threshold is 1.
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold < 1:
-        raise ValueError(f"threshold must be a number in [0, 1), a share of the largest variance; got {threshold!r}.")
+    threshold = check("threshold", threshold, SHARE, "It is a share of the largest dimension's variance.")
     variance = code_variance(codes)
     return np.flatnonzero(variance <= threshold * variance.max()).astype(np.int64)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from ae_core.latent.maps import LatentMap
+from ae_core.latent.nearest import nearest
 from ae_core.latent.projection import Projection
+from ae_core.validation import Integer, check
 
 NOT_INVERTIBLE = (
     "t-SNE and UMAP maps have no inverse: a point on the map is decoded from the mean code of the "
@@ -34,16 +36,15 @@ def pca_inverse(projection: Projection, points: np.ndarray) -> np.ndarray:
 
 def mean_code_near(coords: np.ndarray, codes: np.ndarray, point: np.ndarray, k: int = 10) -> np.ndarray:
     """The mean of the codes (n, latent_dim) of the ``k`` map points (coords (n, dims)) nearest to ``point``
-    (dims,) -> (latent_dim,) float32. See NOT_INVERTIBLE: an estimate, not an inverse.
+    (dims,) -> (latent_dim,) float32, found by ``latent.nearest.nearest``. See NOT_INVERTIBLE: an estimate, not an
+    inverse.
     """
     point = np.asarray(point, dtype=np.float32)
     if point.shape != coords.shape[1:]:
         raise ValueError(f"point must have {coords.shape[1]} coordinates; got shape {point.shape}.")
-    if not 1 <= k <= len(coords):
-        raise ValueError(f"k must be between 1 and {len(coords)}, the number of map points; got {k}.")
-    distances = np.linalg.norm(coords - point, axis=1)
-    nearest = np.argpartition(distances, k - 1)[:k]
-    return codes[nearest].mean(axis=0).astype(np.float32)
+    k = check("k", k, Integer(1, len(coords)), "It counts points of the map.")
+    indices, _ = nearest(point[None], coords, k)  # (1, k)
+    return codes[indices[0]].mean(axis=0).astype(np.float32)
 
 
 EXACT_METHODS = ("pca", "identity")  # maps whose points decode exactly (pca_inverse); others decode a mean code

@@ -13,6 +13,9 @@ from ae_core.latent.alignment import align_epoch_maps
 from ae_core.latent.export import latent_csv
 from ae_core.latent.projection import Projection, map_trustworthiness, project
 from ae_core.latent.sampling import DEFAULT_SAMPLES, SPLITS, Sample, sample_indices
+from ae_core.validation import OneOf, check
+
+SPLIT_CHOICE = OneOf((*SPLITS, "all"))  # the splits run_latent_map maps
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,8 +76,7 @@ def run_latent_map(
     context : an ``ae_core.runs.context.RunContext`` (its codes and labels per split are computed once per run).
     split : "validation", "training" or "all" (validation first, then training). Other arguments as in latent_map.
     """
-    if split not in (*SPLITS, "all"):
-        raise ValueError(f"split must be one of {', '.join(SPLITS)} or all; got {split!r}.")
+    split = check("split", split, SPLIT_CHOICE)
     chosen = SPLITS if split == "all" else (split,)
     return latent_map(
         {name: context.codes(name) for name in chosen},

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ae_core.latent.maps import LatentMap
+from ae_core.latent.nearest import nearest_others
 from ae_core.latent.sampling import SPLITS
+from ae_core.validation import Integer, check
 
 
 @dataclass(frozen=True)
@@ -29,24 +31,17 @@ class Neighbours:
 
 
 def nearest_neighbours(codes: np.ndarray, images: np.ndarray, index: int, k: int = 8) -> Neighbours:
-    """Neighbours of row ``index`` among codes (n, latent_dim) and among images (n, height, width, channels)."""
+    """Neighbours of row ``index`` among codes (n, latent_dim) and among images (n, height, width, channels), by
+    ``latent.nearest.nearest_others`` (ties in distance in row order)."""
     if len(codes) != len(images):
         raise ValueError(f"codes and images must have one row per image; got {len(codes)} and {len(images)}.")
-    if not 0 <= index < len(codes) or not 1 <= k < len(codes):
-        raise ValueError(
-            f"index must be in [0, {len(codes)}) and k in [1, {len(codes) - 1}]; got index {index}, k {k}."
-        )
-    latent, latent_distances = _nearest(codes.reshape(len(codes), -1), index, k)
-    pixel, pixel_distances = _nearest(images.reshape(len(images), -1), index, k)
+    if len(codes) < 2:
+        raise ValueError(f"an image needs others to have neighbours; got {len(codes)} image(s). Map more images.")
+    index = check("index", index, Integer(0, len(codes) - 1), "It is a row of the map.")
+    k = check("k", k, Integer(1, len(codes) - 1), "Neighbours are the other images of the map.")
+    latent, latent_distances = nearest_others(codes, index, k)
+    pixel, pixel_distances = nearest_others(images, index, k)
     return Neighbours(latent, latent_distances, pixel, pixel_distances)
-
-
-def _nearest(vectors: np.ndarray, index: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    distances = np.linalg.norm(vectors - vectors[index], axis=1).astype(np.float32)
-    distances[index] = np.inf  # the image itself; an exact duplicate elsewhere still counts as a neighbour
-    nearest = np.argpartition(distances, k - 1)[:k]
-    nearest = nearest[np.argsort(distances[nearest], kind="stable")]
-    return nearest.astype(np.int64), distances[nearest]
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,10 +73,7 @@ def inspect_row(context, latent_map: LatentMap, row: int, k: int = 8) -> Inspect
     """Row ``row`` of the map (an index into its coords, as each point's customdata holds) and its ``k`` nearest
     neighbours among the mapped images (k is cut to the number of other images)."""
     sample = latent_map.sample
-    if not 0 <= row < len(sample.indices):
-        raise ValueError(
-            f"row must be in [0, {len(sample.indices)}), a point of the map; got {row}. Select a point on the map."
-        )
+    row = check("row", row, Integer(0, len(sample.indices) - 1), "It is a point of the map; select one there.")
     images = mapped_images(context, latent_map)
     neighbours = nearest_neighbours(latent_map.codes, images, row, min(k, len(images) - 1))
     split, index = str(sample.splits[row]), int(sample.indices[row])

@@ -1,5 +1,5 @@
-"""Maps of the latent space: PCA, t-SNE (openTSNE) and UMAP projections of codes to 2-D or 3-D, how faithful
-each map is, the way back from a map point to a code, and the map over training with axes that hold still.
+"""Maps of the latent space: PCA, t-SNE (openTSNE) and UMAP projections of codes to 2-D or 3-D, and how faithful
+each map is.
 
 openTSNE and UMAP are imported only when used: UMAP's import and first call compile with numba (about a minute
 on two cores), which ``warm_up_umap`` can pay in a background thread at server start.
@@ -7,7 +7,6 @@ on two cores), which ``warm_up_umap`` can pay in a background thread at server s
 
 from __future__ import annotations
 
-import numbers
 import threading
 import time
 import warnings
@@ -18,7 +17,11 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 
+from ae_core.latent.sampling import SEED
+from ae_core.validation import Integer, Number, OneOf, check
+
 METHODS = ("pca", "tsne", "umap")
+METHOD, DIMS, ITERATIONS, MIN_DIST = OneOf(METHODS), Integer(2, 3), Integer(1, 10_000), Number(0.0, 1.0)
 TRUST_NEIGHBOURS = 10
 # sklearn's trustworthiness holds an (n, n) distance matrix and its argsort: 2,000 codes take ~64 MB and ~0.5 s,
 # 5,000 would take 400 MB. Larger maps are scored on a seeded subsample of this size.
@@ -123,28 +126,24 @@ def _checked_codes(codes) -> np.ndarray:
 
 
 def _checked_params(method: str, dims: int, seed: int, params: dict, n: int) -> dict:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
-    if dims not in (2, 3):
-        raise ValueError(f"dims must be 2 or 3; got {dims!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0; got {seed!r}.")
+    method = check("method", method, METHOD)
+    dims = check("dims", dims, DIMS, "A map is drawn in 2 or 3 dimensions.")
+    check("seed", seed, SEED)
     unknown = set(params) - set(PARAM_DEFAULTS[method])
     if unknown:
         takes = f"the parameters {', '.join(PARAM_DEFAULTS[method])}" if PARAM_DEFAULTS[method] else "no parameters"
         raise ValueError(f"{method} takes {takes}; got {', '.join(sorted(unknown))}.")
-    values = {**PARAM_DEFAULTS[method], **params}
-    limits = {
-        "perplexity": (1.0, (n - 1) / 3),
-        "iterations": (1, 10_000),
-        "n_neighbors": (2, n - 1),
-        "min_dist": (0.0, 1.0),
+    rules = {  # name -> (rule, what to do)
+        "perplexity": (
+            Number(1.0, (n - 1) / 3),
+            f"openTSNE takes 3 x perplexity neighbours of each code, fewer than the {n:,} codes mapped.",
+        ),
+        "iterations": (ITERATIONS, ""),
+        "n_neighbors": (Integer(2, n - 1), f"They must be fewer than the {n:,} codes mapped."),
+        "min_dist": (MIN_DIST, ""),
     }
-    for name, value in values.items():
-        low, high = limits[name]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
-            raise ValueError(f"{name} must be a number between {low:g} and {high:g} for {n:,} codes; got {value!r}.")
-    return values
+    values = {**PARAM_DEFAULTS[method], **params}
+    return {name: check(name, value, *rules[name]) for name, value in values.items()}
 
 
 def _pca(codes: np.ndarray, dims: int, seed: int) -> tuple[np.ndarray, dict]:

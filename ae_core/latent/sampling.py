@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from ae_core.validation import Integer, check
+
 SPLITS = ("validation", "training")
 DEFAULT_SAMPLES = 5000  # a map of more points takes t-SNE and UMAP minutes and the browser seconds per redraw
+LIMIT = Integer(1)  # a limit above the images mapped maps them all
+SEED = Integer(0, 2**32 - 1)  # scikit-learn, openTSNE and UMAP take 32-bit seeds
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,11 +30,11 @@ class Sample:
 
 def sample_indices(n_val: int, n_train: int, limit: int = DEFAULT_SAMPLES, seed: int = 0) -> Sample:
     """At most ``limit`` images: all validation images if they fit, else a seeded sample of them; then training
-    images in the room left (all, or a seeded sample). Pass n_train=0 or n_val=0 to map one split only.
+    images in the room left (all, or a seeded sample). n_val, n_train : the images of each split (counts >= 0, as
+    ``len`` gives them); pass n_train=0 or n_val=0 to map one split only.
     """
-    for name, value, least in (("n_val", n_val, 0), ("n_train", n_train, 0), ("limit", limit, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}; got {value!r}.")
+    limit = check("limit", limit, LIMIT, "It is the most images the map shows.")
+    seed = check("seed", seed, SEED)
     rng = np.random.default_rng(seed)
     chosen, parts = [], []
     room = limit
