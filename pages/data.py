@@ -5,11 +5,12 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
+from ae_core import user_text
 from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
 from ae_core.figures.data import class_count_figure, sample_figure
 from ae_core.settings import limits
 from ae_core.units import human_size
-from pages import common, keys
+from pages.shared import datasets, keys, session
 
 SAMPLE_COUNT = 30  # three rows of ten
 
@@ -32,7 +33,7 @@ def accept_upload() -> None:
         )
         return
     dataset = replace(dataset, name=upload_name(dataset.name))
-    common.replace_upload(dataset)
+    datasets.replace_upload(dataset)
     st.session_state[keys.DATASET] = dataset.name
 
 
@@ -51,13 +52,15 @@ def upload_name(name: str) -> str:
 
 def dataset_picker() -> None:
     """The Dataset selectbox (available built-ins and this session's uploads), the uploader, and what is missing."""
-    statuses = dataset_status(common.data_dir())
-    options = [status.spec.name for status in statuses if status.available] + list(common.uploads())
-    if common.selected_dataset_name() not in options:
+    statuses = dataset_status(datasets.data_dir())
+    options = [status.spec.name for status in statuses if status.available] + list(datasets.uploads())
+    if datasets.selected_dataset_name() not in options:
         st.session_state[keys.DATASET] = options[0]
     pick, upload = st.columns(2)
     with pick:
-        st.selectbox("Dataset", options, key=keys.DATASET, format_func=common.dataset_title)
+        st.selectbox(
+            "Dataset", options, key=keys.DATASET, format_func=lambda name: user_text.plain(datasets.dataset_title(name))
+        )
         for status in statuses:
             if not status.available:
                 st.caption(f"**{status.spec.title}** is not available: {status.reason}")
@@ -71,7 +74,7 @@ def dataset_picker() -> None:
             "per class, or an IDX images file together with its labels file (raw or .gz).",
         )
         if keys.UPLOAD_ERROR in st.session_state:
-            st.error(st.session_state[keys.UPLOAD_ERROR])
+            st.error(user_text.markdown(st.session_state[keys.UPLOAD_ERROR]))  # it quotes file and member names
         st.caption(
             f"One upload at a time, up to {human_size(limits.current().max_upload_bytes)}: a new upload "
             "replaces the previous one. It stays in this browser tab, unseen by others, and is forgotten "
@@ -100,14 +103,14 @@ def show_dataset(dataset) -> None:
         else:
             st.info("This dataset has no labels: the autoencoder does not need them.")
     st.markdown(
-        f"**Source:** {dataset.source}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "
+        f"**Source:** {user_text.markdown(dataset.source)}  \n**Pixel range:** {np.min(dataset.x_train):.2f} to "
         f"{np.max(dataset.x_train):.2f}"
     )
     for note in dataset.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {user_text.markdown(note)}")
 
 
-common.start_page()
+session.start_page()
 st.title("Data")
 st.write("The images an autoencoder learns to squeeze through a small code and rebuild.")
 with st.expander("What am I looking at?"):
@@ -119,8 +122,9 @@ with st.expander("What am I looking at?"):
     )
 dataset_picker()
 try:
-    current = common.current_dataset()
+    current = datasets.current_dataset()
 except (DatasetUnavailableError, DataFileError) as error:
-    st.error(f"{common.dataset_title(common.selected_dataset_name())} could not be loaded: {error}")
+    title = datasets.dataset_title(datasets.selected_dataset_name())
+    st.error(f"{user_text.markdown(title)} could not be loaded: {user_text.markdown(error)}")
     st.stop()
 show_dataset(current)

@@ -2,13 +2,16 @@
 
 import streamlit as st
 
+from ae_core import user_text
 from ae_core.figures.images import comparison_image, enlarged
 from ae_core.figures.reconstructions import error_heatmap
 from ae_core.quality.ordering import SORT_ORDERS, order_by_error
 from ae_core.quality.pca_baseline import verdict
 from ae_core.quality.scores import score_images
 from ae_core.settings.model_config import PRESET_TITLES
-from pages import common, keys, sharing
+from pages.shared import datasets, keys, sharing
+from pages.shared.guards import require_context, require_run
+from pages.shared.session import setting, start_page
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
 ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
@@ -17,13 +20,9 @@ ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
 def grid_choices() -> tuple[str, str, int]:
     """The split, sort order and number of images chosen above the grid."""
     split_column, order_column, count_column = st.columns(3)
-    split = split_column.selectbox(
-        "Split", list(SPLITS), format_func=SPLITS.get, key=common.setting(keys.SPLIT, "validation")
-    )
-    order = order_column.selectbox(
-        "Sort", list(ORDERS), format_func=ORDERS.get, key=common.setting(keys.ORDER, "worst")
-    )
-    return split, order, count_column.slider("Images shown", 4, 24, key=common.setting(keys.COUNT, 12))
+    split = split_column.selectbox("Split", list(SPLITS), format_func=SPLITS.get, key=setting(keys.SPLIT, "validation"))
+    order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=setting(keys.ORDER, "worst"))
+    return split, order, count_column.slider("Images shown", 4, 24, key=setting(keys.COUNT, 12))
 
 
 def grid_ui(context) -> None:
@@ -93,7 +92,7 @@ def baseline_ui(run) -> None:
     st.write(verdict(metrics["val_mse"], metrics["pca_val_mse"], components))
 
 
-common.start_page()
+start_page()
 st.title("Reconstructions")
 st.write("How well a trained run rebuilds images, which images it gets wrong, and how its output changed per epoch.")
 with st.expander("What am I looking at?"):
@@ -109,11 +108,12 @@ with st.expander("What am I looking at?"):
     )
 with st.expander("Open a saved run"):
     sharing.saved_runs_ui()
-run = common.require_run()
+run = require_run()
 created = run.created.replace("T", " ")
+trained_on = user_text.markdown(datasets.dataset_title(run.dataset_name))
 st.caption(
-    f"{PRESET_TITLES[run.model_config.preset]} model on {common.dataset_title(run.dataset_name)}, "
-    f"{run.result.epochs_completed} epochs, created {created}. " + " ".join(run.result.notes)
+    f"{PRESET_TITLES[run.model_config.preset]} model on {trained_on}, {run.result.epochs_completed} epochs, "
+    f"created {created}. " + user_text.markdown(" ".join(run.result.notes))
 )
 st.subheader("Images and their errors")
 # The grid needs the run's images; the sections below need only the run. Drawn into this slot last, so a missing
@@ -124,4 +124,4 @@ timeline_ui(run)
 st.subheader("Against PCA at the same code size (validation images)")
 baseline_ui(run)
 with images_slot:
-    grid_ui(common.require_context(run))
+    grid_ui(require_context(run))

@@ -33,3 +33,20 @@ def environment(shared_data_dir, tmp_path, monkeypatch):
     its own temporary folder, never in the project."""
     monkeypatch.setenv("AE_DATA_DIR", str(shared_data_dir))
     monkeypatch.setenv("AE_RUNS_DIR", str(tmp_path / "runs"))
+
+
+@pytest.fixture
+def media(monkeypatch) -> dict:
+    """file id -> bytes of every image and download a page hands to Streamlit's media storage (read them with
+    tests.test_pages.picture)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    stored, original = {}, MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        stored[file_id] = path_or_data
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    return stored

@@ -1,14 +1,21 @@
 """Figures and composite images, checked against the numbers they are drawn from."""
 
+import html
 import math
+import re
 
 import numpy as np
 import pytest
 
-from ae_core.figures.data import sample_figure
+from ae_core.applications.anomaly import AnomalyReport
+from ae_core.figures.applications import confusion_figure, error_histogram, roc_figure
+from ae_core.figures.data import class_count_figure, sample_figure
+from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import PREVIEW_TILE_PIXELS, comparison_image, enlarged, image_grid, scale_for, to_uint8
+from ae_core.figures.latent import epoch_figure, latent_figure
 from ae_core.figures.reconstructions import error_heatmap
 from ae_core.figures.training import comparison_figure, loss_figure
+from ae_core.generation.judge import Scores
 from ae_core.training.events import BatchProgress
 from ae_core.training.progress_text import clock, progress_caption
 
@@ -137,3 +144,97 @@ def test_progress_caption_reads_like_a_sentence():
     assert progress_caption(None).startswith("Building the model")
     assert clock(3725) == "1:02:05" and clock(65) == "01:05"
     assert clock(math.inf) == "–" and clock(math.nan) == "–"
+
+
+# Class, run and batch names a user typed, each of which Plotly would draw as HTML if it got them raw
+HOSTILE_NAMES = ('<span style="font-size:70px">big</span>', '<a href="http://x">a</a>', "x<br>y &amp; %{customdata}")
+APP_TAGS = re.compile(r"<br>|</?extra>")  # the figures' own markup in hover templates
+
+
+def _strings(value) -> list[str]:
+    """Every string anywhere in a figure's JSON (keys apart)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _assert_names_shown_as_typed(figure, names=HOSTILE_NAMES) -> None:
+    """No label holds a tag but the figure's own; each name is in some label, escaped, and reads as typed."""
+    texts = _strings(figure.to_plotly_json())
+    tagged = [text for text in texts if "<" in APP_TAGS.sub("", text)]
+    assert tagged == [], "a user's name reached Plotly as HTML"
+    for name in names:
+        escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        assert any(escaped in text for text in texts), f"{name!r} is not shown"
+        assert any(name in html.unescape(text) for text in texts)
+    templates = [trace.hovertemplate for trace in figure.data if getattr(trace, "hovertemplate", None)]
+    assert not any("%{customdata}" in template.replace("image %{customdata}", "") for template in templates)
+
+
+def _labels_and_coords(n_per_class: int = 4):
+    labels = np.repeat(np.arange(len(HOSTILE_NAMES)), n_per_class)
+    return labels, np.random.default_rng(0).random((len(labels), 2))
+
+
+def test_latent_maps_show_class_names_as_typed():
+    labels, coords = _labels_and_coords()
+    for dims in (2, 3):
+        figure = latent_figure(np.c_[coords, coords[:, 0]], labels, HOSTILE_NAMES, dims=dims)
+        _assert_names_shown_as_typed(figure)
+        assert [trace.hovertemplate for trace in figure.data] == [
+            "%{fullData.name}<br>image %{customdata}<extra></extra>"
+        ] * 3
+    maps = np.stack([coords, coords * 2])  # (epochs, n, 2)
+    _assert_names_shown_as_typed(epoch_figure(maps, labels, 2, HOSTILE_NAMES))
+
+
+def test_data_figures_show_class_names_as_typed():
+    _assert_names_shown_as_typed(class_count_figure(dict.fromkeys(HOSTILE_NAMES, 5)))
+    labels = list(HOSTILE_NAMES) * 2
+    _assert_names_shown_as_typed(sample_figure(_tiles(len(labels), 8, 8), labels))
+
+
+def test_confusion_matrix_shows_class_names_as_typed():
+    figure = confusion_figure(np.eye(len(HOSTILE_NAMES), dtype=int), HOSTILE_NAMES)
+    _assert_names_shown_as_typed(figure)
+    assert len(set(figure.data[0].x)) == len(HOSTILE_NAMES), "distinct names stay distinct categories"
+
+
+def test_anomaly_figures_show_the_held_out_class_as_typed():
+    for name in HOSTILE_NAMES:
+        report = AnomalyReport(
+            anomalous_class=0,
+            class_name=name,
+            auc=0.9,
+            threshold=0.05,
+            precision=0.5,
+            recall=0.5,
+            errors=np.linspace(0, 0.1, 10),
+            is_anomalous=np.arange(10) > 6,
+            false_positive_rate=np.array([0.0, 0.5, 1.0]),
+            true_positive_rate=np.array([0.0, 0.8, 1.0]),
+            verdict="",
+        )
+        _assert_names_shown_as_typed(error_histogram(report), (name,))
+        _assert_names_shown_as_typed(roc_figure(report), (name,))
+
+
+def test_generation_figures_show_class_names_and_batch_titles_as_typed():
+    scores = Scores(
+        confident_share=0.5,
+        class_histogram=np.array([1, 2, 1]),
+        class_entropy=0.9,
+        nearest_distances=np.linspace(1, 2, 8),
+    )
+    batches = {name: scores for name in HOSTILE_NAMES}
+    _assert_names_shown_as_typed(class_share_figure(batches, HOSTILE_NAMES))
+    _assert_names_shown_as_typed(distance_figure(batches))
+
+
+def test_the_comparison_of_runs_shows_run_names_as_typed():
+    figure = comparison_figure({name: {"val_loss": [0.3, 0.2]} for name in HOSTILE_NAMES})
+    _assert_names_shown_as_typed(figure)

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from ae_core.data import load_upload
@@ -19,7 +18,8 @@ from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from pages import keys
+from pages.shared import keys
+from tests.test_pages import picture
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/generate.py"
@@ -53,25 +53,6 @@ def vae_run(digits):
         name="vae",
         split=digits.split.to_dict(),
     )
-
-
-@pytest.fixture
-def media(monkeypatch) -> dict:
-    """file id -> bytes of every image and download the page hands to Streamlit's media storage."""
-    stored, original = {}, MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        stored[file_id] = path_or_data
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    return stored
-
-
-def picture(media: dict, url: str) -> np.ndarray:
-    """The pixels behind an st.image or download URL such as /mock/media/<file id>.png."""
-    return np.asarray(Image.open(io.BytesIO(media[url.rsplit("/", 1)[-1].split(".")[0]])))
 
 
 def side(tiles: int, tile: int = 8) -> int:
@@ -136,6 +117,51 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
     three = generate_for_run(context, "gmm", 16, seed=0, temperature=1.0, n_components=3)
     assert tab(at, "Sample").metric[1].value == f"{three.scores.confident_share:.1%}", "a mixture of 3 components"
     assert not tab(at, "Manifold grid").image and "2 numbers" in tab(at, "Manifold grid").info[0].value
+
+
+def sampled_digits(at: AppTest, media: dict, side_count: int = 8) -> np.ndarray:
+    """Each Sample grid's digits as shown, one pixel per digit pixel: (grids, side_count**2, 8, 8) uint8."""
+    step = 9 * SCALE  # a tile and the gap after it
+    grids = []
+    for image in tab(at, "Sample").image:
+        grid = picture(media, image.value[0])
+        grids.append(
+            [
+                grid[row * step : row * step + 8 * SCALE : SCALE, column * step : column * step + 8 * SCALE : SCALE]
+                for row in range(side_count)
+                for column in range(side_count)
+            ]
+        )
+    return np.asarray(grids)
+
+
+def spread(digits_shown: np.ndarray) -> float:
+    """How much the images of one grid (n, 8, 8) differ: each pixel's standard deviation over them, averaged."""
+    return float(digits_shown.astype(float).std(axis=0).mean())
+
+
+def test_the_seed_picks_the_images_and_the_temperature_their_spread(autoencoder_run, digits, media):
+    at = generate_page(autoencoder_run)
+    first = sampled_digits(at, media)  # (2, 64, 8, 8): N(0, I), then the fitted mixture
+    fresh = RunContext(autoencoder_run, digits)  # no cached batches: everything is drawn again
+    for shown, sampler in zip(first, ("normal", "gmm")):
+        images = generate_for_run(fresh, sampler, 64, seed=0, temperature=1.0).generation.images  # (64, 8, 8, 1)
+        np.testing.assert_allclose(shown, np.round(images[..., 0] * 255), atol=1, err_msg=f"{sampler}, seed 0")
+    at.number_input(key=keys.SAMPLE_SEED).set_value(1).run()
+    assert not at.exception
+    other_seed = sampled_digits(at, media)
+    assert all(np.abs(a.astype(int) - b).mean() > 5 for a, b in zip(first, other_seed)), "another seed, other images"
+    at.number_input(key=keys.SAMPLE_SEED).set_value(0).run()
+    spreads = {}
+    for temperature in (0.2, 1.0, 2.0):
+        at.slider(key=keys.TEMPERATURE).set_value(temperature).run()
+        assert not at.exception
+        spreads[temperature] = [spread(grid) for grid in sampled_digits(at, media)]
+        if temperature == 1.0:
+            np.testing.assert_array_equal(sampled_digits(at, media), first, "seed 0 again, the same images")
+    for sampler in range(2):
+        low, middle, high = (spreads[temperature][sampler] for temperature in (0.2, 1.0, 2.0))
+        assert low < middle < high, spreads
 
 
 def test_interpolation_shows_both_images_and_traversal_one_row_per_dimension(autoencoder_run, digits, media):

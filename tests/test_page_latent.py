@@ -18,8 +18,8 @@ from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from pages import keys
-from tests.test_pages import chart, metrics
+from pages.shared import keys
+from tests.test_pages import chart, metrics, shown_image
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/latent.py"
@@ -174,11 +174,9 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
 
 
 def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
-    import threading
-
     from ae_core.runs.context import context_for
     from ae_core.training.jobs import TrainingJob
-    from pages import common
+    from pages.shared import datasets, server
 
     digits = load_dataset("digits")
     job = TrainingJob(
@@ -194,11 +192,10 @@ def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
     at.session_state[keys.JOB] = job
     at.run()  # any page collects the finished job
     assert not at.exception, at.exception
-    for thread in threading.enumerate():
-        if thread.name == "default-latent-map":
-            thread.join(timeout=120)
+    worker = server.background_worker()  # the server's one worker thread, shared by every session
+    worker.submit(lambda: None).result(timeout=120)  # runs after the map, which was submitted first
     run = job.snapshot().run
-    context = context_for(run, common.dataset_by_name("digits"))
+    context = context_for(run, datasets.dataset_by_name("digits"))
     computed_again = []
     context.cached(map_key("pca"), lambda: computed_again.append(True))
     assert not computed_again, "the default map was computed when the job was collected"
@@ -220,3 +217,59 @@ def test_a_umap_link_waits_for_the_compile_then_draws_the_librarys_map(digits_ru
     expected = run_map(context, "umap", samples=300, n_neighbors=10, min_dist=0.1)
     np.testing.assert_allclose(chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, atol=1e-5)
     assert at.slider(key=keys.LATENT_NEIGHBOURS).value == 10
+
+
+def test_decode_any_spot_shows_the_decoding_of_the_pca_inverse_of_the_spot(digits_run, context, media):
+    from sklearn.decomposition import PCA
+
+    from ae_core.figures.images import enlarged
+    from ae_core.models.architectures import decode
+
+    at = latent_page(digits_run)
+    drawn = chart_points(chart(at, keys.LATENT_CHART))  # (n, 2), the map as the page draws it
+    codes = run_map(context, "pca").codes  # (n, latent_dim), the codes behind those points
+    pca = PCA(n_components=2).fit(codes)
+    np.testing.assert_allclose(pca.transform(codes), drawn, atol=1e-4, err_msg="the reference PCA is the map drawn")
+    at_the_centre = shown_image(at, media, "decoded at (")
+    spot = [np.quantile(drawn[:, 0], 0.98), np.quantile(drawn[:, 1], 0.02)]  # far off the centre of the map
+    for axis, value in enumerate(spot):
+        at.slider(key=f"{keys.LATENT_SPOT_PREFIX}pca.{axis}").set_value(float(value))
+    at.run()
+    assert not at.exception, at.exception
+    point = [at.slider(key=f"{keys.LATENT_SPOT_PREFIX}pca.{axis}").value for axis in (0, 1)]
+    np.testing.assert_allclose(point, spot, atol=0.01)
+    shown = shown_image(at, media, f"decoded at ({point[0]:.2f}, {point[1]:.2f})")
+    code = pca.inverse_transform(np.array([point])).astype(np.float32)  # (1, latent_dim)
+    expected = enlarged(decode(digits_run.model, code)[0])
+    np.testing.assert_allclose(shown.astype(int), expected.astype(int), atol=2)  # JPEG at quality 100: 1 or 2 off
+    assert np.abs(shown.astype(int) - at_the_centre).max() > 10, "another spot, an image the tolerance tells apart"
+
+
+def run_with_dead_dimensions(dimensions: list[int]):
+    """A dense run on digits whose code ``dimensions`` are the same for every image: their weights are zeroed."""
+    digits = load_dataset("digits")
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
+    run = train_run(digits.x_train, digits.x_val, "digits", config, TrainConfig(epochs=1, batch_size=64), name="dead")
+    code_layer = run.model.get_layer("encoder").get_layer("code")
+    kernel, bias = code_layer.get_weights()  # (32, 8), (8,)
+    kernel[:, dimensions] = 0.0
+    bias[dimensions] = 0.5
+    code_layer.set_weights([kernel, bias])
+    return run
+
+
+def code_variance_warnings(at: AppTest) -> list[str]:
+    return [warning.value for warning in at.warning if warning.value.startswith("Code dimensions")]
+
+
+def test_the_code_variance_warning_names_the_dimensions_that_never_vary(digits_run):
+    from ae_core.latent.code_variance import unused_dimensions
+
+    at = latent_page(digits_run)
+    assert list(unused_dimensions(run_map(RunContext(digits_run, load_dataset("digits")), "pca").codes)) == []
+    assert code_variance_warnings(at) == [], "every dimension of this run varies"
+    at = latent_page(run_with_dead_dimensions([2, 5]))
+    warnings = code_variance_warnings(at)
+    assert len(warnings) == 1 and warnings[0].startswith("Code dimensions 2, 5 vary by under 1%"), warnings
+    bars = {trace["name"]: trace for trace in chart(at, keys.LATENT_VARIANCE_CHART)["data"]}
+    assert list(plotted(bars["almost unused"]["x"])) == [2, 5] and plotted(bars["almost unused"]["y"]).max() < 1e-9

@@ -18,7 +18,7 @@ from ae_core.runs.saving import save_run
 from ae_core.settings.limits import Limits
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from pages import keys
+from pages.shared import keys
 from tests.test_pages import app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from ae_core.runs.run import train_run
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.recommended import recommended_settings
 from ae_core.settings.train_config import TrainConfig
-from pages import common, keys
+from pages.shared import keys
+from pages.shared.streamlit_patches import private_name
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60  # the first run of a page that imports TensorFlow takes seconds
@@ -48,6 +49,21 @@ def chart(at: AppTest, key: str) -> dict:
     specs = [json.loads(element.proto.spec) for element in at.get("plotly_chart") if element.key == key]
     assert len(specs) == 1, f"expected one chart with key {key!r}, found {len(specs)}"
     return specs[0]
+
+
+def picture(media: dict, url: str) -> np.ndarray:
+    """The pixels behind an st.image or download URL such as /mock/media/<file id>.png (``media``: the conftest
+    fixture that records them)."""
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(media[url.rsplit("/", 1)[-1].split(".")[0]])))
+
+
+def shown_image(at, media: dict, caption_start: str) -> np.ndarray:
+    """The pixels of the one image whose caption starts with ``caption_start``."""
+    found = [image for image in at.image if image.captions and image.captions[0].startswith(caption_start)]
+    assert len(found) == 1, f"expected one image captioned {caption_start!r}, found {len(found)}"
+    return picture(media, found[0].value[0])
 
 
 def metrics(at: AppTest) -> dict:
@@ -436,29 +452,45 @@ def test_the_data_page_loads_without_tensorflow(shared_data_dir):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_streamlit_still_clears_keras_state_through_the_hook_the_app_replaces():
-    """pages/common.py replaces script_runner._clean_problem_modules; an upgrade that renames it must fail here."""
-    import inspect
+def test_a_script_run_leaves_keras_global_state_alone():
+    """Streamlit calls keras.backend.clear_session() after every script run, which resets Keras' layer-name counters
+    for every thread at once, a training thread's too; pages/shared/streamlit_patches.py turns that off."""
+    import keras
 
-    from streamlit.runtime.scriptrunner import script_runner
+    sentinel = "script-run-sentinel"
+    before = keras.backend.get_uid(sentinel)  # counts 1, 2, ... until Keras' global state is cleared
+    app("pages/reconstructions.py")  # two script runs, each on Streamlit's script thread
+    assert keras.backend.get_uid(sentinel) == before + 1, "a script run cleared Keras' global state"
+    keras.backend.clear_session()  # what Streamlit's own hook does: the counter starts again
+    assert keras.backend.get_uid(sentinel) == 1
 
-    assert hasattr(script_runner, "_clean_problem_modules")
-    assert "_clean_problem_modules" in inspect.getsource(script_runner.ScriptRunner._run_script)
+
+APP_PAGES = [  # app.py's navigation: page file, title
+    ("pages/data.py", "Data"),
+    ("pages/train.py", "Train"),
+    ("pages/reconstructions.py", "Reconstructions"),
+    ("pages/latent.py", "Latent space"),
+    ("pages/generate.py", "Generate"),
+    ("pages/applications.py", "Applications"),
+]
 
 
-def test_streamlit_still_runs_a_pages_folder_alone_by_the_flag_the_app_turns_off():
-    """pages/common.py turns off PagesManager.uses_pages_directory; an upgrade that renames it must fail here."""
-    import inspect
-
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner import script_runner
-
-    assert "uses_pages_directory" in vars(PagesManager)
-    assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner.ScriptRunner._run_script)
+def test_a_deep_link_runs_through_the_apps_navigation():
+    """A new session's first request for a page (a link to /train): Streamlit would run pages/train.py alone as an
+    old-style multipage app, with app.py and every file in pages/ as its pages. The app reruns it through app.py,
+    whose navigation then holds its own six pages under their titles."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("pages/train.py").run()  # no run before: the first request is the page's
+    assert not at.exception and at.title[0].value == "Train"
+    registered = at._registered_pages.values()  # what st.navigation registered in this run; AppTest has no public view
+    root = Path(APP).parent
+    assert [(Path(info["script_path"]), info["page_name"]) for info in registered] == [
+        (root / path, title) for path, title in APP_PAGES
+    ]
 
 
 def test_a_missing_private_streamlit_name_fails_at_import_with_what_breaks():
     import types
 
     with pytest.raises(RuntimeError, match=r"has no nowhere\.gone.*written for streamlit 1\.67.*Without it X"):
-        common._private(types.ModuleType("nowhere"), "gone", "X")
+        private_name(types.ModuleType("nowhere"), "gone", "X")

@@ -5,6 +5,7 @@ confusion, anomaly error histogram and ROC.
 import numpy as np
 import plotly.graph_objects as go
 
+from ae_core import user_text
 from ae_core.applications.anomaly import AnomalyReport
 from ae_core.applications.classification import CLASSIFIERS, FEATURES
 from ae_core.applications.compression import METHODS, RateDistortionRow
@@ -15,7 +16,7 @@ def error_histogram(report: AnomalyReport) -> go.Figure:
     figure = go.Figure()
     for name, chosen in (
         ("other classes", ~report.is_anomalous),
-        (f"held-out {report.class_name}s", report.is_anomalous),
+        (f"held-out {user_text.plotly(report.class_name)}s", report.is_anomalous),
     ):
         figure.add_histogram(x=report.errors[chosen], name=name, opacity=0.6, histnorm="probability density")
     figure.add_vline(x=report.threshold, line_dash="dash", annotation_text="threshold")
@@ -26,6 +27,7 @@ def error_histogram(report: AnomalyReport) -> go.Figure:
 
 
 def roc_figure(report: AnomalyReport) -> go.Figure:
+    """The ROC curve of flagging the held-out class by reconstruction error, beside chance."""
     figure = go.Figure()
     figure.add_scatter(
         x=report.false_positive_rate, y=report.true_positive_rate, mode="lines", name=f"AUC {report.auc:.3f}"
@@ -33,14 +35,16 @@ def roc_figure(report: AnomalyReport) -> go.Figure:
     figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot"), name="chance")
     figure.update_layout(
         xaxis_title="false positive rate (normal images flagged)",
-        yaxis_title=f"true positive rate ({report.class_name}s caught)",
+        yaxis_title=f"true positive rate ({user_text.plotly(report.class_name)}s caught)",
         margin=dict(t=30, b=40, l=50, r=10),
     )
     return figure
 
 
 def confusion_figure(matrix: np.ndarray, class_names) -> go.Figure:
-    names = [str(name) for name in class_names]
+    """Heat map of ``matrix`` (n_classes, n_classes): row = true class, column = predicted, both labelled by
+    ``class_names`` (shown as typed)."""
+    names = [user_text.plotly(name) for name in class_names]
     figure = go.Figure(
         go.Heatmap(
             z=matrix,

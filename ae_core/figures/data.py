@@ -5,6 +5,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from ae_core import user_text
 from ae_core.figures.images import image_grid, to_uint8
 
 
@@ -21,7 +22,7 @@ def sample_figure(images: np.ndarray, labels: list, cols: int = 10) -> go.Figure
         figure.add_annotation(
             x=(index % cols) * (width + gap) + (width - 1) / 2,
             y=(index // cols) * (height + gap) - 0.5,
-            text=str(label),
+            text=user_text.plotly(label),
             showarrow=False,
             yanchor="bottom",
             font={"size": 12},
@@ -33,8 +34,8 @@ def sample_figure(images: np.ndarray, labels: list, cols: int = 10) -> go.Figure
 
 
 def class_count_figure(counts: dict) -> go.Figure:
-    """Bar chart of images per class; counts : class name -> number of images."""
-    figure = go.Figure(go.Bar(x=[str(name) for name in counts], y=list(counts.values())))
+    """Bar chart of images per class; counts : class name (shown as typed) -> number of images."""
+    figure = go.Figure(go.Bar(x=[user_text.plotly(name) for name in counts], y=list(counts.values())))
     figure.update_layout(
         xaxis_title="class",
         yaxis_title="images",

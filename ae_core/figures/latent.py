@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ae_core import user_text
 from ae_core.latent.code_variance import code_variance, unused_dimensions
 
 
@@ -16,19 +17,21 @@ def latent_figure(
     """Points coloured by label: Scattergl for 2-D, Scatter3d for 3-D, one trace per class.
 
     coords : (n, 2 or 3); labels : (n,) int indices into class_names (names default to the numbers), or None.
-    Each point's customdata is its row in ``coords``, so a page maps a selection back to its image.
+    Each point's customdata is its row in ``coords``, so a page maps a selection back to its image. Class names are
+    shown as typed; ``title`` is the app's own text.
     """
     dims = min(dims, coords.shape[1])
     rows = np.arange(len(coords))
     groups = [(None, rows)] if labels is None else [(label, rows[labels == label]) for label in np.unique(labels)]
     figure = go.Figure()
     for label, members in groups:
-        name = "codes" if label is None else (class_names[label] if label < len(class_names) else str(label))
+        name = "codes" if label is None else (class_names[label] if label < len(class_names) else label)
         common = {
-            "name": name,
+            "name": user_text.plotly(name),
             "mode": "markers",
             "customdata": members,
-            "hovertemplate": f"{name}<br>image %{{customdata}}<extra></extra>",
+            # the name comes from the trace, not the template, where a name's "%{...}" would be filled in
+            "hovertemplate": "%{fullData.name}<br>image %{customdata}<extra></extra>",
         }
         if dims == 3:
             x, y, z = coords[members].T

@@ -4,6 +4,8 @@ import math
 
 import plotly.graph_objects as go
 
+from ae_core import user_text
+
 MAX_CURVE_POINTS = 2_000  # a live chart redraws often; more points than a chart is wide only cost time
 
 
@@ -62,11 +64,13 @@ def _epoch_metrics(history: dict) -> list:
 
 
 def comparison_figure(histories: dict, metric: str = "val_loss", log_y: bool = False) -> go.Figure:
-    """One line per run of ``metric`` per epoch; histories : run name -> history dict."""
+    """One line per run of ``metric`` per epoch; histories : run name (shown as typed) -> history dict."""
     figure = go.Figure()
     for name, history in histories.items():
         values = history.get(metric, [])
-        figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=name))
+        figure.add_trace(
+            go.Scatter(x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=user_text.plotly(name))
+        )
     epochs = max((len(history.get(metric, [])) for history in histories.values()), default=1)
     figure.update_layout(
         xaxis={"dtick": max(1, math.ceil(epochs / 10))},  # whole epochs only: there is one point per epoch

@@ -1,10 +1,14 @@
-"""The view of a latent map that a link holds: the Latent space page's query parameters, read and written, and the
-rows a Plotly selection names.
+"""The view of a latent map that a link holds: the Latent space page's query parameters, read into its widgets and
+written back to the address bar, and the rows a Plotly selection names.
 """
 
 from __future__ import annotations
 
+import streamlit as st
+
 from ae_core.latent.sampling import DEFAULT_SAMPLES
+from pages.shared import keys
+from pages.shared.session import setting
 
 # The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
 VIEW_FIELDS = {
@@ -18,6 +22,16 @@ VIEW_FIELDS = {
     "min_dist": (float, 0.1, 0.0, 1.0),
 }
 VIEW_PARAMS = {"pca": (), "tsne": ("perplexity", "iterations"), "umap": ("n_neighbors", "min_dist")}
+VIEW_KEYS = {  # query parameter -> the session-state key of its widget
+    "method": keys.LATENT_METHOD,
+    "dims": keys.LATENT_DIMS,
+    "samples": keys.LATENT_SAMPLES,
+    "seed": keys.LATENT_SEED,
+    "perplexity": keys.LATENT_PERPLEXITY,
+    "iterations": keys.LATENT_ITERATIONS,
+    "n_neighbors": keys.LATENT_NEIGHBOURS,
+    "min_dist": keys.LATENT_MIN_DIST,
+}
 
 
 def parse_view(query: dict[str, str]) -> dict:
@@ -51,3 +65,19 @@ def selected_rows(points: list[dict]) -> list[int]:
     number, or a list holding it); points without one (not map points) are left out."""
     rows = {data[0] if isinstance(data, list) else data for data in (point.get("customdata") for point in points)}
     return sorted(int(row) for row in rows if row is not None)
+
+
+def read_url() -> None:
+    """Set the page's widgets and the inspected points from the link, the first time the page opens."""
+    view = parse_view(st.query_params.to_dict())
+    for name, key in VIEW_KEYS.items():
+        setting(key, view[name])
+    setting(keys.LATENT_POINTS, view["points"])
+
+
+def write_url() -> None:
+    """Keep the view in the address bar, so a link reopens it."""
+    view = {name: st.session_state[key] for name, key in VIEW_KEYS.items()}
+    query = view_query({**view, "points": st.session_state[keys.LATENT_POINTS]})
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)

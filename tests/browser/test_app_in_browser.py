@@ -163,8 +163,8 @@ def test_pause_and_resume_through_the_buttons(page):
 
 
 def test_a_deep_link_to_train_on_a_fresh_server_uses_the_apps_navigation(open_app, fresh_app_url):
-    """The first request a new server gets is /train: Streamlit would run pages/train.py alone and list every file
-    in pages/ (common.py too) unless the app's navigation takes over."""
+    """The first request a new server gets is /train: Streamlit would run pages/train.py alone and list app.py
+    and every file in pages/ under their file names unless the app's navigation takes over."""
     page = open_app("deep-link", f"{fresh_app_url}/train")
     page.wait_for(page.locator("h1").filter(has_text="Train"), "the Train page's title")
     page.wait_idle()

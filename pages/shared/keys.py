@@ -1,6 +1,6 @@
 """Every session-state key and element key the pages use; no other module spells one.
 
-Keys starting with SETTING_PREFIX belong to widgets whose values outlive a page switch (see common.start_page).
+Keys starting with SETTING_PREFIX belong to widgets whose values outlive a page switch (see session.start_page).
 """
 
 SETTING_PREFIX = "setting."
@@ -96,7 +96,7 @@ JOB = "training_job"  # this session's TrainingJob, absent before the first star
 COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
 RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
 RECOMMENDED_FOR = "recommended_for"  # (dataset name, preset) whose recommended settings fill the Train widgets
-NAVIGATION_FIXED = "navigation_fixed"  # this session was rerun once through app.py (see common._use_app_navigation)
+NAVIGATION_FIXED = "navigation_fixed"  # rerun once through app.py (see streamlit_patches.use_app_navigation)
 CLASSIFIED = "classified_runs"  # set of run ids whose classifiers were trained on a button press
 
 # Element keys: charts found by tests and kept across reruns

@@ -13,18 +13,20 @@ reconnect, the watchdog empties its state, so its runs, upload and job are freed
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
 import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ae_core.training.native_memory import release_free_memory
+from ae_core.training.native_memory import limit_malloc_arenas, release_free_memory
 from ae_core.training.queue import TrainingQueue, max_concurrent_trainings
 
 DISCONNECT_GRACE_S = 20.0  # a page reload reconnects in about a second; a lost phone connection in a few
 POLL_S = 2.0  # how often the watchdog looks; it costs a dictionary lookup per training job
+
+limit_malloc_arenas()  # a server trains on a new thread each time; see ae_core/training/native_memory.py
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,6 +41,67 @@ def background_worker() -> ThreadPoolExecutor:
     keep memory per thread that used them: with a new thread for each run, ten runs finishing together left about
     100 MB behind; one reused thread leaves none (bench/queue_waves.py)."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="background")
+
+
+_judge_lock = threading.Lock()
+_judge_futures: dict = {}  # (dataset name, split) -> Future of its judge's training on the background worker
+
+
+def judge_in_background(dataset) -> Future:
+    """The training of ``dataset``'s judge on the server's background worker, submitted once per dataset and split;
+    its result is None, the judge then at ``judge_for(dataset)`` (an upload's judge trains on first need)."""
+    with _judge_lock:
+        key = (dataset.name, dataset.split)
+        if key not in _judge_futures or _judge_futures[key].cancelled():
+            _judge_futures[key] = background_worker().submit(_train_judge, dataset)
+        return _judge_futures[key]
+
+
+def _train_judge(dataset) -> None:
+    from ae_core.generation.judge import judge_for
+
+    judge_for(dataset)
+
+
+@st.cache_resource(show_spinner=False)
+def pretrain_builtin_judges() -> bool:
+    """Train the judges of the built-in datasets found on this server, one after another on the background worker,
+    each only once nothing else waits there (a run's latent map goes first). Once per server; not in a script that
+    no server runs (AppTest), where it would only slow the tests. Returns whether it started."""
+    if not runtime.exists():
+        return False
+    from ae_core.data import DATASETS, default_dataset_name
+    from pages.shared import datasets
+
+    first = default_dataset_name(datasets.data_dir())
+    names = [first] + [name for name in DATASETS if name != first]
+    background_worker().submit(_when_idle, partial(_pretrain_judges, names))
+    return True
+
+
+def _when_idle(task: Callable[[], None]) -> None:
+    """Run ``task`` on the background worker once nothing else waits for it; else go to the back of its line."""
+    waiting = getattr(background_worker(), "_work_queue", None)  # the executor's queue, a private name
+    if waiting is not None and waiting.qsize() > 0:
+        background_worker().submit(_when_idle, task)
+    else:
+        task()
+
+
+def _pretrain_judges(names: list) -> None:
+    """Train the judge of ``names[0]`` when it is found without a download, then queue the rest."""
+    from ae_core.data import DataFileError, DatasetUnavailableError
+    from ae_core.generation.judge import judge_for
+    from pages.shared import datasets
+
+    try:
+        dataset = datasets.load_builtin(names[0], datasets.data_dir())
+        if dataset.y_train is not None:
+            judge_for(dataset)
+    except (DatasetUnavailableError, DataFileError, ValueError, OSError):
+        pass  # not on this server: its judge trains if someone uploads or downloads it
+    if len(names) > 1:
+        background_worker().submit(_when_idle, partial(_pretrain_judges, names[1:]))
 
 
 class SessionWatchdog:

@@ -1,0 +1,110 @@
+"""This browser session's state: what every page does first, its persistent widget settings, its training job, its
+runs and the current one.
+
+Keras-free at import, so the Data page that imports it appears fast.
+"""
+
+import streamlit as st
+
+from ae_core.data import DataFileError, DatasetUnavailableError
+from pages.shared import datasets, keys, server
+from pages.shared.streamlit_patches import use_app_navigation
+
+
+def start_page() -> None:
+    """Call first on every page: runs app.py's navigation even for a deep link, keeps widget settings, collects
+    the run of a training job that ended while another page was open, has the session's state let go once its
+    browser is gone for good, and the first time on a server, has the built-in datasets' judges trained."""
+    use_app_navigation()
+    _keep_settings()
+    collect_finished_job()
+    server.release_state_when_expired()
+    server.pretrain_builtin_judges()
+
+
+def _keep_settings() -> None:
+    """Keep the values of widgets on other pages: Streamlit forgets a widget's state when it is not drawn,
+    unless the script writes the key itself (Streamlit's documented way to carry widget state across pages)."""
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(keys.SETTING_PREFIX):
+            st.session_state[key] = st.session_state[key]
+
+
+def setting(key: str, default) -> str:
+    """``key``, a persistent widget's session-state key, set to ``default`` the first time."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    return key
+
+
+def job_snapshot():
+    """This session's training job's JobSnapshot, or None before the first start."""
+    job = st.session_state.get(keys.JOB)
+    return job.snapshot() if job is not None else None
+
+
+def collect_finished_job() -> str | None:
+    """The status of this session's training job (None without one); an ended job's run joins RUNS, once."""
+    job, snapshot = st.session_state.get(keys.JOB), job_snapshot()
+    if snapshot and snapshot.finished and st.session_state.get(keys.COLLECTED_JOB) is not job:
+        st.session_state[keys.COLLECTED_JOB] = job
+        if snapshot.run is not None:
+            add_run(snapshot.run)
+            _map_in_background(snapshot.run)
+    return snapshot.status if snapshot else None
+
+
+def _map_in_background(run) -> None:
+    """Compute the run's default latent map on the server's background thread, so the Latent space page, which reads
+    the same cached map through the run's context, shows it at once. Nothing happens when its dataset is not at
+    hand."""
+    from ae_core.runs.context import context_for
+
+    try:
+        dataset = datasets.dataset_by_name(run.dataset_name, run.split)
+        context = context_for(run, dataset) if dataset is not None else None
+    except (DatasetUnavailableError, DataFileError, ValueError):
+        return  # the page says why when it is opened
+    if context is not None:
+        server.background_worker().submit(_default_map, context)
+
+
+def _default_map(context) -> None:
+    """Computes the default latent map into the run's context, where the Latent space page finds it."""
+    from ae_core.latent.maps import default_run_map
+
+    try:
+        default_run_map(context)
+    except ValueError:  # e.g. a diverged model's codes; the page says why when it is opened
+        pass
+
+
+def session_runs() -> dict:
+    return st.session_state.setdefault(keys.RUNS, {})
+
+
+def add_run(run) -> str:
+    """Add ``run`` to this session's runs under a unique name (renaming it if needed) and make it current.
+    A run this session holds already (same id: saved, then opened) is not added again."""
+    runs = session_runs()
+    held = next((name for name, other in runs.items() if other.id == run.id), None)
+    if held is None:
+        name, copy = run.name, 1
+        while name in runs:
+            copy += 1
+            name = f"{run.name}-{copy}"
+        run.name = name
+        runs[name] = run
+        held = name
+    st.session_state[keys.CURRENT_RUN] = held
+    return held
+
+
+def current_run():
+    """The run chosen last (trained, opened or picked), or None when this session has none."""
+    runs = session_runs()
+    name = st.session_state.get(keys.CURRENT_RUN)
+    if name not in runs:
+        name = next(reversed(runs), None)
+        st.session_state[keys.CURRENT_RUN] = name
+    return runs.get(name)

@@ -1,0 +1,135 @@
+"""The Train page's job: its buttons, starting it, watching it learn (a loss chart and a preview grid redrawn in
+place), and what it ended with."""
+
+import streamlit as st
+
+from ae_core import user_text
+from ae_core.figures.images import comparison_image
+from ae_core.figures.training import loss_figure
+from ae_core.quality.pca_baseline import verdict
+from ae_core.runs.names import check_run_name
+from ae_core.runs.run import training_images
+from ae_core.training.jobs import (
+    CANCELLED,
+    DONE,
+    PAUSED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    UNFINISHED,
+    TrainingJob,
+    configured_pause_timeout_s,
+)
+from ae_core.training.progress_text import duration_text, progress_caption
+from pages.shared import keys, server
+from pages.shared.session import setting
+from pages.shared.sharing import runs_dir
+from pages.shared.training_settings import TrainingChoices
+
+# How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
+# ones. Each redraw costs the browser ~0.1-0.3 s of CPU (headless Chromium, software rendering, measured), which a
+# machine running app and browser takes from training; bench/ui_speed.py measures the trade-off.
+REFRESH_SECONDS = 2.0
+
+
+def job_buttons(job, status: str | None) -> bool:
+    """Start, Pause, Resume and Stop (Cancel while queued), each enabled when it applies; True when Start was
+    pressed with no job running."""
+    busy = status in UNFINISHED
+    buttons = st.columns(4)
+    clicked = buttons[0].button("Start training", type="primary", disabled=busy)
+    buttons[1].button("Pause", disabled=status != RUNNING, on_click=getattr(job, "pause", None))
+    buttons[2].button("Resume", disabled=status != PAUSED, on_click=getattr(job, "resume", None))
+    buttons[3].button("Cancel" if status == QUEUED else "Stop", disabled=not busy, on_click=getattr(job, "stop", None))
+    st.caption(
+        f"A run paused for {duration_text(configured_pause_timeout_s())} stops; so does a run whose browser tab "
+        "closes. Either keeps the model trained so far."
+    )
+    return clicked and not busy
+
+
+def start(dataset, choices: TrainingChoices) -> None:
+    """Start a job from the settings, or say why it cannot start; the settings stay as they are."""
+    try:
+        if choices.problems:
+            raise ValueError(choices.problems[0])
+        run_name = check_run_name(runs_dir(), choices.run_name) if choices.run_name else None
+        x_train = training_images(dataset.x_train, dataset.y_train, dataset.class_names, choices.held_out)
+        job = TrainingJob(
+            x_train,
+            dataset.x_val,
+            dataset.name,
+            choices.model_config,
+            choices.train_config,
+            name=run_name,
+            split=dataset.split.to_dict(),
+            excluded_class=choices.held_out,
+            queue=server.training_queue(),
+        )
+    except (ValueError, FileExistsError) as error:
+        st.error(f"Cannot start training: {user_text.markdown(error)}")
+        return
+    st.session_state[keys.JOB] = job
+    job.start()
+    server.watch_session_of(job)  # a closed tab stops its training
+    st.rerun()  # redraw the buttons with Start disabled
+
+
+def draw_training(snapshot) -> None:
+    """Loss chart and preview grid, the same while training and after it."""
+    log_y = st.session_state[setting(keys.LOG_SCALE, False)]
+    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=log_y)
+    st.plotly_chart(figure, key=keys.LOSS_CHART)
+    if snapshot.preview_reconstructions is None:
+        st.image(comparison_image(snapshot.preview_images), caption="Originals; reconstructions follow epoch 1.")
+    else:
+        st.image(
+            comparison_image(snapshot.preview_images, snapshot.preview_reconstructions),
+            caption=f"Originals (top) and reconstructions (bottom), epoch {snapshot.epochs_completed}",
+        )
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def live_view(drawn_status: str) -> None:
+    job = st.session_state[keys.JOB]
+    snapshot = job.snapshot()
+    if snapshot.status != drawn_status:
+        st.rerun()  # the whole page, once: its buttons follow the status; an ended job shows its outcome
+    if snapshot.status == QUEUED:
+        st.info(f"Waiting for a free slot: {snapshot.place.describe()}. Cancel takes it out of the line.")
+        return
+    progress = snapshot.progress
+    text = progress_caption(progress, paused=snapshot.status == PAUSED, stopping=job.control.stop_requested)
+    st.progress(progress.fraction_done if progress else 0.0, text=text)
+    draw_training(snapshot)
+
+
+def outcome(snapshot) -> None:
+    run = snapshot.run
+    if snapshot.status == DONE:
+        mse, pca_mse = run.metrics["val_mse"], run.metrics["pca_val_mse"]
+        epochs = run.result.epochs_completed
+        st.success(
+            f"Finished {epochs} epoch{'s' * (epochs != 1)} in {run.result.train_seconds:.1f} s · validation "
+            f"MSE {mse:.4f}. {verdict(mse, pca_mse, run.metrics['pca_components'])}"
+        )
+    elif snapshot.status == CANCELLED:
+        st.info(user_text.markdown(snapshot.message))
+    elif snapshot.status == STOPPED:
+        st.warning(user_text.markdown(snapshot.message))
+    else:
+        st.error(user_text.markdown(snapshot.message))  # an error's text may quote a name
+    if run is not None:
+        st.page_link(
+            "pages/reconstructions.py", label=f"Inspect run {user_text.markdown(run.name)}", icon=":material/compare:"
+        )
+
+
+def training_panel(job, status: str | None) -> None:
+    """The job's progress redrawn live while it runs; once it ended, its outcome, losses and last preview."""
+    if status in UNFINISHED:
+        live_view(status)
+    elif job is not None:
+        outcome(job.snapshot())
+        if status != CANCELLED:
+            draw_training(job.snapshot())
