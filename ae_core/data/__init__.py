@@ -2,7 +2,8 @@
 
 Every loader returns a Dataset of images (n, height, width, channels), float32 in [0, 1], split into training
 and validation sets, with the Split that chose them. Loading reads in one direction: sources (builtin for the
-built-in datasets) -> readers -> normalise -> split (see loading). Keras is imported only when a built-in dataset
+built-in datasets) -> readers (IDX and .npz; readers_images for image sets, image_members for the files of a folder
+or .zip) -> normalise -> split (see loading). Keras is imported only when a built-in dataset
 must be downloaded, so importing this package stays fast enough for the app's first page.
 """
 

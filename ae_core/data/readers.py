@@ -17,7 +17,7 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
-from ae_core.data import readers_images
+from ae_core.data import image_members, readers_images
 from ae_core.data.common import (
     READ_ERRORS,
     DataFileError,
@@ -57,9 +57,9 @@ def read(source: Source, image_size: tuple[int, int] | None, resize: bool) -> Lo
     else:
         file = source.files[0]
         members = (
-            readers_images.folder_members(file.content)
+            image_members.folder_members(file.content)
             if source.format == "image_folder"
-            else readers_images.zip_members(file.content, file.name)
+            else image_members.zip_members(file.content, file.name)
         )
         arrays = readers_images.read_images(members, file.name, image_size=image_size, resize=resize)
     if source.class_names:

@@ -9,100 +9,26 @@ and photos larger than max_image_side downscaled while decoding. Nothing here im
 from __future__ import annotations
 
 import io
-import stat
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from ae_core.data.common import (
-    READ_ERRORS,
     DataFileError,
     LoadedArrays,
     check_image_set,
-    error_text,
-    open_zip,
-    read_at_most,
-    regular_file_size,
     resize_images,
 )
-from ae_core.data.sources import IMAGE_SUFFIXES
+from ae_core.data.image_members import IMAGE_ERRORS, check_pixels, unreadable_image
 from ae_core.settings import limits
-from ae_core.units import human_size
 
-# Files that macOS and Windows add to folders and archives on their own; they are never part of the data.
-_OS_JUNK = {"__MACOSX", "Thumbs.db", "desktop.ini"}
 BACKGROUND = 1.0  # white: transparent parts of drawings and icons are meant to be seen on white paper or screens
 _EXIF_ORIENTATION = 0x0112
 _SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")  # PNG's 16-bit greyscale; values 0..65535
-# What Pillow raises on a damaged PNG or JPEG, while opening or decoding it
-_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
-
-
-def _wanted(parts: tuple[str, ...], source: str) -> bool:
-    """True for an image to read, False for hidden and OS files to skip; anything else is an error."""
-    if any(part.startswith(".") or part in _OS_JUNK for part in parts):
-        return False
-    if not parts[-1].lower().endswith(IMAGE_SUFFIXES):
-        raise DataFileError(
-            f"{source} holds {'/'.join(parts)!r}, which is not a PNG or JPEG image; expected only "
-            ".png, .jpg or .jpeg files, in one sub-folder per class. Remove it and try again."
-        )
-    return True
-
-
-def folder_members(folder: Path) -> Iterator[tuple[tuple[str, ...], bytes]]:
-    """Yield (path parts relative to folder, file bytes) for each image file, in sorted order."""
-    budget = limits.current().max_decompressed_bytes
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if any(part.startswith(".") or part in _OS_JUNK for part in parts) or stat.S_ISDIR(path.stat().st_mode):
-            continue
-        size = regular_file_size(path)  # refuses a FIFO or device before _wanted or anything opens it
-        budget -= size
-        if _wanted(parts, folder.name):
-            if budget < 0:
-                raise _too_big(folder.name, "/".join(parts))
-            with open(path, "rb") as stream:
-                yield parts, stream.read(size)  # read(n) allocates n bytes at once, so n is the size stat gave
-
-
-def zip_members(content: Path | bytes, name: str) -> Iterator[tuple[tuple[str, ...], bytes]]:
-    """Yield (path parts, bytes) for each image in a zip, read in memory (nothing is extracted to disk)."""
-    with open_zip(content, name) as archive:
-        budget = limits.current().max_decompressed_bytes
-        for info in archive.infolist():
-            parts = tuple(part for part in info.filename.replace("\\", "/").split("/") if part not in ("", "."))
-            if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and parts[0].endswith(":")):
-                raise DataFileError(
-                    f"{name} holds {info.filename!r}, a path that points outside the archive; refused. "
-                    "Zip the folder again with relative paths."
-                )
-            if info.is_dir() or not parts or not _wanted(parts, name):
-                continue
-            if info.file_size > budget:  # the stated size refuses before inflating; only the bytes read accept
-                raise _too_big(name, info.filename)
-            try:
-                with archive.open(info) as stream:
-                    data = read_at_most(stream, min(info.file_size, budget) + 1)
-            except READ_ERRORS as exc:
-                raise DataFileError(f"{name}: member {info.filename!r} could not be read ({error_text(exc)}).") from exc
-            budget -= len(data)
-            if budget < 0:
-                raise _too_big(name, info.filename)
-            yield parts, data
-
-
-def _too_big(name: str, member: str) -> DataFileError:
-    limit = human_size(limits.current().max_decompressed_bytes)
-    return DataFileError(
-        f"{name} unpacks to more than {limit}, the limit (reached at {member!r}; "
-        "AE_MAX_DECOMPRESSED_BYTES); refused. Use fewer or smaller images."
-    )
 
 
 @dataclass(frozen=True)
@@ -191,17 +117,8 @@ def _folder_labels(paths: list[tuple[str, ...]], name: str) -> tuple[np.ndarray 
 def _open(member: str, data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data), formats=["PNG", "JPEG"])
-    except _IMAGE_ERRORS as exc:
-        raise _unreadable(member, exc) from exc
-
-
-def _unreadable(member: str, exc: Exception) -> DataFileError:
-    """What went wrong with one image, in words (Pillow's own message names the file by the object it read from)."""
-    if isinstance(exc, UnidentifiedImageError):
-        return DataFileError(
-            f"{member!r} is not a readable PNG or JPEG image: its bytes are in neither format; replace or remove it."
-        )
-    return DataFileError(f"{member!r} is not a readable PNG or JPEG image ({error_text(exc)}); replace or remove it.")
+    except IMAGE_ERRORS as exc:
+        raise unreadable_image(member, exc) from exc
 
 
 def _probe(member: str, data: bytes) -> _Probe:
@@ -209,16 +126,11 @@ def _probe(member: str, data: bytes) -> _Probe:
     current = limits.current()
     with _open(member, data) as image:
         width, height = image.size
-        if width * height > current.max_source_pixels:
-            raise DataFileError(
-                f"{member!r} is {width:,}x{height:,} pixels, over the limit of "
-                f"{current.max_source_pixels:,} pixels (AE_MAX_SOURCE_PIXELS); refused before "
-                "decoding. Downscale it first."
-            )
+        check_pixels(member, width, height)
         try:
             sideways = image.getexif().get(_EXIF_ORIENTATION) in _SIDEWAYS  # a PNG's EXIF may follow its pixels
-        except _IMAGE_ERRORS as exc:
-            raise _unreadable(member, exc) from exc
+        except IMAGE_ERRORS as exc:
+            raise unreadable_image(member, exc) from exc
         if sideways:
             width, height = height, width
         transparent = "A" in image.getbands() or "transparency" in image.info
@@ -249,8 +161,8 @@ def _decode(member: str, data: bytes, size: tuple[int, int], channels: int) -> n
             if image.format == "JPEG":
                 image.draft(None, size if sideways else size[::-1])  # the file's own orientation, (width, height)
             pixels = _pixels(ImageOps.exif_transpose(image), size)
-    except _IMAGE_ERRORS as exc:
-        raise _unreadable(member, exc) from exc
+    except IMAGE_ERRORS as exc:
+        raise unreadable_image(member, exc) from exc
     if pixels.shape[-1] != channels:  # grey among colour images, or a transparent grey one composited as RGB
         pixels = np.repeat(pixels, 3, axis=-1) if channels == 3 else pixels[..., :1]
     if pixels.shape[:2] != size:

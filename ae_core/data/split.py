@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
+from pydantic import StringConstraints
 
 from ae_core.data.common import DataFileError, LoadedArrays
-from ae_core.validation import Integer, Number, OneOf, check, from_values
+from ae_core.validation import Expected, Integer, Number, OneOf, check, from_values
 
 SPLIT_KINDS = ("test_set", "positional", "seeded")
 MAX_SEED = 2**31 - 1  # as TrainConfig's seed: one seed field in the app fits both
 VAL_FRACTION = Number(0, 0.9, low_open=True)
 SEED = Integer(0, MAX_SEED)
+HASH_DIGITS = 32  # a 128-bit BLAKE2b digest, in hexadecimal
+CONTENT_HASH = Annotated[
+    Annotated[str, StringConstraints(pattern=f"^[0-9a-f]{{{HASH_DIGITS}}}$")] | None,
+    Expected(f"null or {HASH_DIGITS} hexadecimal digits"),
+]
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class Split:
     kind : "test_set" (the data's own test set is the validation set), "positional" (the first n_train images
     train, the last n_val validate) or "seeded" (shuffled by split_train_val with seed). val_fraction : in (0, 0.9],
     as asked (not used by "test_set"); seed : >= 0 (used only by "seeded"); n_train, n_val : >= 1 images.
+    content_hash : ``content_hash`` of the split's images and labels, which tells two datasets of one name and size
+    apart; None in splits recorded before it was. Not compared: two Splits are equal when they split alike.
     """
 
     kind: OneOf(SPLIT_KINDS)
@@ -30,15 +40,18 @@ class Split:
     seed: SEED
     n_train: Integer(1)
     n_val: Integer(1)
+    content_hash: CONTENT_HASH = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
-        """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int}."""
+        """Plain JSON types: {"kind": str, "val_fraction": float, "seed": int, "n_train": int, "n_val": int,
+        "content_hash": str or None}."""
         return {
             "kind": self.kind,
             "val_fraction": float(self.val_fraction),
             "seed": int(self.seed),
             "n_train": int(self.n_train),
             "n_val": int(self.n_val),
+            "content_hash": self.content_hash,
         }
 
     @classmethod
@@ -88,6 +101,20 @@ class Dataset:
         return dict(zip(self.class_names, counts.tolist()))
 
 
+def content_hash(*arrays: np.ndarray | None) -> str:
+    """A BLAKE2b digest (HASH_DIGITS hexadecimal digits) of ``arrays``: each one's dtype, shape and bytes, None
+    counted as absent. The same images and labels, in the same order and split, give the same hash."""
+    digest = hashlib.blake2b(digest_size=HASH_DIGITS // 2)
+    for array in arrays:
+        if array is None:
+            digest.update(b"none;")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(memoryview(array).cast("B"))  # the bytes in place, no copy
+    return digest.hexdigest()
+
+
 def check_split_args(val_fraction: float, seed: int) -> None:
     """ValueError unless val_fraction is in (0, 0.9] and seed an integer between 0 and MAX_SEED."""
     check("val_fraction", val_fraction, VAL_FRACTION, "It is the share of images kept for validation; 0.2 is usual.")
@@ -122,7 +149,8 @@ def make_dataset(
             f"the {len(arrays.val_images):,}-image test set that came with the data is the validation "
             "set; val_fraction is not used"
         )
-        split = Split("test_set", val_fraction, seed, n, len(arrays.val_images))
+        digest = content_hash(x, y, arrays.val_images, arrays.val_labels)
+        split = Split("test_set", val_fraction, seed, n, len(arrays.val_images), digest)
         return Dataset(
             name, x, y, arrays.val_images, arrays.val_labels, arrays.class_names, source, split, tuple(notes)
         )
@@ -137,6 +165,8 @@ def make_dataset(
         )
     else:
         train, val = split_train_val(n, val_fraction, seed)
-    split = Split("positional" if positional else "seeded", val_fraction, seed, len(train), len(val))
     y_train, y_val = (None, None) if y is None else (y[train], y[val])
-    return Dataset(name, x[train], y_train, x[val], y_val, arrays.class_names, source, split, tuple(notes))
+    x_train, x_val = x[train], x[val]
+    digest = content_hash(x_train, y_train, x_val, y_val)
+    split = Split("positional" if positional else "seeded", val_fraction, seed, len(train), len(val), digest)
+    return Dataset(name, x_train, y_train, x_val, y_val, arrays.class_names, source, split, tuple(notes))
