@@ -3,12 +3,14 @@
 import streamlit as st
 
 st.set_page_config(page_title="Autoencoder Lab", layout="wide")
+# No page icons: a page's icon becomes the tab's icon, which the browser fetches from Google's font host, and a class
+# may be offline. Icons inside a page come from the font Streamlit serves itself.
 pages = [
-    st.Page("pages/data.py", title="Data", icon=":material/dataset:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/reconstructions.py", title="Reconstructions", icon=":material/compare:"),
-    st.Page("pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
-    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:"),
-    st.Page("pages/applications.py", title="Applications", icon=":material/apps:"),
+    st.Page("pages/data.py", title="Data"),
+    st.Page("pages/train.py", title="Train"),
+    st.Page("pages/reconstructions.py", title="Reconstructions"),
+    st.Page("pages/latent.py", title="Latent space"),
+    st.Page("pages/generate.py", title="Generate"),
+    st.Page("pages/applications.py", title="Applications"),
 ]
 st.navigation(pages).run()

@@ -4,7 +4,9 @@ for a VAE and the convolutional autoencoder on MNIST, with each sampler; real va
 Both models use the recommended settings of their preset at latent size 32
 (ae_core.settings.recommended.recommended_settings).
 Each sampler is fitted on the training codes; 1,000 samples are drawn and decoded in one call each. Prints a
-markdown table.
+markdown table. The Fréchet distance is on the judge's penultimate features, to the second half of the validation
+images; the real row is as many images of the first half. "nearest / real" is each sample's distance to its nearest
+training image over real validation images' median one (1: as near as unseen real images), its median over the batch.
 
     AE_DATA_DIR=../shared/data .venv/bin/python bench/generation_quality.py [--temperatures 1.0 0.8]
 """
@@ -40,13 +42,14 @@ def main() -> None:
         "\n"
     )
     print(
-        "| model | sampler | fit s | temperature | confident share | vs real | class entropy | nearest training L2 | "
-        "sample + decode s |"
+        "| model | sampler | fit s | temperature | confident share | vs real | class entropy | Fréchet distance | "
+        "nearest training L2 | nearest / real | sample + decode s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| real validation images | - | - | - | {real.confident_share:.3f} | 1.00x | {real.class_entropy:.3f} | "
-        f"{real.mean_nearest_distance:.2f} | - |"
+        f"{judge.real_frechet_distance(args.n):.2f} | {real.mean_nearest_distance:.2f} | "
+        f"{real.median_relative_distance:.2f} | - |"
     )
     for preset in args.presets:
         model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset)
@@ -79,10 +82,12 @@ def _sampler_rows(model, codes, judge, real_share: float, args) -> list[str]:
         for temperature in args.temperatures:
             generation = generate(model, sampler, args.n, seed=0, temperature=temperature)
             scores = judge.score_images(generation.images)
+            entropy = "-" if scores.class_entropy is None else f"{scores.class_entropy:.3f}"
             rows.append(
                 f"{label} | {fit_seconds:.1f} | {temperature:g} | {scores.confident_share:.3f} | "
-                f"{scores.confident_share / real_share:.2f}x | {scores.class_entropy:.3f} | "
-                f"{scores.mean_nearest_distance:.2f} | {generation.seconds:.3f} |"
+                f"{scores.confident_share / real_share:.2f}x | {entropy} | {scores.frechet_distance:.2f} | "
+                f"{scores.mean_nearest_distance:.2f} | {scores.median_relative_distance:.2f} | "
+                f"{generation.seconds:.3f} |"
             )
     return rows
 

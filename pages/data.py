@@ -11,6 +11,7 @@ from ae_core.figures.data import class_count_figure, sample_figure
 from ae_core.settings import limits
 from ae_core.units import human_size
 from pages.shared import datasets, keys, session
+from pages.shared.layout import metric_row
 
 SAMPLE_COUNT = 30  # three rows of ten
 
@@ -84,7 +85,7 @@ def dataset_picker() -> None:
 
 def show_dataset(dataset) -> None:
     height, width, channels = dataset.image_shape
-    columns = st.columns(4)
+    columns = metric_row(4)
     columns[0].metric("Image size", f"{height}×{width}×{channels}")
     columns[1].metric("Training images", f"{dataset.n_train:,}")
     columns[2].metric("Validation images", f"{dataset.n_val:,}")

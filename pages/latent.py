@@ -3,10 +3,11 @@
 import streamlit as st
 
 from ae_core.figures.latent import epoch_figure, variance_figure
-from ae_core.latent.code_variance import unused_dimensions
+from ae_core.latent.code_variance import code_spread, unused_dimensions
 from ae_core.latent.maps import epoch_trustworthiness, training_maps
 from pages.shared import keys
 from pages.shared.guards import require_context
+from pages.shared.layout import metric_row
 from pages.shared.map_inspector import decode_ui, inspector_ui
 from pages.shared.map_panel import map_panel
 from pages.shared.session import start_page
@@ -19,11 +20,25 @@ def training_ui(context) -> None:
     maps, labels = training_maps(context)
     epoch = st.slider("Epoch", 1, len(maps), value=len(maps), key=keys.LATENT_EPOCH) if len(maps) > 1 else 1
     score, _, k = epoch_trustworthiness(context, epoch)
-    st.metric(f"Trustworthiness of this epoch's map (k={k})", f"{score:.3f}")
+    total, first_axis = code_spread(context.run.result.map_codes[epoch - 1])
+    columns = metric_row(3)
+    columns[0].metric(
+        f"This map's faith to the codes (trustworthiness, k={k})",
+        f"{score:.3f}",
+        help="How well this map keeps each code's nearest neighbours: a faithful map of codes that have collapsed "
+        "still scores high. It says nothing about the codes' own quality; the two figures beside it do.",
+    )
+    columns[1].metric("Codes' total variance", f"{total:.3g}", help="The sum of every code dimension's variance.")
+    columns[2].metric(
+        "Share on the codes' main axis",
+        f"{first_axis:.0%}",
+        help="Near 100%: the codes lie on a line (a collapse), whatever the map looks like.",
+    )
     st.plotly_chart(epoch_figure(maps, labels, epoch, context.dataset.class_names), key=keys.LATENT_EPOCH_CHART)
     st.caption(
         f"PCA maps of the codes of the first {maps.shape[1]:,} validation images after every epoch, each "
-        "turned (orthogonal Procrustes) to match the last epoch's, on fixed axes, so what moves is the codes."
+        "turned (orthogonal Procrustes) to match the last epoch's, on fixed axes, so what moves is the codes. "
+        "Play steps through the epochs."
     )
 
 
@@ -45,7 +60,8 @@ with st.expander("What am I looking at?"):
         "Each image becomes a **code**, a short list of numbers. A map squeezes those codes onto a plane (or "
         "into 3-D) so similar codes sit close: **PCA** is a linear view that can be inverted exactly; "
         "**t-SNE** and **UMAP** keep neighbourhoods but bend distances. **Trustworthiness** says how far "
-        "to trust a map's neighbourhoods (1 = every near point on the map is near in the code). Colours "
+        "to trust a map's neighbourhoods (1 = every near point on the map is near in the code): the map's faith "
+        "to the codes, not the codes' quality. Colours "
         "are the labels, which the autoencoder never saw."
     )
 context = require_context()

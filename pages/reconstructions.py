@@ -11,6 +11,7 @@ from ae_core.quality.scores import score_images
 from ae_core.settings.model_config import PRESET_TITLES
 from pages.shared import datasets, keys, sharing
 from pages.shared.guards import require_context, require_run
+from pages.shared.layout import control_row, metric_row
 from pages.shared.session import setting, start_page
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
@@ -19,7 +20,7 @@ ORDERS = dict(zip(SORT_ORDERS, ("Worst first", "Best first", "Dataset order")))
 
 def grid_choices() -> tuple[str, str, int]:
     """The split, sort order and number of images chosen above the grid."""
-    split_column, order_column, count_column = st.columns(3)
+    split_column, order_column, count_column = control_row(260, 180, 240)
     split = split_column.selectbox("Split", list(SPLITS), format_func=SPLITS.get, key=setting(keys.SPLIT, "validation"))
     order = order_column.selectbox("Sort", list(ORDERS), format_func=ORDERS.get, key=setting(keys.ORDER, "worst"))
     return split, order, count_column.slider("Images shown", 4, 24, key=setting(keys.COUNT, 12))
@@ -53,7 +54,7 @@ def grid_ui(context) -> None:
         format_func=lambda rank: f"#{rank + 1} · index {shown[rank]} · MSE {scores.mse[rank]:.4f}",
     )
     original, reconstruction = images[shown[pick]], reconstructions[shown[pick]]
-    left, middle, right = st.columns(3)
+    left, middle, right = control_row(200, 200, 300)  # the error map moves below the images on a narrow screen
     left.image(enlarged(original), caption="original")
     middle.image(enlarged(reconstruction), caption="reconstruction")
     right.plotly_chart(error_heatmap(original, reconstruction), key=keys.ERROR_HEATMAP)
@@ -79,7 +80,7 @@ def baseline_ui(run) -> None:
         st.info("This run holds no PCA comparison.")
         return
     components = metrics["pca_components"]
-    columns = st.columns(4)
+    columns = metric_row(4)
     columns[0].metric(
         "Autoencoder MSE",
         f"{metrics['val_mse']:.4f}",
@@ -89,7 +90,7 @@ def baseline_ui(run) -> None:
     columns[1].metric(f"PCA-{components} MSE", f"{metrics['pca_val_mse']:.4f}")
     columns[2].metric("Autoencoder SSIM", f"{metrics['val_ssim']:.3f}")
     columns[3].metric(f"PCA-{components} SSIM", f"{metrics['pca_val_ssim']:.3f}")
-    st.write(verdict(metrics["val_mse"], metrics["pca_val_mse"], components))
+    st.write(verdict(metrics["val_mse"], metrics["pca_val_mse"], components, run.model_config.preset))
 
 
 start_page()

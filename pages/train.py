@@ -8,7 +8,7 @@ from ae_core.figures.training import comparison_figure
 from pages.shared import datasets, keys, session, sharing
 from pages.shared.guards import DATA_PAGE
 from pages.shared.training_settings import settings_panel
-from pages.shared.training_view import job_buttons, start, training_panel
+from pages.shared.training_view import clear_hold_out_after, job_buttons, requested_start, start, training_panel
 
 session.start_page()
 st.title("Train")
@@ -36,8 +36,9 @@ st.markdown(
 )
 job = st.session_state.get(keys.JOB)
 status = session.collect_finished_job()
+clear_hold_out_after(job, status)
 choices = settings_panel(dataset)
-if job_buttons(job, status):
+if job_buttons(job, status) | requested_start(status):  # both drawn: the buttons, and why a request waits
     start(dataset, choices)
 log_y = st.toggle("Log scale", key=session.setting(keys.LOG_SCALE, False))  # the loss chart (live too), the comparison
 training_panel(job, status)

@@ -8,11 +8,20 @@ import numpy as np
 import pytest
 
 from ae_core.applications.anomaly import AnomalyReport
-from ae_core.figures.applications import confusion_figure, error_histogram, roc_figure
+from ae_core.applications.rate_distortion import RateDistortionRow
+from ae_core.figures import palette
+from ae_core.figures.applications import (
+    accuracy_figure,
+    confusion_figure,
+    error_histogram,
+    rate_distortion_figure,
+    roc_figure,
+    sweep_figure,
+)
 from ae_core.figures.data import class_count_figure, sample_figure
 from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import PREVIEW_TILE_PIXELS, comparison_image, enlarged, image_grid, scale_for, to_uint8
-from ae_core.figures.latent import epoch_figure, latent_figure
+from ae_core.figures.latent import epoch_figure, latent_figure, variance_figure
 from ae_core.figures.reconstructions import error_heatmap
 from ae_core.figures.training import comparison_figure, loss_figure
 from ae_core.generation.judge import Scores
@@ -238,3 +247,80 @@ def test_generation_figures_show_class_names_and_batch_titles_as_typed():
 def test_the_comparison_of_runs_shows_run_names_as_typed():
     figure = comparison_figure({name: {"val_loss": [0.3, 0.2]} for name in HOSTILE_NAMES})
     _assert_names_shown_as_typed(figure)
+
+
+def _relative_luminance(colour: str) -> float:
+    """WCAG 2.1's relative luminance of "#rrggbb"."""
+    channels = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def _cielab(colour: str) -> np.ndarray:
+    """CIELAB (D65) of "#rrggbb", by scikit-image."""
+    from skimage.color import rgb2lab
+
+    return rgb2lab(np.array([[[int(colour[i : i + 2], 16) for i in (1, 3, 5)]]], np.uint8))[0, 0]
+
+
+def test_the_palette_has_ten_colours_apart_and_none_pale_on_white():
+    colours = palette.colours(10)
+    assert len(set(colours)) == 10 and palette.colour(10) == colours[0], "ten, then again in order"
+    for colour in colours:
+        contrast = 1.05 / (_relative_luminance(colour) + 0.05)
+        assert contrast >= 3.0, f"{colour} has {contrast:.2f}:1 against white, under WCAG's 3:1 for graphics"
+    labs = [_cielab(colour) for colour in colours]
+    closest = min(np.linalg.norm(a - b) for i, a in enumerate(labs) for b in labs[i + 1 :])
+    assert closest >= 30, f"two colours only {closest:.1f} apart in CIELAB (2.3 is just noticeable)"
+    blues = [colour for colour, lab in zip(colours, labs) if 240 <= np.degrees(np.arctan2(lab[2], lab[1])) % 360 < 300]
+    assert blues == [colours[0]], "one blue, the first series"
+    assert _relative_luminance(palette.SET_ASIDE) > max(map(_relative_luminance, colours)), "set aside: lightest"
+
+
+def _colours_of(figure) -> list:
+    """The colour of each trace: its markers' colour, else its line's."""
+    return [trace.marker.color if trace.marker.color is not None else trace.line.color for trace in figure.data]
+
+
+def test_every_figure_of_classes_or_series_takes_its_colours_from_the_palette():
+    labels, coords = _labels_and_coords()
+    labels = labels + 2  # classes 2, 3 and 4: each keeps its own colour, whichever classes a map shows
+    assert _colours_of(latent_figure(coords, labels, dims=2)) == palette.colours(5)[2:]
+    assert _colours_of(latent_figure(np.c_[coords, coords[:, 0]], labels, dims=3)) == palette.colours(5)[2:]
+    assert list(class_count_figure(dict.fromkeys("abcd", 5)).data[0].marker.color) == palette.colours(4)
+    scores = Scores(0.5, np.array([1, 2, 1]), 0.9, np.linspace(1, 2, 8))
+    three = {"a": scores, "b": scores, "c": scores}
+    assert _colours_of(class_share_figure(three, ("x", "y", "z"))) == palette.colours(3)
+    assert _colours_of(distance_figure(three)) == palette.colours(3)
+    assert _colours_of(comparison_figure({name: {"val_loss": [0.3, 0.2]} for name in "abc"})) == palette.colours(3)
+    history = {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}
+    assert _colours_of(loss_figure([(0.5, 1.0), (1.0, 0.5)], history)) == palette.colours(2)
+    report = AnomalyReport(
+        anomalous_class=0,
+        class_name="3",
+        auc=0.9,
+        threshold=0.05,
+        precision=0.5,
+        recall=0.5,
+        errors=np.linspace(0, 0.1, 10),
+        is_anomalous=np.arange(10) > 6,
+        false_positive_rate=np.array([0.0, 0.5, 1.0]),
+        true_positive_rate=np.array([0.0, 0.8, 1.0]),
+        verdict="",
+    )
+    assert _colours_of(error_histogram(report)) == palette.colours(2), "other classes blue, the held-out orange"
+    assert _colours_of(roc_figure(report)) == [palette.colour(0), palette.SET_ASIDE]
+    rows = [
+        {"features": features, "classifier": classifier, "n_labels": n, "accuracy": 0.5}
+        for features in ("pixels", "codes")
+        for classifier in ("logistic_regression", "knn")
+        for n in (10, 100)
+    ]
+    by_features = [palette.colour(0)] * 2 + [palette.colour(2)] * 2  # pixels, codes: one colour each
+    assert _colours_of(accuracy_figure(rows)) == by_features
+    sweep = [{"method": method, "level": level, "psnr": 20.0} for method in ("noisy", "model") for level in (0.1, 0.2)]
+    assert _colours_of(sweep_figure(sweep, "gaussian")) == palette.colours(2)
+    points = [RateDistortionRow(method, "s", 10.0, 0.1, 20.0, 0.5, 2.0, 1.0) for method in ("autoencoder", "pca")]
+    assert _colours_of(rate_distortion_figure(points)) == palette.colours(2)
+    codes = np.random.default_rng(0).normal(size=(50, 4)) * [1, 1, 1, 0]  # dimension 3 never varies
+    assert _colours_of(variance_figure(codes)) == [palette.colour(0), palette.SET_ASIDE]

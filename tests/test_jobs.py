@@ -19,6 +19,7 @@ from ae_core.training.jobs import (
     RUNNING,
     STOPPED,
     TrainingJob,
+    _stopped_message,
     configured_pause_timeout_s,
 )
 from ae_core.training.queue import MAX_CONCURRENT_ENV, QueuePlace, TrainingQueue, max_concurrent_trainings
@@ -140,6 +141,12 @@ def test_a_paused_job_stops_after_its_pause_timeout_and_keeps_its_model(digits, 
     snapshot = paused.snapshot()
     assert snapshot.status == STOPPED and snapshot.message.startswith("Paused for more than 1.5 s, so training stopped")
     assert snapshot.run is not None and snapshot.run.result.stopped and snapshot.run.result.epochs_completed >= 1
+
+
+def test_the_stop_message_counts_one_epoch_in_the_singular_and_more_in_the_plural():
+    assert _stopped_message(1, None, None) == "Stopped after 1 finished epoch; the model so far is kept."
+    assert _stopped_message(0, None, None).startswith("Stopped after 0 finished epochs;")
+    assert _stopped_message(2, None, 3.0).endswith("stopped after 2 finished epochs; the model so far is kept.")
 
 
 def test_a_resumed_job_does_not_time_out(digits):

@@ -18,7 +18,7 @@ from ae_core.latent.code_variance import code_variance, unused_dimensions
 from ae_core.latent.decoding import pca_inverse
 from ae_core.latent.export import latent_csv
 from ae_core.latent.maps import latent_map
-from ae_core.latent.projection import TRUST_SAMPLE, project
+from ae_core.latent.projection import CALLBACK_EVERY, EARLY_EXAGGERATION_ITERATIONS, TRUST_SAMPLE, project
 from ae_core.latent.sampling import sample_indices
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,8 @@ def test_tsne_is_deterministic_per_seed_and_reports_progress(digit_codes):
     assert first.coords.shape == (len(codes), 2) and first.params == {"perplexity": 20, "iterations": 100}
     np.testing.assert_array_equal(first.coords, again.coords)
     assert not np.allclose(first.coords, other.coords)
-    assert [iteration for iteration, _ in progress] == [50, 100, 150, 200, 250, 300, 350]  # 250 exaggerated + 100
+    total = EARLY_EXAGGERATION_ITERATIONS + 100
+    assert [iteration for iteration, _ in progress] == list(range(CALLBACK_EVERY, total + 1, CALLBACK_EVERY))
     assert {shape for _, shape in progress} == {(len(codes), 2)}
     assert first.trustworthiness > project(codes, "pca").trustworthiness  # t-SNE keeps neighbours better
 

@@ -15,7 +15,7 @@ from ae_core.runs.run import train_run, training_images
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from pages.shared import keys
-from tests.test_pages import app, chart, click, metrics, shown_image
+from tests.test_pages import app, button, chart, click, metrics, shown_image
 
 PAGE = "pages/applications.py"
 HELD_OUT_CLASS = 1
@@ -81,7 +81,11 @@ def test_compression_shows_the_librarys_rows_chart_and_verdict(digits_run, digit
     assert list(table["method"]) == [row.method for row in report.rows]
     assert np.allclose(table["PSNR (dB)"], [row.psnr for row in report.rows])
     traces = {trace["name"]: trace for trace in chart(at, keys.RATE_DISTORTION_CHART)["data"]}
-    assert set(traces) == {"autoencoder", "pca", "jpeg"} and traces["autoencoder"]["x"] == [8, 16, 32]
+    assert set(traces) == {"autoencoder", "pca", "JPEG", "JPEG with shared tables", "WebP"}
+    code_bits = sorted(row.bits_per_pixel for row in report.rows if row.method == "autoencoder")
+    assert traces["autoencoder"]["x"] == code_bits and code_bits[1:] == [1, 2, 4]  # 8, 16, 32 bytes, 64 pixels
+    shown = set(zip(table["method"], table["stored as"]))
+    assert {("jpeg_shared_tables", ""), ("webp", ""), ("autoencoder", "int8+entropy"), ("pca", "int8+entropy")} <= shown
     assert any("autoencoder int8 (8 B)" in caption for image in at.image for caption in image.captions)
 
 
@@ -127,7 +131,8 @@ def test_restoration_offers_a_denoising_run_of_the_session(digits_run, digits_da
 def test_classification_runs_on_a_button_press_and_shows_the_accuracy_table(digits_run, digits_data):
     at = open_tab("Classification", r1=digits_run)
     assert not at.dataframe, "nothing is fitted before the button is pressed"
-    click(at, "Train the classifiers")
+    # 4 classifiers, 3 feature sets, 4 label counts, with cross-validation: more than the default wait on a busy machine
+    button(at, "Train the classifiers").click().run(timeout=600)
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == [
@@ -138,7 +143,10 @@ def test_classification_runs_on_a_button_press_and_shows_the_accuracy_table(digi
         "1,000 labels",
         f"{digits_data.n_train:,} labels",
     ]
-    assert len(table) == 6 and table.iloc[:, 2:].to_numpy().min() > 0.1, "better than chance (10 classes)"
+    assert len(table) == 12 and table.iloc[:, 2:].to_numpy().min() > 0.1, "better than chance (10 classes)"
+    assert "chosen by cross-validation" in list(table["classifier"])
+    chosen = at.dataframe[1].value  # the pipeline cross-validation chose, per feature set and label count
+    assert len(chosen) == 12 and "scikit-learn's defaults" in chosen["chosen"].iloc[0]
     confusion = plotly_array(chart(at, keys.CONFUSION_CHART)["data"][0]["z"])
     assert confusion.shape == (10, 10) and confusion.sum() == digits_data.n_val
     at.selectbox(key=keys.CONFUSION_LABELS).set_value(10).run()
@@ -172,6 +180,10 @@ def test_anomaly_tab_without_a_held_out_run_says_how_to_get_one(digits_run):
     click(at, "Train without class 3")
     assert not at.exception and at.title[0].value == "Train"
     assert at.selectbox(key=keys.HOLD_OUT).value == 3
+    job = at.session_state[keys.JOB]  # the click started the run
+    assert job.excluded_class == 3
+    job.stop()
+    assert job.join(timeout=120)
 
 
 def test_the_train_page_holds_a_class_out(digits_data):

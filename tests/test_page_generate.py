@@ -1,7 +1,10 @@
 """The Generate page through AppTest, on autoencoders trained for real on scikit-learn's digits."""
 
+import base64
 import io
 import json
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -12,19 +15,26 @@ from streamlit.testing.v1 import AppTest
 from ae_core.data import load_upload
 from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import enlarge, scale_for
-from ae_core.generation.judge import Scores, normalised_entropy
-from ae_core.generation.report import RECOGNISABLE, generate_for_run, scores_table
+from ae_core.generation import judge as judge_module
+from ae_core.generation.judge import Scores, judge_for, judge_progress, judge_ready, normalised_entropy
+from ae_core.generation.report import FRECHET, RECOGNISABLE, RELATIVE_DISTANCE, generate_for_run, scores_table
 from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from pages.shared import keys
+from pages.shared import keys, server
 from tests.test_pages import picture
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/generate.py"
 TIMEOUT = 240  # the first open trains the judge and fits the mixtures on a busy 2-core machine
 SCALE = scale_for(8)  # digits' 8x8 tiles are shown SCALE times larger, a 1-pixel gap between tiles
+
+
+@pytest.fixture(scope="module", autouse=True)
+def trained_judge(digits):
+    """The digits judge, trained before the pages open, as the server trains it when it starts."""
+    return judge_for(digits)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +129,42 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
     assert not tab(at, "Manifold grid").image and "2 numbers" in tab(at, "Manifold grid").info[0].value
 
 
+def test_the_samples_show_before_the_judge_is_trained_and_its_scores_after(autoencoder_run, digits, media):
+    judge_module._JUDGES.pop(judge_module.judge_key(digits))  # as on a server that has not trained it yet
+    release = threading.Event()
+    busy = server.background_worker().submit(release.wait, TIMEOUT)  # the worker busy: the judge waits its turn
+    try:
+        at = generate_page(autoencoder_run)
+        sample = tab(at, "Sample")
+        unscored = [picture(media, image.value[0]) for image in sample.image]
+        assert [grid.shape for grid in unscored] == [(side(8), side(8))] * 2, "both grids, before any score"
+        assert not sample.metric and not sample.dataframe and not judge_ready(digits)
+        progress = sample.get("progress")
+        assert len(progress) == 1 and "waits to train on 1,438 training images" in progress[0].proto.text
+    finally:
+        release.set()
+    busy.result(TIMEOUT)
+    shares = []
+    training = server.judge_in_background(digits)
+    while not training.done():
+        shares.append(judge_progress(digits))
+        time.sleep(0.05)
+    training.result(TIMEOUT)
+    seen = [share for share in shares if share is not None]
+    assert seen and seen == sorted(seen) and 0 <= seen[0] and seen[-1] <= 1, "progress only grows, within [0, 1]"
+    assert judge_ready(digits) and judge_progress(digits) is None
+
+    at.run()
+    assert not at.exception
+    sample = tab(at, "Sample")
+    assert not sample.get("progress") and len(sample.metric) == 2
+    assert list(sample.dataframe[0].value["images"]) == ["N(0, I)", "fitted mixture", "real validation images"]
+    scored = [picture(media, image.value[0]) for image in sample.image]
+    for before, after in zip(unscored, scored):
+        np.testing.assert_array_equal(before, after, "the same samples, now scored")
+    assert any(caption.value.startswith("The judge classifies") for caption in sample.caption)
+
+
 def sampled_digits(at: AppTest, media: dict, side_count: int = 8) -> np.ndarray:
     """Each Sample grid's digits as shown, one pixel per digit pixel: (grids, side_count**2, 8, 8) uint8."""
     step = 9 * SCALE  # a tile and the gap after it
@@ -182,8 +228,24 @@ def test_interpolation_shows_both_images_and_traversal_one_row_per_dimension(aut
     np.testing.assert_array_equal(walk[bottom : bottom + tile, -tile:], enlarge(digits.x_val[10], 8))
     assert "from #3 to #10" in tab(at, "Interpolate").image[0].proto.imgs[0].caption
 
-    rows = picture(media, tab(at, "Traverse").image[0].value[0])
-    assert rows.shape == (side(3), side(9)), "one row of 9 steps per chosen dimension"
+    traversal = json.loads(tab(at, "Traverse").get("plotly_chart")[0].proto.spec)
+    z = traversal["data"][0]["z"]  # Plotly's typed-array form: base64 bytes, a dtype and a shape
+    shape = tuple(int(n) for n in z["shape"].split(","))
+    pixels = np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(shape)
+    assert pixels.shape == (3 * 9 - 1, 9 * 9 - 1, 3), "3 rows of 9 digits, 1 pixel apart"
+    assert traversal["layout"]["yaxis"]["ticktext"] == ["dim 0", "dim 2", "dim 5"], "each row names its dimension"
+    columns = traversal["layout"]["xaxis"]["ticktext"]
+    assert columns[0] == "-3 sd" and columns[4] == "own code" and columns[-1] == "+3 sd"
+
+
+def test_the_traversal_starts_on_the_four_dimensions_that_vary_most(autoencoder_run, digits):
+    at = generate_page(autoencoder_run)
+    spread = RunContext(autoencoder_run, digits).codes("training").std(axis=0)  # (8,)
+    widest = sorted(range(8), key=lambda dim: -spread[dim])[:4]
+    assert widest != [0, 1, 2, 3], "a run whose first dimensions are not its widest, or the test shows nothing"
+    assert at.multiselect(key=keys.TRAVERSE_DIMS_PREFIX + autoencoder_run.id).value == widest
+    traversal = json.loads(tab(at, "Traverse").get("plotly_chart")[0].proto.spec)
+    assert traversal["layout"]["yaxis"]["ticktext"] == [f"dim {dim}" for dim in widest]
 
 
 def test_a_two_dimensional_vae_samples_n01_alone_and_shows_the_manifold_grid(vae_run, media):
@@ -227,14 +289,34 @@ def test_an_unlabeled_upload_generates_without_a_judge_and_says_why(digits, medi
 
 def test_the_score_table_and_figures_hold_every_batchs_scores():
     def scores(share, histogram, distances):
-        return Scores(share, np.array(histogram), normalised_entropy(np.array(histogram)), np.array(distances))
+        distances = np.array(distances)  # relative distances: half of them, as if real images' median were 2
+        entropy = normalised_entropy(np.array(histogram))
+        return Scores(share, np.array(histogram), entropy, distances, distances / 2, frechet_distance=1.5)
 
     batches = {"noise": scores(0.25, [1, 0, 0], [3.0, 2.0, 2.5, 4.0]), "real": scores(1.0, [1, 1, 0], [1.0, 0.5])}
     table = scores_table(batches)
     assert table["images"] == ["noise", "real"] and table[RECOGNISABLE] == [0.25, 1.0]
     assert table["class entropy (1 = all classes alike)"] == [0.0, round(np.log(2) / np.log(3), 3)]
-    assert table["mean distance to nearest training image"] == [2.875, 0.75]
+    assert table[RELATIVE_DISTANCE] == [1.375, 0.375] and table[FRECHET] == [1.5, 1.5]
     bars = class_share_figure(batches, ("a", "b", "c")).data
     assert [list(bar.y) for bar in bars] == [[0.25, 0.0, 0.0], [0.5, 0.5, 0.0]], "shares of each batch's images"
     histograms = distance_figure(batches).data
-    assert [list(histogram.x) for histogram in histograms] == [[3.0, 2.0, 2.5, 4.0], [1.0, 0.5]]
+    assert [list(histogram.x) for histogram in histograms] == [[1.5, 1.0, 1.25, 2.0], [0.5, 0.25]]
+
+
+def test_the_server_pretrains_the_builtin_judges_after_the_work_already_waiting(digits):
+    worker, order = server.background_worker(), []
+    release = threading.Event()
+    busy = worker.submit(release.wait, TIMEOUT)  # what the worker is doing when the server starts
+    judge_module._JUDGES.pop(judge_module.judge_key(digits))
+    worker.submit(server._when_idle, lambda: order.append("pretraining"))
+    worker.submit(order.append, "a run's latent map")  # arrives later, but waits in line
+    release.set()
+    busy.result(TIMEOUT)
+    deadline = time.monotonic() + TIMEOUT
+    while len(order) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert order == ["a run's latent map", "pretraining"], "the pretraining yields to work waiting in line"
+
+    server._pretrain_judges(["digits", "fashion_mnist"])  # not in this data folder: skipped, nothing raised
+    assert judge_ready(digits), "the digits judge is trained, as the pages then find it"

@@ -11,6 +11,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from ae_core.data import load_dataset
+from ae_core.figures.latent import SPOT_NAME, SPOT_ROW
+from ae_core.latent.code_variance import code_spread
 from ae_core.latent.maps import map_key, run_map, training_maps
 from ae_core.latent.neighbours import inspect_row
 from ae_core.latent.projection import map_trustworthiness
@@ -66,6 +68,8 @@ def chart_points(spec: dict) -> np.ndarray:
     """(n, 2) coordinates of every point of a 2-D map, put back in map-row order through each point's customdata."""
     rows, coords = [], []
     for trace in spec["data"]:
+        if trace.get("name") in ("spots", SPOT_NAME):  # the clickable spots and the decoded spot's cross
+            continue
         rows.append(plotted(trace["customdata"]).astype(int))
         coords.append(np.column_stack([plotted(trace["x"]), plotted(trace["y"])]))
     rows, coords = np.concatenate(rows), np.concatenate(coords)
@@ -79,7 +83,7 @@ def test_the_pca_map_shows_the_librarys_projection_variance_and_trustworthiness(
         chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, rtol=1e-5, atol=1e-5
     )
     shown = metrics(at)
-    assert shown["Trustworthiness (k=10)"] == f"{expected.projection.trustworthiness:.3f}"
+    assert shown["Map's faith to the codes (trustworthiness, k=10)"] == f"{expected.projection.trustworthiness:.3f}"
     for axis, share in enumerate(expected.projection.explained_variance_ratio):
         assert shown[f"Variance on PC{axis + 1}"] == f"{share:.1%}"
     assert any(expected.sample.description in caption.value for caption in at.caption)
@@ -120,16 +124,20 @@ def test_a_selection_on_the_chart_opens_the_inspector_on_that_image(digits_run, 
     assert not at.exception, at.exception
     captions = [caption for image in at.image for caption in image.captions]
     index = run_map(context, "pca").sample.indices[row]
-    assert f"original: training image {index}, label {context.dataset.y_train[index]}" in captions, captions
+    label = context.dataset.y_train[index]
+    assert f"original: training image {index}, label {label} (left) and its reconstruction (right)" in captions
     assert at.query_params["points"] == str(row)
 
 
-def select_on_chart(at: AppTest, rows: list[int]) -> None:
-    """Rerun with the chart's selection state holding ``rows``, as Streamlit's frontend sends it after a click."""
+def select_on_chart(at: AppTest, rows: list[int], spot: tuple[float, float] | None = None) -> None:
+    """Rerun with the chart's selection state holding ``rows``, or the clickable spot at ``spot``, as Streamlit's
+    frontend sends it after a click."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     element = next(element for element in at.get("plotly_chart") if element.key == keys.LATENT_CHART)
     points = [{"curve_number": 0, "point_number": 0, "point_index": 0, "customdata": row} for row in rows]
+    if spot is not None:
+        points.append({"curve_number": 10, "point_index": 0, "customdata": SPOT_ROW, "x": spot[0], "y": spot[1]})
     state = WidgetState(
         id=element.proto.id,
         string_value=json.dumps(
@@ -170,7 +178,10 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
     np.testing.assert_allclose(chart_points(spec), maps[0], rtol=1e-5, atol=1e-5)
     assert spec["layout"]["title"]["text"] == f"After epoch 1 of {EPOCHS}"
     score = map_trustworthiness(digits_run.result.map_codes[0], maps[0])[0]
-    assert metrics(at)["Trustworthiness of this epoch's map (k=10)"] == f"{score:.3f}"
+    assert metrics(at)["This map's faith to the codes (trustworthiness, k=10)"] == f"{score:.3f}"
+    total, first_axis = code_spread(digits_run.result.map_codes[0])
+    assert metrics(at)["Codes' total variance"] == f"{total:.3g}"
+    assert metrics(at)["Share on the codes' main axis"] == f"{first_axis:.0%}"
 
 
 def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
@@ -206,7 +217,7 @@ def test_a_3d_pca_map_draws_three_axes_and_three_spot_sliders(digits_run, contex
     expected = run_map(context, "pca", dims=3)
     traces = chart(at, keys.LATENT_CHART)["data"]
     assert {trace["type"] for trace in traces} == {"scatter3d"}
-    assert sum(len(plotted(trace["z"])) for trace in traces) == len(expected.codes)
+    assert sum(len(plotted(trace["z"])) for trace in traces if trace["name"] != SPOT_NAME) == len(expected.codes)
     assert [metric.label for metric in at.metric][1:4] == ["Variance on PC1", "Variance on PC2", "Variance on PC3"]
     spots = [slider for slider in at.slider if slider.key and slider.key.startswith(keys.LATENT_SPOT_PREFIX)]
     assert [slider.label for slider in spots] == ["x", "y", "z"]
@@ -273,3 +284,82 @@ def test_the_code_variance_warning_names_the_dimensions_that_never_vary(digits_r
     assert len(warnings) == 1 and warnings[0].startswith("Code dimensions 2, 5 vary by under 1%"), warnings
     bars = {trace["name"]: trace for trace in chart(at, keys.LATENT_VARIANCE_CHART)["data"]}
     assert list(plotted(bars["almost unused"]["x"])) == [2, 5] and plotted(bars["almost unused"]["y"]).max() < 1e-9
+
+
+def test_a_click_on_an_empty_spot_of_a_pca_map_decodes_it_and_marks_it(digits_run, context, media):
+    from ae_core.figures.images import enlarged
+    from ae_core.latent.decoding import pca_inverse
+    from ae_core.models.architectures import decode
+
+    at = latent_page(digits_run)
+    drawn = chart_points(chart(at, keys.LATENT_CHART))
+    spot = (float(np.quantile(drawn[:, 0], 0.9)), float(np.quantile(drawn[:, 1], 0.1)))
+    select_on_chart(at, [], spot)
+    assert not at.exception, at.exception
+    cross = [trace for trace in chart(at, keys.LATENT_CHART)["data"] if trace.get("name") == SPOT_NAME]
+    assert len(cross) == 1
+    assert (plotted(cross[0]["x"])[0], plotted(cross[0]["y"])[0]) == pytest.approx(spot, abs=1e-4)
+    shown = shown_image(at, media, f"decoded at the cross ({spot[0]:.2f}, {spot[1]:.2f})")
+    code = pca_inverse(run_map(context, "pca").projection, np.array(spot, dtype=np.float32))
+    expected = enlarged(decode(digits_run.model, code[None])[0])
+    np.testing.assert_allclose(shown.astype(int), expected.astype(int), atol=2)
+    assert [at.slider(key=f"{keys.LATENT_SPOT_PREFIX}pca.{axis}").value for axis in (0, 1)] == pytest.approx(spot)
+
+
+def test_a_click_on_a_tsne_map_marks_the_nearest_codes_decode_with_its_caveat(digits_run):
+    at = latent_page(digits_run, {"method": "tsne", "iterations": "50", "samples": "400"})
+    drawn = chart_points(chart(at, keys.LATENT_CHART))
+    spot = (float(drawn[:, 0].mean()), float(drawn[:, 1].mean()))
+    select_on_chart(at, [], spot)
+    assert not at.exception, at.exception
+    assert any(trace.get("name") == SPOT_NAME for trace in chart(at, keys.LATENT_CHART)["data"])
+    captions = [caption for image in at.image for caption in image.captions]
+    assert any(caption.startswith("decoded at the cross") and "approximately" in caption for caption in captions)
+    assert any("no inverse" in caption.value for caption in at.caption)
+
+
+def test_a_selection_of_several_points_shows_as_one_grid_of_their_images(digits_run, context, media):
+    from ae_core.figures.images import enlarge, image_grid
+
+    at = latent_page(digits_run)
+    rows = [3, 10, 25, 40, 41]
+    select_on_chart(at, rows)
+    assert not at.exception, at.exception
+    shown = shown_image(at, media, "The 5 selected images")
+    latent_map = run_map(context, "pca")
+    images = np.stack([context.images(latent_map.sample.splits[r])[latent_map.sample.indices[r]] for r in rows])
+    expected = enlarge(image_grid(images, 1, 5, gap=1), images.shape[1])
+    np.testing.assert_allclose(shown.astype(int), expected.astype(int), atol=2)
+    assert at.query_params["points"] == ",".join(map(str, rows))
+
+
+def test_the_map_over_training_has_a_play_button(digits_run):
+    at = latent_page(digits_run)
+    layout = chart(at, keys.LATENT_EPOCH_CHART)
+    buttons = layout["layout"]["updatemenus"][0]["buttons"]
+    assert [button["label"] for button in buttons] == ["Play", "Pause"]
+    assert [frame["name"] for frame in layout["frames"]] == [str(epoch) for epoch in range(1, EPOCHS + 1)]
+
+
+def test_a_perplexity_chosen_on_one_run_starts_from_the_default_on_the_next(digits_run):
+    import dataclasses
+
+    other = dataclasses.replace(digits_run, name="latent-run-2", id="another-run")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state[keys.RUNS] = {digits_run.name: digits_run, other.name: other}
+    at.session_state[keys.CURRENT_RUN] = digits_run.name
+    at.query_params.update({"method": "tsne", "iterations": "50", "perplexity": "12", "samples": "300"})
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.slider(key=keys.LATENT_PERPLEXITY).value == 12.0
+    at.selectbox(key=keys.CURRENT_RUN).set_value(other.name).run()
+    assert not at.exception, at.exception
+    assert at.slider(key=keys.LATENT_PERPLEXITY).value == 30.0
+    assert at.query_params["perplexity"] == "30.0"
+
+
+def test_the_map_caption_names_its_own_drawing_time_and_how_to_click(digits_run, context):
+    at = latent_page(digits_run)
+    seconds = run_map(context, "pca").projection.seconds
+    caption = next(caption.value for caption in at.caption if caption.value.startswith("Mapped:"))
+    assert f"Drawn in {seconds:.1f} s" in caption and "click an empty spot to decode it" in caption

@@ -1,5 +1,6 @@
 """Many users on one server: one upload per session, saving as publishing (with a confirmation for a run trained on
-an upload), deleting a saved run after a confirmation, and server settings that agree with the lab's limits."""
+an upload), deleting a saved run after a confirmation, only by the workspace that saved it or the admin token, and
+server settings that agree with the lab's limits."""
 
 import gc
 import io
@@ -14,11 +15,12 @@ from streamlit.testing.v1 import AppTest
 from ae_core.data import load_upload
 from ae_core.runs.listing import list_runs
 from ae_core.runs.run import train_run
-from ae_core.runs.saving import save_run
+from ae_core.runs.saving import delete_run, rename_run, save_run
 from ae_core.settings.limits import Limits
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from pages.shared import keys
+from ae_core.workspaces import store
+from pages.shared import keys, workspace
 from tests.test_pages import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,11 +135,22 @@ def test_a_run_on_a_built_in_dataset_saves_at_once_and_unsaved_runs_stay_in_thei
     assert other.selectbox(key=keys.SAVED_RUN).options == ["r1 · digits · " + digits_run.created]
 
 
+def in_workspace(token: str, page: str = "pages/train.py") -> AppTest:
+    """A new browser session on the address of workspace ``token``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params[workspace.QUERY_KEY] = token
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
 def test_a_saved_run_is_deleted_after_a_confirmation(digits_run, upload_run, tmp_path):
     runs_dir = tmp_path / "runs"
-    save_run(digits_run, runs_dir)
-    save_run(upload_run, runs_dir)
-    at = app("pages/train.py")
+    mine = store.create_workspace(tmp_path / "workspaces")
+    save_run(digits_run, runs_dir, owner=mine.owner)
+    save_run(upload_run, runs_dir, owner=mine.owner)
+    at = in_workspace(mine.token)
     at.selectbox(key=keys.SAVED_RUN).set_value("r1").run()
     click(at, "Delete run")
     assert "Delete r1 for everyone using this server?" in at.warning[0].value
@@ -153,8 +166,49 @@ def test_a_saved_run_is_deleted_after_a_confirmation(digits_run, upload_run, tmp
 def test_a_run_deleted_meanwhile_by_someone_else_is_reported_not_raised(digits_run, tmp_path):
     from ae_core.runs.saving import delete_run
 
-    save_run(digits_run, tmp_path / "runs")
-    at = click(app("pages/train.py"), "Delete run")
+    mine = store.create_workspace(tmp_path / "workspaces")
+    save_run(digits_run, tmp_path / "runs", owner=mine.owner)
+    at = click(in_workspace(mine.token), "Delete run")
     delete_run(tmp_path / "runs", "r1")  # another user, between the two clicks
     click(at, "Delete for everyone")
     assert "Could not delete r1" in at.error[0].value and "deleted already" in at.error[0].value
+
+
+def test_only_the_workspace_that_saved_a_run_renames_or_deletes_it(digits_run, tmp_path, monkeypatch):
+    runs_dir = tmp_path / "runs"
+    first = app("pages/train.py", **{keys.RUNS: {"r1": digits_run}, keys.CURRENT_RUN: "r1"})
+    click(first, "Save run")
+    owner = first.session_state[keys.WORKSPACE].owner
+    assert [summary["owner"] for summary in list_runs(runs_dir).runs] == [owner]
+
+    second = app("pages/train.py")  # another browser: another workspace
+    assert second.session_state[keys.WORKSPACE].owner != owner
+    assert second.selectbox(key=keys.SAVED_RUN).options == ["r1 · digits · " + digits_run.created]
+    assert button(second, "Delete run").disabled and button(second, "Open run").disabled is False
+    assert "Only the workspace that saved this run" in button(second, "Delete run").help
+    for change in (lambda by: delete_run(runs_dir, "r1", by=by), lambda by: rename_run(runs_dir, "r1", "x", by=by)):
+        with pytest.raises(PermissionError, match="belongs to another workspace"):
+            change(second.session_state[keys.WORKSPACE].owner)
+    assert (runs_dir / "r1" / "model.keras").is_file(), "the refused changes left the run whole"
+    click(second, "Open run")
+    assert second.session_state[keys.CURRENT_RUN] == "r1", "everyone can open it"
+
+    first.run()
+    assert first.selectbox(key=keys.SAVED_RUN).options == ["r1 · digits · " + digits_run.created + " · mine"]
+    assert not button(first, "Delete run").disabled
+    first.text_input(key=keys.RENAME_TO_PREFIX + "r1").set_value("renamed").run()
+    click(first, "Rename")
+    assert [summary["name"] for summary in list_runs(runs_dir).runs] == ["renamed"]
+    click(click(first, "Delete run"), "Delete for everyone")
+    assert list_runs(runs_dir).runs == []
+
+    save_run(digits_run, runs_dir)  # saved by the command line: no workspace owns it, so it is read-only here
+    monkeypatch.setenv("AE_ADMIN_TOKEN", "teacher-0123456789abcdef")
+    admin = app("pages/train.py")
+    assert button(admin, "Delete run").disabled
+    admin.text_input(key=keys.ADMIN_TOKEN_INPUT).set_value("wrong-token-0123456789").run()
+    assert button(admin, "Delete run").disabled and "not the server's admin token" in admin.error[0].value
+    admin.text_input(key=keys.ADMIN_TOKEN_INPUT).set_value("teacher-0123456789abcdef").run()
+    assert not button(admin, "Delete run").disabled, "the admin token may delete any run"
+    click(click(admin, "Delete run"), "Delete for everyone")
+    assert list_runs(runs_dir).runs == []

@@ -188,7 +188,7 @@ def _compress(args) -> dict:
     report = compression_report(_run_context(args))
     if not args.json:
         print(text_table([row.to_dict() for row in report.rows]) + "\n" + report.verdict)
-    return {"rows": [row.to_dict() for row in report.rows]}
+    return {"rows": [row.to_dict() for row in report.rows], "n_images": report.n_images}
 
 
 def _denoise(args) -> dict:
@@ -212,7 +212,8 @@ def _classify(args) -> dict:
     report = classification_report(_run_context(args), (args.labels,), args.seed)
     if not args.json:
         print(classification_verdict(report.rows, report.label_counts[0]))
-    return {**best_accuracies(report.rows, report.label_counts[0]), "n_labels": report.label_counts[0]}
+    best = best_accuracies(report.rows, report.label_counts[0])
+    return {**best, "n_labels": report.label_counts[0], "codes_semi_supervised": best["semi_supervised"]["codes"]}
 
 
 def _anomaly(args) -> dict:

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 from ae_core import user_text
 from ae_core.applications.anomaly import AnomalyReport
 from ae_core.applications.classification import CLASSIFIERS, FEATURES
-from ae_core.applications.compression import METHODS, RateDistortionRow
+from ae_core.applications.rate_distortion import CODECS, METHODS, RateDistortionRow
+from ae_core.figures import palette
 
 
 def error_histogram(report: AnomalyReport) -> go.Figure:
@@ -23,7 +24,7 @@ def error_histogram(report: AnomalyReport) -> go.Figure:
     figure.update_layout(
         barmode="overlay", xaxis_title="reconstruction MSE", yaxis_title="density", margin=dict(t=30, b=40, l=50, r=10)
     )
-    return figure
+    return palette.colour_traces(figure)
 
 
 def roc_figure(report: AnomalyReport) -> go.Figure:
@@ -32,13 +33,13 @@ def roc_figure(report: AnomalyReport) -> go.Figure:
     figure.add_scatter(
         x=report.false_positive_rate, y=report.true_positive_rate, mode="lines", name=f"AUC {report.auc:.3f}"
     )
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot"), name="chance")
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color=palette.SET_ASIDE), name="chance")
     figure.update_layout(
         xaxis_title="false positive rate (normal images flagged)",
         yaxis_title=f"true positive rate ({user_text.plotly(report.class_name)}s caught)",
         margin=dict(t=30, b=40, l=50, r=10),
     )
-    return figure
+    return palette.colour_traces(figure, skip=("chance",))
 
 
 def confusion_figure(matrix: np.ndarray, class_names) -> go.Figure:
@@ -67,10 +68,18 @@ def confusion_figure(matrix: np.ndarray, class_names) -> go.Figure:
     return figure
 
 
+CLASSIFIER_DASHES = {
+    "cross_validated": "solid",
+    "logistic_regression": "dashdot",
+    "knn": "dot",
+    "label_spreading": "dash",
+}
+
+
 def accuracy_figure(rows: list[dict]) -> go.Figure:
     """Validation accuracy against labelled images (log axis), one line per feature set and classifier."""
     figure = go.Figure()
-    for name in FEATURES:
+    for name, hue in zip(FEATURES, palette.colours(len(FEATURES))):
         for classifier in CLASSIFIERS:
             points = [row for row in rows if row["features"] == name and row["classifier"] == classifier]
             if points:
@@ -79,7 +88,9 @@ def accuracy_figure(rows: list[dict]) -> go.Figure:
                     y=[row["accuracy"] for row in points],
                     mode="lines+markers",
                     name=f"{name}, {classifier.replace('_', ' ')}",
-                    line=dict(dash="solid" if classifier == "logistic_regression" else "dot"),
+                    # one colour per feature set, one dash per classifier
+                    line=dict(dash=CLASSIFIER_DASHES[classifier], color=hue),
+                    marker_color=hue,
                 )
     figure.update_layout(
         xaxis_title="labelled training images",
@@ -92,24 +103,49 @@ def accuracy_figure(rows: list[dict]) -> go.Figure:
 
 
 def rate_distortion_figure(rows: list[RateDistortionRow], metric: str = "psnr") -> go.Figure:
-    """``metric`` ("mse", "psnr" or "ssim") against bytes per image on a log axis, one line per method."""
+    """``metric`` ("mse", "psnr" or "ssim") against bits per pixel on a log axis with 1-2-5 ticks, one line per
+    method; each point is labelled by what it is: the code's storage, PCA's real component count and storage, or
+    the codec's quality."""
     figure = go.Figure()
     for method in METHODS:
-        points = sorted((row for row in rows if row.method == method), key=lambda row: row.bytes_per_image)
+        points = sorted((row for row in rows if row.method == method), key=lambda row: row.bits_per_pixel)
         if points:
             figure.add_scatter(
-                x=[row.bytes_per_image for row in points],
+                x=[row.bits_per_pixel for row in points],
                 y=[getattr(row, metric) for row in points],
-                text=[row.setting for row in points],
+                text=[_point_label(row) for row in points],
+                customdata=[row.bytes_per_image for row in points],
+                hovertemplate="%{text}: %{x:.3g} bits per pixel (%{customdata:.1f} bytes), %{y:.4g}",
                 mode="lines+markers+text",
                 textposition="top center",
-                name=method,
+                textfont=dict(size=10),
+                name=CODECS.get(method, method),
             )
     titles = {"mse": "MSE (lower is better)", "psnr": "PSNR dB (higher is better)", "ssim": "SSIM (higher is better)"}
+    ticks = log_ticks([row.bits_per_pixel for row in rows])
     figure.update_layout(
-        xaxis_title="bytes per image", yaxis_title=titles[metric], xaxis_type="log", margin=dict(t=30, b=40, l=50, r=10)
+        xaxis=dict(title="bits per pixel", type="log", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks]),
+        yaxis_title=titles[metric],
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        margin=dict(t=30, b=40, l=50, r=10),
     )
-    return figure
+    return palette.colour_traces(figure)
+
+
+def _point_label(row: RateDistortionRow) -> str:
+    if row.method == "autoencoder":
+        return row.setting
+    if row.method == "pca":
+        return f"{row.setting.replace('components=', '')} comp. {row.precision}".strip()
+    return row.setting.replace("quality=", "q")
+
+
+def log_ticks(values) -> list[float]:
+    """1, 2, 5 times the powers of ten that span ``values`` (positive numbers): clean ticks for a log axis."""
+    low, high = np.floor(np.log10(min(values))), np.ceil(np.log10(max(values)))
+    ticks = [mantissa * 10.0**power for power in np.arange(low, high + 1) for mantissa in (1, 2, 5)]
+    kept = [float(tick) for tick in ticks if min(values) / 2 <= tick <= max(values) * 2]
+    return kept or [float(min(values))]
 
 
 def sweep_figure(rows: list[dict], kind: str) -> go.Figure:
@@ -129,4 +165,4 @@ def sweep_figure(rows: list[dict], kind: str) -> go.Figure:
         yaxis_title="PSNR dB (higher is better)",
         margin=dict(t=30, b=40, l=50, r=10),
     )
-    return figure
+    return palette.colour_traces(figure)

@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ae_core import user_text
+from ae_core.figures import palette
 from ae_core.figures.images import image_grid, to_uint8
 
 
@@ -35,7 +36,8 @@ def sample_figure(images: np.ndarray, labels: list, cols: int = 10) -> go.Figure
 
 def class_count_figure(counts: dict) -> go.Figure:
     """Bar chart of images per class; counts : class name (shown as typed) -> number of images."""
-    figure = go.Figure(go.Bar(x=[user_text.plotly(name) for name in counts], y=list(counts.values())))
+    names = [user_text.plotly(name) for name in counts]
+    figure = go.Figure(go.Bar(x=names, y=list(counts.values()), marker_color=palette.colours(len(names))))
     figure.update_layout(
         xaxis_title="class",
         yaxis_title="images",

@@ -5,6 +5,7 @@ import math
 import plotly.graph_objects as go
 
 from ae_core import user_text
+from ae_core.figures import palette
 
 MAX_CURVE_POINTS = 2_000  # a live chart redraws often; more points than a chart is wide only cost time
 
@@ -54,7 +55,7 @@ def loss_figure(
         legend={"orientation": "h", "y": 1.12},
         uirevision="keep",  # keeps the user's zoom while the live chart redraws
     )
-    return figure
+    return palette.colour_traces(figure)
 
 
 def _epoch_metrics(history: dict) -> list:
@@ -80,4 +81,4 @@ def comparison_figure(histories: dict, metric: str = "val_loss", log_y: bool = F
         height=360,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
     )
-    return figure
+    return palette.colour_traces(figure)

@@ -101,12 +101,24 @@ def traverse(
     dims = check("dims", dims, code_dimensions(latent_dim))
     steps = check("steps", steps, TRAVERSAL_STEPS)
     extent = check("extent", extent, EXTENT, "It counts standard deviations of the codes.")
-    offsets = np.linspace(-extent, extent, steps)  # (steps,)
+    offsets = traversal_offsets(steps, extent)  # (steps,)
     codes = np.tile(np.asarray(base_code, np.float32), (len(dims), steps, 1))  # (rows, steps, latent_dim)
     for row, dim in enumerate(dims):
         codes[row, :, dim] += offsets * code_std[dim]
     images = decode(model, codes.reshape(-1, latent_dim))
     return images.reshape(len(dims), steps, *images.shape[1:])
+
+
+def most_varying_dimensions(code_std: np.ndarray, count: int = 4) -> list[int]:
+    """The ``count`` code dimensions (fewer when the code is shorter) whose standard deviation ``code_std``
+    (latent_dim,) over the training codes is largest, largest first: the ones a traversal shows changing most."""
+    order = np.argsort(-np.asarray(code_std, dtype=np.float64), kind="stable")  # ties keep the lower index first
+    return [int(dim) for dim in order[:count]]
+
+
+def traversal_offsets(steps: int = 9, extent: float = 3.0) -> np.ndarray:
+    """(steps,) the offsets, in standard deviations, of a traversal's columns, as ``traverse`` moves them."""
+    return np.linspace(-extent, extent, steps)
 
 
 @dataclass(frozen=True)

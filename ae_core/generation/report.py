@@ -1,7 +1,7 @@
 """Generate from a saved run and score the result against its real validation images: what ``python -m ae_core
 generate`` prints and writes, and what a page would show."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,9 @@ from ae_core.runs.context import RunContext
 @dataclass(frozen=True)
 class GenerationReport:
     """A batch generated from one run; scores and reference are None for an unlabeled dataset, which gives the
-    judge no classes to learn. reference : the same scores for the run's real validation images."""
+    judge no classes to learn. reference : the same scores for the run's real validation images, its
+    frechet_distance that of as many real images as the batch holds (first half of the validation set) to the same
+    reference as the batch's (second half)."""
 
     sampler: str
     temperature: float
@@ -31,6 +33,8 @@ class GenerationReport:
             "seconds": round(self.generation.seconds, 4),
             "scores": None if self.scores is None else self.scores.to_dict(),
             "reference": None if self.reference is None else self.reference.to_dict(),
+            "frechet_distance": None if self.scores is None else self.scores.frechet_distance,
+            "frechet_distance_real": None if self.reference is None else self.reference.frechet_distance,
         }
 
     def summary_line(self, out: Path) -> str:
@@ -39,10 +43,11 @@ class GenerationReport:
         line = f"wrote {out}: {len(generation.codes)} images from {self.sampler} in {generation.seconds:.2f} s"
         if self.scores is None:
             return line
+        scores, real = self.scores, self.reference
         return (
-            f"{line}; {self.scores.confident_share:.0%} recognisable over classes of entropy "
-            f"{self.scores.class_entropy:.2f} (real images: {self.reference.confident_share:.0%}, "
-            f"{self.reference.class_entropy:.2f})"
+            f"{line}; {scores.confident_share:.0%} recognisable, class entropy {_number(scores.class_entropy)}, "
+            f"Fréchet distance {_number(scores.frechet_distance)} (real images: {real.confident_share:.0%}, "
+            f"{_number(real.class_entropy)}, {_number(real.frechet_distance)})"
         )
 
     def save_npz(self, path: str | Path) -> None:
@@ -59,33 +64,47 @@ def generate_for_run(
     seed: int = 0,
     temperature: float = 1.0,
     n_components: int | None = None,
+    scored: bool = True,
 ) -> GenerationReport:
     """Fit ``sampler_name`` on the run's training codes (once per run and settings), draw ``n`` codes, decode
-    and score them. n_components : for "gmm", None to choose by BIC."""
+    and score them. n_components : for "gmm", None to choose by BIC. scored : False leaves the scores None, so no
+    judge is trained or waited for."""
     n, seed, temperature = check_sample_args(n, seed, temperature)  # before the fit, which can take seconds
     sampler = context.cached(
         ("sampler", sampler_name, n_components),
         lambda: make_sampler(sampler_name, n_components).fit(context.codes("training")),
     )
     generation = generate(context.run.model, sampler, n, seed, temperature)
-    if context.labels("training") is None:
+    if context.labels("training") is None or not scored:
         return GenerationReport(sampler_name, temperature, generation, None, None)
     judge = judge_for(context.dataset)
     reference = context.cached(("judge_reference",), lambda: judge.score_images(context.images("validation")))
+    # The real images' Fréchet distance is measured at the batch's size, since the distance shrinks as sets grow.
+    reference = replace(reference, frechet_distance=judge.real_frechet_distance(n))
     return GenerationReport(sampler_name, temperature, generation, judge.score_images(generation.images), reference)
 
 
+def _number(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"
+
+
 RECOGNISABLE = f"recognisable (confidence > {CONFIDENCE})"
+FRECHET = "Fréchet distance to real (lower is better)"
+RELATIVE_DISTANCE = "distance to nearest training image (1 = as near as real unseen images)"
 
 
 def scores_table(batches: dict[str, Scores]) -> dict[str, list]:
     """Columns of a table with one row per batch (title -> its Scores): its title, recognisable share in [0, 1],
-    class entropy in [0, 1] and mean distance to the nearest training image."""
+    class entropy in [0, 1] (None when nothing was recognised), Fréchet distance to real images, and the median
+    distance to the nearest training image over real validation images' typical one."""
     return {
         "images": list(batches),
         RECOGNISABLE: [scores.confident_share for scores in batches.values()],
-        "class entropy (1 = all classes alike)": [round(scores.class_entropy, 3) for scores in batches.values()],
-        "mean distance to nearest training image": [
-            round(scores.mean_nearest_distance, 3) for scores in batches.values()
-        ],
+        FRECHET: [_rounded(scores.frechet_distance) for scores in batches.values()],
+        "class entropy (1 = all classes alike)": [_rounded(scores.class_entropy) for scores in batches.values()],
+        RELATIVE_DISTANCE: [_rounded(scores.median_relative_distance) for scores in batches.values()],
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

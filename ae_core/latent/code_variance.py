@@ -24,3 +24,15 @@ def unused_dimensions(codes: np.ndarray, threshold: float = UNUSED_VARIANCE_SHAR
     threshold = check("threshold", threshold, SHARE, "It is a share of the largest dimension's variance.")
     variance = code_variance(codes)
     return np.flatnonzero(variance <= threshold * variance.max()).astype(np.int64)
+
+
+def code_spread(codes: np.ndarray) -> tuple[float, float]:
+    """How far the codes (n, latent_dim) spread, whatever a map of them looks like: (total variance, the sum of
+    every dimension's; the share of it on the first principal axis, in [0, 1], 1.0 when all codes lie on a line
+    or coincide). A collapse shows as a total near 0 or a share near 1."""
+    codes = np.asarray(codes, dtype=np.float64)
+    total = float(codes.var(axis=0).sum())
+    if total <= 0.0:
+        return 0.0, 1.0
+    singular = np.linalg.svd(codes - codes.mean(axis=0), compute_uv=False)
+    return total, float(singular[0] ** 2 / (singular**2).sum())

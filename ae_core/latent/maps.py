@@ -38,13 +38,15 @@ def latent_map(
     dims: int = 2,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
     **params,
 ) -> LatentMap:
     """Map up to ``samples`` images of the splits in ``codes`` ("validation" and/or "training" -> (n, latent_dim)).
 
     labels : the same keys -> (n,) int64, or None for unlabeled data. The sample is drawn with ``seed`` (see
-    sample_indices), which also seeds the projection; method, dims, callback and params as in ``project``.
+    sample_indices), which also seeds the projection; method, dims and params as in ``project``.
+    callback(iteration, coords (n, dims), labels (n,) or None) : called as ``project`` calls its own, with the
+    mapped images' labels, so a caller can colour the map as it settles.
     """
     if not codes or set(codes) - set(SPLITS):
         raise ValueError(f"codes must map one or both of {', '.join(SPLITS)} to arrays; got {sorted(codes)}.")
@@ -57,7 +59,8 @@ def latent_map(
     if all(labels.get(split) is not None for split in codes):
         parts = [labels[split][sample.indices[sample.splits == split]] for split in SPLITS if split in codes]
         mapped_labels = np.concatenate(parts).astype(np.int64)
-    projection = project(mapped, method, dims, seed, callback, **params)
+    report = None if callback is None else (lambda iteration, coords: callback(iteration, coords, mapped_labels))
+    projection = project(mapped, method, dims, seed, report, **params)
     return LatentMap(sample, mapped_labels, mapped, projection)
 
 
@@ -68,7 +71,7 @@ def run_latent_map(
     dims: int = 2,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
     **params,
 ) -> LatentMap:
     """The map of a run's images, as the app and the command line draw it.
@@ -96,7 +99,7 @@ def run_map(
     dims: int = 2,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
-    callback: Callable[[int, np.ndarray], None] | None = None,
+    callback: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
     **params,
 ) -> LatentMap:
     """The map of up to ``samples`` of the run's images (validation first, then training), computed once per run

@@ -2,7 +2,7 @@
 each map is.
 
 openTSNE and UMAP are imported only when used: UMAP's import and first call compile with numba (about a minute
-on two cores), which ``warm_up_umap`` can pay in a background thread at server start.
+on two cores) once per machine (``umap_import``), which ``warm_up_umap`` pays in a background thread at server start.
 """
 
 from __future__ import annotations
@@ -27,11 +27,17 @@ TRUST_NEIGHBOURS = 10
 # 5,000 would take 400 MB. Larger maps are scored on a seeded subsample of this size.
 TRUST_SAMPLE = 2000
 MIN_CODES = 10
-EARLY_EXAGGERATION_ITERATIONS = 250  # openTSNE's default; the "iterations" parameter counts the ones after it
-CALLBACK_EVERY = 50  # t-SNE iterations between two calls of a caller's callback
+# t-SNE from PCA's start settles in far fewer iterations than openTSNE's default 250 + 500: on 5,000 MNIST codes,
+# 75 + 100 keep the trustworthiness of scikit-learn's 1,000 (bench/latent_speed.py). The "iterations" parameter
+# counts the ones after early exaggeration.
+EARLY_EXAGGERATION_ITERATIONS = 75
+CALLBACK_EVERY = 25  # t-SNE iterations between two calls of a caller's callback; divides the 75 above
+# One thread: a shared server maps for several people at once, and on 2 cores a second thread saved less wall time
+# than it cost in CPU (bench/latent_speed.py). Exact neighbours: at 5,000 codes they cost less than Annoy's.
+TSNE_THREADS = 1
 PARAM_DEFAULTS = {
     "pca": {},
-    "tsne": {"perplexity": 30.0, "iterations": 250},
+    "tsne": {"perplexity": 30.0, "iterations": 100},
     "umap": {"n_neighbors": 15, "min_dist": 0.1},
 }
 
@@ -74,7 +80,7 @@ def project(
 ) -> Projection:
     """Map ``codes`` (n, latent_dim), n >= MIN_CODES, to ``dims`` (2 or 3) dimensions with ``method``.
 
-    params : t-SNE: perplexity (default 30), iterations after early exaggeration (250); UMAP: n_neighbors (15),
+    params : t-SNE: perplexity (default 30), iterations after early exaggeration (100); UMAP: n_neighbors (15),
     min_dist (0.1); PCA: none. callback(iteration, coords (n, dims)) is called every CALLBACK_EVERY t-SNE
     iterations (counting early exaggeration) so a caller can draw the map as it settles. The same seed gives the
     same map. A code with at most ``dims`` dimensions is returned as it is (method "identity").
@@ -170,7 +176,9 @@ def _tsne(codes: np.ndarray, dims: int, seed: int, callback, perplexity: float, 
         perplexity=perplexity,
         n_iter=int(iterations),
         random_state=seed,
-        n_jobs=-1,
+        n_jobs=TSNE_THREADS,
+        initialization="pca",
+        neighbors="exact",
         early_exaggeration_iter=EARLY_EXAGGERATION_ITERATIONS,
         # FFT interpolation takes ~20% less CPU than Barnes-Hut on 5,000 MNIST codes (bench/latent_speed.py)
         # but draws only 1-D and 2-D maps
@@ -184,10 +192,11 @@ def _tsne(codes: np.ndarray, dims: int, seed: int, callback, perplexity: float, 
 def _umap(
     codes: np.ndarray, dims: int, seed: int, n_neighbors: int, min_dist: float, force_approximation: bool = False
 ) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # numba's and umap's import-time chatter, not the user's business
-        from umap import UMAP
+    from ae_core.latent.umap_import import import_umap
 
+    UMAP = import_umap()  # noqa: N806 - a class
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numba's and umap's chatter, not the user's business
         reducer = UMAP(
             n_components=dims,
             n_neighbors=int(n_neighbors),

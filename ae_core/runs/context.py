@@ -48,7 +48,8 @@ def dataset_for(run, data_dir: str | os.PathLike | None = None, allow_download: 
 
 
 def check_dataset(run, dataset: Dataset) -> None:
-    """ValueError unless ``dataset`` has the run's image shape and, when the run recorded it, its split sizes."""
+    """ValueError unless ``dataset`` has the run's image shape and, when the run recorded them, its split sizes and
+    the content hash of its images (data of the same name and size but other images is refused, naming both)."""
     if dataset.image_shape != run.image_shape:
         raise ValueError(
             f"{run.dataset_name} holds {dataset.image_shape} images but run {run.name} was trained on "
@@ -60,6 +61,13 @@ def check_dataset(run, dataset: Dataset) -> None:
             f"run {run.name} was trained on a split of {expected[0]:,} training and {expected[1]:,} "
             f"validation images of {run.dataset_name}, but it now gives {dataset.n_train:,} and "
             f"{dataset.n_val:,}; the data has changed since, so the run cannot be scored on it."
+        )
+    recorded, found = (run.split or {}).get("content_hash"), dataset.split.content_hash
+    if recorded is not None and found is not None and recorded != found:
+        raise ValueError(
+            f"run {run.name} was trained on images of {run.dataset_name} whose content hash is {recorded}, but the "
+            f"data now loaded under that name hashes to {found}: other images of the same name and size, so the "
+            "run cannot be scored on them. Load the data the run was trained on."
         )
 
 
@@ -105,6 +113,11 @@ class RunContext:
     def errors(self, split: str) -> np.ndarray:
         """(n,) per-image MSE of the reconstructions."""
         return self.cached(("errors", split), lambda: per_image_mse(self.images(split), self.reconstructions(split)))
+
+    def holds(self, key: tuple) -> bool:
+        """Whether ``cached`` has a result for ``key`` now, so asking for it costs nothing."""
+        with self._guard:
+            return key in self._derived
 
     def cached(self, key: tuple, compute: Callable[[], T]) -> T:
         """``compute()``'s result, computed once per key for this run. Two threads asking for one key at once wait

@@ -8,13 +8,15 @@ Each summary is checked before anything uses it (``ae_core.runs.summary``). A fo
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ae_core.runs.saving import run_owner
 from ae_core.runs.summary import check_summary, read_run_summary
 
 
 @dataclass(frozen=True)
 class RunListing:
     """The saved runs of a folder: ``runs`` holds their run.json summaries, newest first, each with "name" equal to
-    its folder's name and "id"; ``skipped`` holds one message per malformed run folder, naming it and why."""
+    its folder's name, "id", and "owner" (the owner id of the workspace that saved it, or None); ``skipped`` holds
+    one message per malformed run folder, naming it and why."""
 
     runs: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -24,7 +26,7 @@ def _listed(folder: Path) -> dict:
     summary = check_summary(read_run_summary(folder))
     if not (folder / "model.keras").is_file():
         raise ValueError("model.keras is missing.")
-    return {**summary, "name": folder.name}
+    return {**summary, "name": folder.name, "owner": run_owner(folder)}
 
 
 def list_runs(runs_dir: str | Path = "runs") -> RunListing:

@@ -5,6 +5,11 @@ Saving writes a staging folder ``runs_dir/.NAME.saving-PID-HEX/`` and renames it
 onto an existing run fails, so of two saves of one name exactly one wins, and a save killed midway leaves only a
 staging folder, never a half-written run (``clean_staging`` removes it). Deleting renames the run to a staging name
 first, then removes it.
+
+A run saved from a workspace holds ``owner``, a text file of the workspace's ``owner_id``
+(``ae_core.workspaces.store``): only that workspace may rename or delete it (``check_owner``). Whoever passes no
+owner (the command line, the server's admin token) may change any run; a run without the file (the command line's,
+an example) is changed only that way.
 """
 
 from __future__ import annotations
@@ -49,7 +54,12 @@ def _summary(run: Run, name: str) -> dict:
     }
 
 
-def _write_run(run: Run, name: str, folder: Path) -> None:
+OWNER_FILE = "owner"
+
+
+def _write_run(run: Run, name: str, folder: Path, owner: str | None) -> None:
+    if owner is not None:
+        (folder / OWNER_FILE).write_text(owner, encoding="ascii")
     run.model.save(folder / "model.keras")
     (folder / "run.json").write_text(json.dumps(_summary(run, name), indent=1), encoding="utf-8")
     np.savez_compressed(
@@ -73,8 +83,9 @@ def _claim(staging: Path, target: Path) -> None:
         raise
 
 
-def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -> Path:
+def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False, owner: str | None = None) -> Path:
     """Write ``run`` to ``runs_dir/NAME/`` (NAME: ``run.name`` sanitised), exclusively and atomically; return it.
+    ``owner``: the owner id of the workspace saving it, or None for a run no workspace owns.
 
     Without ``overwrite`` an existing run of that name is a FileExistsError, also when another save claims the name
     while this one writes. With ``overwrite`` the old run is moved aside, replaced, then deleted.
@@ -85,7 +96,7 @@ def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -
     target, staging = runs_dir / name, staging_folder(runs_dir, name, "saving")
     staging.mkdir()
     try:
-        _write_run(run, name, staging)
+        _write_run(run, name, staging, owner)
         retired = None
         if overwrite and target.exists():
             retired = staging_folder(runs_dir, name, "replaced")
@@ -98,14 +109,28 @@ def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False) -
     return target
 
 
-def delete_run(runs_dir: str | Path, name: str) -> None:
-    """Delete the saved run ``runs_dir/name``: it is renamed to a staging folder first, so it leaves the listing
-    whole and at once, then removed (a delete killed midway leaves a staging folder that ``clean_staging`` removes).
+def run_owner(folder: str | Path) -> str | None:
+    """The owner id saved with the run in ``folder``; None when no workspace owns it."""
+    try:
+        return (Path(folder) / OWNER_FILE).read_text(encoding="ascii").strip() or None
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
-    ValueError when ``name`` is not a plain run folder's name (a path, "..", a hidden or staging folder, a link);
-    FileNotFoundError when no saved run of that name is there (also when another delete took it first).
-    """
-    runs_dir = Path(runs_dir)
+
+def check_owner(runs_dir: str | Path, name: str, by: str | None, action: str = "delete") -> None:
+    """PermissionError unless ``by`` (an owner id; None: the command line or the admin token) may ``action`` the
+    saved run ``runs_dir/name``."""
+    owner = run_owner(Path(runs_dir) / name)
+    if by is not None and by != owner:
+        whose = "another workspace" if owner else "no workspace (it is read-only here)"
+        raise PermissionError(
+            f"{name} belongs to {whose}; only the workspace that saved it may {action} it. Open it, or save a copy "
+            "under another name."
+        )
+
+
+def _plain_run_folder(runs_dir: Path, name: str) -> Path:
+    """``runs_dir/name``, a saved run; ValueError or FileNotFoundError as delete_run says."""
     plain = isinstance(name, str) and name == Path(name).name and "\\" not in name
     if not plain or name in ("", "..") or name.startswith("."):  # "a/b", "/etc", "", a staging folder ".x.saving-1-ab"
         raise ValueError(
@@ -119,12 +144,37 @@ def delete_run(runs_dir: str | Path, name: str) -> None:
         raise FileNotFoundError(
             f"There is no saved run named {name!r} in {runs_dir}; it may have been deleted already."
         )
+    return folder
+
+
+def delete_run(runs_dir: str | Path, name: str, by: str | None = None) -> None:
+    """Delete the saved run ``runs_dir/name``: it is renamed to a staging folder first, so it leaves the listing
+    whole and at once, then removed (a delete killed midway leaves a staging folder that ``clean_staging`` removes).
+
+    ValueError when ``name`` is not a plain run folder's name (a path, "..", a hidden or staging folder, a link);
+    FileNotFoundError when no saved run of that name is there (also when another delete took it first);
+    PermissionError when ``by`` is an owner id other than the run's (see ``check_owner``).
+    """
+    runs_dir = Path(runs_dir)
+    folder = _plain_run_folder(runs_dir, name)
+    check_owner(runs_dir, name, by)
     retired = staging_folder(runs_dir, name, "deleting")
     try:
         os.rename(folder, retired)
     except FileNotFoundError:
         raise FileNotFoundError(f"The run {name!r} was deleted from {runs_dir} meanwhile.") from None
     shutil.rmtree(retired)
+
+
+def rename_run(runs_dir: str | Path, name: str, new_name: str, by: str | None = None) -> Path:
+    """Rename the saved run ``runs_dir/name`` to ``new_name`` (sanitised; a run's name is its folder's); return its
+    new folder. Errors as delete_run's, and FileExistsError when a run of the new name is there."""
+    runs_dir = Path(runs_dir)
+    folder = _plain_run_folder(runs_dir, name)
+    check_owner(runs_dir, name, by, "rename")
+    target = runs_dir / check_run_name(runs_dir, new_name, overwrite=False)
+    _claim(folder, target)
+    return target
 
 
 # Folders a save in progress writes (the new run, and with overwrite the old one moved aside), and a run being

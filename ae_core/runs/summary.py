@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, with_config
-from typing_extensions import TypedDict
+from typing_extensions import NotRequired, TypedDict
 
 from ae_core.data import Split
 from ae_core.data.normalise import MAX_CLASSES
@@ -52,6 +52,10 @@ class _Divergence(TypedDict):
     epoch: StrictInt
     batch: StrictInt
     loss: NUMBER
+    # Missing from runs saved before they were recorded.
+    cause: NotRequired[UnicodeText(2000) | None]
+    learning_rate: NotRequired[NUMBER | None]
+    optimizer: NotRequired[UnicodeText(32) | None]
 
 
 DIVERGENCE = Annotated[_Divergence, Expected("an object of epoch, batch and loss")]
@@ -83,7 +87,7 @@ class RunSummary:
     # A missing id is derived from the run's creation time and dataset (check_summary), so it is the same at every
     # load.
     id: Nullable(UnicodeText(64)) = None
-    split: Nullable(JSON_OBJECT) = None  # Split.to_dict(); checked by Split.from_dict
+    split: Nullable(JSON_OBJECT) = None  # Split.to_dict(), with the images' content_hash; checked by Split.from_dict
     excluded_class: Nullable(Integer(0, MAX_CLASSES - 1)) = None
 
 

@@ -4,9 +4,9 @@
   (that exact name), when the class is instantiated, so a changed variable, or a test's monkeypatch of one, holds
   at the next read. A blank value means unset. A malformed one is a ValueError in the lab's format
   (``ae_core.validation``): the variable, what it must be, the text found, and the default that unsetting it gives.
-- ``ServerEnvironment``: the runs folder, the data folder, the cap on trainings at once and the pause timeout; read
-  it with ``current()``. The limits on files, images and models (``AE_MAX_*``) are ``ae_core.settings.limits``, on
-  the same base.
+- ``ServerEnvironment``: the runs folder, the data folder, the cap on trainings at once, the pause timeout, the
+  workspaces folder, their expiry and the admin token; read it with ``current()``. The limits on files, images and
+  models (``AE_MAX_*``) are ``ae_core.settings.limits``, on the same base.
 
 The README lists every variable ("Running the app for a class" and "Limits").
 """
@@ -58,6 +58,11 @@ Seconds = Annotated[
 ]
 Folder = Annotated[Path, _read_text(Path), Expected("a folder")]
 FolderOrNone = Annotated[Path | None, _read_text(Path), Expected("a folder")]
+# A secret to compare, never parsed; short ones are guessed
+Secret = Annotated[
+    Annotated[str, Field(min_length=16)] | None, _read_text(str), Expected("a text of at least 16 characters")
+]
+DEFAULT_WORKSPACE_EXPIRY_S = 86_400.0  # a day: a class's session, and the evening after it
 
 
 class EnvironmentSettings(BaseSettings):
@@ -112,6 +117,13 @@ class ServerEnvironment(EnvironmentSettings):
     data_dir: FolderOrNone = None  # where MNIST and Fashion-MNIST are found; None: nowhere but Keras' cache
     max_concurrent_trainings: WholeNumber(1) = Field(default_factory=default_max_concurrent)
     pause_timeout_s: Seconds = DEFAULT_PAUSE_TIMEOUT_S  # seconds a paused training waits before it stops
+    workspaces_dir: FolderOrNone = None  # each browser's runs and upload; None: "workspaces" beside the runs folder
+    workspace_expiry_s: Seconds = DEFAULT_WORKSPACE_EXPIRY_S  # a workspace nobody opened this long is removed
+    admin_token: Secret = None  # whoever gives it may delete any saved run; None: nobody may
+
+    def workspaces_folder(self) -> Path:
+        """Where workspaces are kept: AE_WORKSPACES_DIR, else ``workspaces`` beside the runs folder."""
+        return self.workspaces_dir or self.runs_dir.parent / "workspaces"
 
     @classmethod
     def default_in_words(cls, name: str) -> str:
@@ -119,6 +131,12 @@ class ServerEnvironment(EnvironmentSettings):
             return f"{default_max_concurrent()} (half of this machine's cores, at least 2)"
         if name == "pause_timeout_s":
             return f"{DEFAULT_PAUSE_TIMEOUT_S:g} s"
+        if name == "workspace_expiry_s":
+            return f"{DEFAULT_WORKSPACE_EXPIRY_S:g} s (a day)"
+        if name == "workspaces_dir":
+            return "a folder named workspaces beside AE_RUNS_DIR"
+        if name == "admin_token":
+            return "none (nobody may delete others' runs)"
         return super().default_in_words(name)
 
 

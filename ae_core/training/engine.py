@@ -24,6 +24,7 @@ from ae_core.training.events import (
     TrainingListener,
     TrainingResult,
 )
+from ae_core.training.health import sickness
 
 # Scoring needs no gradients, so it runs in larger batches: fewer calls, each cheap per image.
 VALIDATION_BATCH_SIZE = 1024
@@ -98,7 +99,9 @@ def train(
     x_train, x_val : ndarray of shape (n, height, width, channels), float32 in [0, 1]. A denoising preset sees
     inputs corrupted afresh every epoch and is scored against the clean images.
     The same seed, data and configs give the same losses. A non-finite loss stops training and restores the
-    weights of the last finished epoch; ``result.divergence`` says where it happened.
+    weights of the last finished epoch; ``result.divergence`` says where it happened. A model found dead or
+    exploding at the end of an epoch (``health.sickness``) stops there too, its weights kept, and
+    ``result.divergence.cause`` says what was found.
     """
     check_train_config(config, len(x_train))
     compile_for_training(model, model_config, config)
@@ -143,11 +146,26 @@ class _TrainingLoop:
             codes.append(end.preview_codes)
             map_codes.append(self._map_codes())
             listener.on_epoch_end(end)
+            if self._sick(epoch, end, map_codes[-1]):
+                break
         if timelines:
             self.result.preview_timeline = np.stack(timelines)
             self.result.preview_codes = np.stack(codes)
             self.result.map_codes = np.stack(map_codes)
         return self.result
+
+    def _sick(self, epoch: int, end: EpochEnd, codes: np.ndarray) -> bool:
+        """Whether the model is dead or exploding after ``epoch``; if so it is recorded as the run's divergence."""
+        first_loss = self.result.batch_losses[0][1] if self.result.batch_losses else 0.0
+        cause = sickness(self.preview_images, end.preview_reconstructions, codes, end.logs["loss"], first_loss)
+        if cause is None:
+            return False
+        last_batch = self.batches_per_epoch
+        self.result.divergence = Divergence(
+            epoch, last_batch, end.logs["loss"], cause, self.config.learning_rate, self.config.optimizer
+        )
+        self.result.notes.append(self.result.divergence.message)
+        return True
 
     def _map_codes(self) -> np.ndarray:
         started = time.perf_counter()
@@ -237,7 +255,9 @@ class _TrainingLoop:
 
     def _diverge(self, epoch: int, batch: int, loss: float) -> None:
         self.model.set_weights(self.good_weights)
-        self.result.divergence = Divergence(epoch=epoch, batch=batch, loss=loss)
+        self.result.divergence = Divergence(
+            epoch, batch, loss, learning_rate=self.config.learning_rate, optimizer=self.config.optimizer
+        )
         self.result.notes.append(self.result.divergence.message)
 
     def _end_epoch(self, epoch: int) -> EpochEnd:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ae_core.training.health import learning_rate_advice
+
 
 @dataclass(frozen=True)
 class BatchProgress:
@@ -94,16 +96,30 @@ class TrainingControl:
 
 @dataclass(frozen=True)
 class Divergence:
+    """Where and why a run went wrong. cause : None for a loss that became NaN or infinite (the weights of the last
+    finished epoch are then restored); else what ``health.sickness`` found at the end of epoch ``epoch`` (a dead
+    model or exploding codes or loss, whose weights are kept, to be seen). learning_rate and optimizer: the run's,
+    for the advice (None in runs saved before they were recorded)."""
+
     epoch: int
     batch: int
     loss: float
+    cause: str | None = None
+    learning_rate: float | None = None
+    optimizer: str | None = None
 
     @property
     def message(self) -> str:
+        if self.learning_rate is None:
+            advice = "Try a lower learning rate."
+        else:
+            advice = learning_rate_advice(self.learning_rate, self.optimizer or "adam")
+        if self.cause is not None:
+            return f"Training diverged: after epoch {self.epoch}, {self.cause}. Training stopped. {advice}"
         restored = f"the weights from the end of epoch {self.epoch - 1}" if self.epoch > 1 else "the initial weights"
         return (
             f"Training diverged: the loss became {self.loss} at epoch {self.epoch}, batch {self.batch}. "
-            f"Training stopped and {restored} were restored. Try a lower learning rate."
+            f"Training stopped and {restored} were restored. {advice}"
         )
 
 

@@ -43,7 +43,8 @@ def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paus
         if paused_too_long_s is None
         else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
     )
-    return f"{cause} after {epochs_completed} finished epochs{partial}; the model so far is kept."
+    epochs = f"{epochs_completed} finished epoch" + ("" if epochs_completed == 1 else "s")
+    return f"{cause} after {epochs}{partial}; the model so far is kept."
 
 
 def _gradient_registry() -> dict:

@@ -4,10 +4,13 @@ The session and the server
 - ``keys``: every session-state and element key the pages use.
 - ``session``: what every page does first (``start_page``), persistent settings, this session's job and runs.
 - ``datasets``: the built-in datasets, this session's upload, and the one chosen on the Data page.
+- ``workspace``: this browser's workspace: its token in the address, its runs and upload kept on disk, its link.
 - ``guards``: ``require_run`` and ``require_context``, which say what a page is missing and link to where to get it.
-- ``server``: what one server shares between sessions: the training queue, the background worker, the watchdog.
+- ``server``: what one server shares between sessions: the training queue, the background worker (and the judges
+  it trains), the watchdog.
 - ``sharing``: the runs folder everyone on the server shares: save, open and delete runs.
 - ``streamlit_patches``: the two changes to private Streamlit behaviour, checked at import.
+- ``layout``: rows of controls and of metrics that wrap, whole, onto more lines on a narrow screen.
 
 Panels, by page
 - Train: ``training_settings`` (the settings box), ``training_view`` (the buttons, the live view, the outcome).

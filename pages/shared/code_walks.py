@@ -4,9 +4,18 @@ dimension at a time, and the grid of a 2-D code's whole plane."""
 import streamlit as st
 
 from ae_core import user_text
+from ae_core.figures.generation import traversal_figure
 from ae_core.figures.images import comparison_image, enlarge, image_grid
-from ae_core.generation.paths import INTERPOLATIONS, interpolate_images, manifold_grid, traverse
+from ae_core.generation.paths import (
+    INTERPOLATIONS,
+    interpolate_images,
+    manifold_grid,
+    most_varying_dimensions,
+    traversal_offsets,
+    traverse,
+)
 from pages.shared import keys
+from pages.shared.layout import CONTROL_WIDTH, control_row
 from pages.shared.session import setting
 
 METHODS = dict(zip(INTERPOLATIONS, ("Linear", "Spherical (slerp)")))
@@ -26,7 +35,7 @@ def image_picker(container, context, label: str, key: str, default: int) -> int:
 
 
 def interpolation_ui(context) -> None:
-    from_column, to_column, steps_column, method_column = st.columns(4)
+    from_column, to_column, steps_column, method_column = control_row(220, 220, CONTROL_WIDTH, 260)
     labels = context.labels("validation")
     other = min(1, len(context.images("validation")) - 1)  # the next image, or the only one
     if labels is not None:  # the first image of another class makes a walk worth watching
@@ -58,13 +67,15 @@ def interpolation_ui(context) -> None:
 
 def traversal_ui(context) -> None:
     latent_dim = context.codes("training").shape[1]
-    image_column, dims_column, extent_column = st.columns([1, 2, 1])
+    image_column, dims_column, extent_column = control_row(220, 360, CONTROL_WIDTH)
     index = image_picker(image_column, context, "Image", keys.TRAVERSE_IMAGE_PREFIX + context.key, 0)
+    spread = context.cached(("code_std",), lambda: context.codes("training").std(axis=0))  # (latent_dim,)
     dims = dims_column.multiselect(
         "Code dimensions",
         range(latent_dim),
-        default=list(range(min(4, latent_dim))),
+        default=most_varying_dimensions(spread, 4),  # the ones that change the image most
         key=keys.TRAVERSE_DIMS_PREFIX + context.key,
+        help="At first the 4 that vary most over the training codes, the most varying first.",
     )
     extent = extent_column.slider(
         "k (standard deviations)", 0.5, 5.0, step=0.5, key=setting(keys.TRAVERSAL_EXTENT, 3.0)
@@ -72,17 +83,14 @@ def traversal_ui(context) -> None:
     if not dims:
         st.info("Choose at least one code dimension to vary.")
         return
-    spread = context.cached(("code_std",), lambda: context.codes("training").std(axis=0))  # (latent_dim,)
     rows = context.cached(
         ("traversal", index, tuple(dims), extent),
         lambda: traverse(context.run.model, context.codes("validation")[index], spread, dims, 9, extent),
     )  # (rows, 9, h, w, c)
-    st.image(
-        comparison_image(rows[0], *rows[1:]),
-        caption=f"Rows: dimensions {', '.join(map(str, dims))} of image #{index}'s code, each moved from "
-        f"-{extent:g} to +{extent:g} standard deviations of the training codes; the middle column is "
-        "the image's own code.",
-        output_format="PNG",
+    st.plotly_chart(traversal_figure(rows, dims, traversal_offsets(9, extent)), key=keys.TRAVERSAL_CHART)
+    st.caption(
+        f"Each row moves one dimension of image #{index}'s code from -{extent:g} to +{extent:g} standard "
+        "deviations (sd) of the training codes, the others held; the middle column is the image's own code."
     )
 
 

@@ -9,7 +9,7 @@ import sys
 import streamlit as st
 
 from ae_core.data import DATASETS, Dataset, default_dataset_name, load_dataset
-from pages.shared import keys
+from pages.shared import keys, workspace
 
 
 def data_dir() -> str | None:
@@ -37,12 +37,14 @@ def uploads() -> dict:
 
 def replace_upload(dataset: Dataset) -> None:
     """Make ``dataset`` this session's one upload. The one it replaces is let go, by the run contexts too, so its
-    arrays are freed: a server's memory then grows with its sessions, not with how often each uploads."""
+    arrays are freed: a server's memory then grows with its sessions, not with how often each uploads. The
+    workspace keeps it on disk too, so a reload finds it."""
     context_module = sys.modules.get("ae_core.runs.context")  # not imported yet: no context holds any dataset
     if context_module is not None:
         for replaced in uploads().values():
             context_module.forget_dataset(replaced)
     st.session_state[keys.UPLOADS] = {dataset.name: dataset}
+    workspace.keep_upload(dataset)
 
 
 def selected_dataset_name() -> str:

@@ -49,6 +49,7 @@ LATENT_SEEN_SELECTION = "latent.seen_selection"  # the chart selection already c
 LATENT_INSPECTED = "latent.inspected"  # which of several selected points the inspector shows
 LATENT_SPOT_PREFIX = "latent.spot."  # + method + axis: the sliders of the spot to decode
 LATENT_EPOCH = "latent.epoch"  # the epoch slider of the map over training
+LATENT_PARAMS_RUN = "latent.params_run"  # the run whose map the method's parameters were chosen for
 LATENT_CHART = "latent_chart"
 LATENT_EPOCH_CHART = "latent_epoch_chart"
 LATENT_VARIANCE_CHART = "latent_variance_chart"
@@ -69,6 +70,7 @@ INTERPOLATE_FROM_PREFIX = "interpolate_from."
 INTERPOLATE_TO_PREFIX = "interpolate_to."
 TRAVERSE_IMAGE_PREFIX = "traverse_image."
 TRAVERSE_DIMS_PREFIX = "traverse_dims."
+TRAVERSAL_CHART = "traversal_chart"
 GRID_DOWNLOAD_PREFIX = "grid_download."  # + sampler name
 
 # Widgets of the Applications page; the open tab decides which panel computes
@@ -85,6 +87,10 @@ ANOMALY_CLASS = "anomaly_class"  # the class to hold out in a run the anomaly ta
 THRESHOLD_PREFIX = "threshold."  # + run id: the anomaly threshold slider of that run
 
 # Session state the pages write
+WORKSPACE = "workspace"  # the ae_core.workspaces.store.Workspace this session works in (its token is in the address)
+WORKSPACE_PROBLEMS = "workspace_problems"  # what of the workspace could not be read back when it opened
+ADMIN = "admin"  # True once this session gave the server's admin token
+LINKED_RUN = "linked_run"  # the run id the address named when this session opened; popped once followed
 UPLOADS = "uploaded_datasets"  # dict: dataset name -> Dataset the user uploaded in this session
 UPLOAD_ERROR = "upload_error"  # why the latest upload was refused, shown under the uploader
 UPLOADER = "upload_widget"
@@ -94,6 +100,8 @@ DELETE_PENDING = "delete_pending"  # name of the saved run whose deletion awaits
 DELETE_OUTCOME = "delete_outcome"  # ("success" or "error", text): what the last delete did, shown once
 JOB = "training_job"  # this session's TrainingJob, absent before the first start
 COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
+START_REQUESTED = "start_requested"  # set by "Train without class K" (Applications): the Train page starts it once
+HOLD_OUT_CLEARED = "hold_out_cleared"  # the ended job after which "Hold out a class" was set back to none
 RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
 RECOMMENDED_FOR = "recommended_for"  # (dataset name, preset) whose recommended settings fill the Train widgets
 NAVIGATION_FIXED = "navigation_fixed"  # rerun once through app.py (see streamlit_patches.use_app_navigation)
@@ -107,6 +115,8 @@ COMPARE_CHART = "compare_chart"
 ERROR_HEATMAP = "error_heatmap"
 SAVED_RUN = "saved_run"  # the saved-run selectbox
 SAVE_AS_PREFIX = "save_as."  # + run id: the "Save as" text input of that run
+RENAME_TO_PREFIX = "rename_to."  # + saved run's name: its "New name" text input
+ADMIN_TOKEN_INPUT = "admin_token_input"
 RATE_DISTORTION_CHART = "rate_distortion"
 RESTORATION_SWEEP_CHART = "restoration_sweep"
 ACCURACY_CHART = "accuracy_chart"

@@ -4,11 +4,15 @@ written back to the address bar, and the rows a Plotly selection names.
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+from ae_core.figures.latent import SPOT_ROW
+from ae_core.latent.projection import PARAM_DEFAULTS
 from ae_core.latent.sampling import DEFAULT_SAMPLES
 from pages.shared import keys
 from pages.shared.session import setting
+from pages.shared.workspace import address_query
 
 # The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
 VIEW_FIELDS = {
@@ -17,7 +21,7 @@ VIEW_FIELDS = {
     "samples": (int, DEFAULT_SAMPLES, 100, 20_000),
     "seed": (int, 0, 0, 2**31 - 1),
     "perplexity": (float, 30.0, 2.0, 100.0),
-    "iterations": (int, 250, 50, 2_000),
+    "iterations": (int, PARAM_DEFAULTS["tsne"]["iterations"], 50, 2_000),
     "n_neighbors": (int, 15, 2, 200),
     "min_dist": (float, 0.1, 0.0, 1.0),
 }
@@ -62,9 +66,52 @@ def view_query(view: dict) -> dict[str, str]:
 
 def selected_rows(points: list[dict]) -> list[int]:
     """The map rows (sorted, unique) of the points of a Plotly selection event, whose customdata is the row (a
-    number, or a list holding it); points without one (not map points) are left out."""
+    number, or a list holding it); points without one, or with SPOT_ROW (a clickable spot), are left out."""
     rows = {data[0] if isinstance(data, list) else data for data in (point.get("customdata") for point in points)}
-    return sorted(int(row) for row in rows if row is not None)
+    return sorted(int(row) for row in rows if row is not None and int(row) >= 0)
+
+
+def selected_spot(points: list[dict]) -> list[float] | None:
+    """The spot of the map a click on an empty place chose: the mean (x, y) of the selected clickable spots
+    (customdata SPOT_ROW), when no map point is selected; else None."""
+    if selected_rows(points):
+        return None
+    spots = [(point["x"], point["y"]) for point in points if point.get("customdata") == SPOT_ROW and "x" in point]
+    return [float(value) for value in np.mean(spots, axis=0)] if spots else None
+
+
+def spot_key(projection, axis: int) -> str:
+    """The session key of the decoded spot's coordinate on ``axis`` of a map made by ``projection``'s method."""
+    return f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"
+
+
+def spot_point(projection) -> list[float] | None:
+    """The spot being decoded on this map (dims,), or None before one is chosen."""
+    point = [st.session_state.get(spot_key(projection, axis)) for axis in range(projection.dims)]
+    return None if None in point else point
+
+
+def take_selection(projection, rows: list[int], spot: list[float] | None) -> None:
+    """Inspect the selected map ``rows`` and decode at their mean, or decode at the clicked empty ``spot``; an
+    emptied selection keeps what was inspected."""
+    if rows:
+        st.session_state[keys.LATENT_POINTS] = rows
+        spot = projection.coords[rows].mean(axis=0)
+    elif spot is not None:
+        st.session_state[keys.LATENT_POINTS] = []
+    for axis, value in enumerate(spot if spot is not None else ()):
+        st.session_state[spot_key(projection, axis)] = float(value)
+
+
+def reset_for_new_run(run_id: str) -> None:
+    """A method's parameters chosen on one run (perplexity, iterations, neighbours, minimum distance) start from
+    their defaults on the next run; the first run seen keeps what the link set."""
+    seen = st.session_state.get(keys.LATENT_PARAMS_RUN)
+    if seen is not None and seen != run_id:
+        for name in ("perplexity", "iterations", "n_neighbors", "min_dist"):
+            st.session_state[VIEW_KEYS[name]] = VIEW_FIELDS[name][1]
+        st.session_state[keys.LATENT_POINTS] = []
+    st.session_state[keys.LATENT_PARAMS_RUN] = run_id
 
 
 def read_url() -> None:
@@ -78,6 +125,6 @@ def read_url() -> None:
 def write_url() -> None:
     """Keep the view in the address bar, so a link reopens it."""
     view = {name: st.session_state[key] for name, key in VIEW_KEYS.items()}
-    query = view_query({**view, "points": st.session_state[keys.LATENT_POINTS]})
+    query = {**address_query(), **view_query({**view, "points": st.session_state[keys.LATENT_POINTS]})}
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)

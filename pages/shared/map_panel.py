@@ -8,10 +8,22 @@ import streamlit as st
 
 from ae_core import user_text
 from ae_core.figures.latent import latent_figure
-from ae_core.latent.maps import run_map
+from ae_core.latent.maps import map_key, run_map
 from ae_core.latent.projection import EARLY_EXAGGERATION_ITERATIONS, warm_up_umap
 from pages.shared import keys
-from pages.shared.latent_view import VIEW_KEYS, VIEW_PARAMS, read_url, selected_rows, write_url
+from pages.shared.latent_view import (
+    VIEW_KEYS,
+    VIEW_PARAMS,
+    read_url,
+    reset_for_new_run,
+    selected_rows,
+    selected_spot,
+    spot_point,
+    take_selection,
+    write_url,
+)
+from pages.shared.layout import CONTROL_WIDTH, control_row, metric_row
+from pages.shared.map_inspector import side_panel
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
@@ -27,7 +39,7 @@ def umap_warm_up() -> threading.Thread:
 def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
     """The method, map dimensions, number of images, seed and the method's parameters chosen above the map."""
     getting_ready = " (getting ready…)" if warm_up.is_alive() else ""
-    columns = st.columns([2, 1, 1, 1])
+    columns = control_row("content", "content", CONTROL_WIDTH, CONTROL_WIDTH)  # wrap whole on a narrow screen
     method = columns[0].segmented_control(
         "Method",
         list(METHODS),
@@ -55,27 +67,28 @@ def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
     return method, dims, samples, seed, params
 
 
-def compute_map(context, warm_up, method, dims, samples, seed, params):
-    """The cached map; a t-SNE map being computed is drawn as it settles, UMAP first waits for its compile."""
+def compute_map(context, warm_up, method, dims, samples, seed, params, slot):
+    """The cached map; a map being computed replaces the previous one in ``slot`` (an st.empty) with what it is
+    doing, and t-SNE's is drawn there, coloured, as it settles. UMAP first waits for its compile."""
+    if not context.holds(map_key(method, dims, samples, seed, **params)):
+        slot.caption(f"Drawing a new {METHODS[method]} map of {samples:,} images…")
     if method == "umap" and warm_up.is_alive():
-        with st.spinner("UMAP is getting ready: its code compiles once per server, in about a minute…"):
+        with slot, st.spinner("UMAP is getting ready: its code compiles once per machine, in about a minute…"):
             warm_up.join()
-    progress, live = st.empty(), st.empty()
     total = EARLY_EXAGGERATION_ITERATIONS + params.get("iterations", 0)
+    names = context.dataset.class_names
 
-    def draw(iteration: int, coords: np.ndarray) -> None:
-        progress.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
-        live.plotly_chart(latent_figure(coords, None, dims=dims, title="t-SNE map, still settling"))
+    def draw(iteration: int, coords: np.ndarray, labels) -> None:
+        with slot.container():
+            st.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
+            st.plotly_chart(latent_figure(coords, labels, names, dims, title="t-SNE map, still settling"))
 
     try:
         with st.spinner(f"Mapping with {METHODS[method]}…"):
             return run_map(context, method, dims, samples, seed, draw if method == "tsne" else None, **params)
     except ValueError as error:
-        st.error(f"No map could be drawn: {user_text.markdown(error)}")
+        slot.error(f"No map could be drawn: {user_text.markdown(error)}")
         st.stop()
-    finally:
-        progress.empty()
-        live.empty()
 
 
 def map_ui(context, latent_map, dims: int) -> None:
@@ -83,33 +96,60 @@ def map_ui(context, latent_map, dims: int) -> None:
     if projection.method == "identity":
         st.info(f"The code has {projection.dims} numbers, so the map shows them as they are, with no projection.")
     title = f"{METHODS.get(projection.method, 'Codes')} map of {len(projection.coords):,} images"
-    figure = latent_figure(projection.coords, latent_map.labels, context.dataset.class_names, dims, title)
+    take_new_selection(projection)  # before the figure is made, so that its cross is where the click was
+    chart_column, side = st.columns([3, 1])
+    figure = latent_figure(
+        projection.coords,
+        latent_map.labels,
+        context.dataset.class_names,
+        dims,
+        title,
+        spot=spot_point(projection),
+        clickable_spots=True,
+    )
     figure.update_layout(height=600)
-    event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=keys.LATENT_CHART)
-    chosen = selected_rows(event.selection.points)
-    if chosen != st.session_state.get(keys.LATENT_SEEN_SELECTION, []):  # a new selection on the chart
-        st.session_state[keys.LATENT_SEEN_SELECTION] = st.session_state[keys.LATENT_POINTS] = chosen
-        for axis, value in enumerate(projection.coords[chosen].mean(axis=0) if chosen else ()):
-            st.session_state[f"{keys.LATENT_SPOT_PREFIX}{projection.method}.{axis}"] = float(value)
-    st.caption(f"Mapped: {latent_map.sample.description}. Drawn in {projection.seconds:.1f} s.")
-    columns = st.columns(1 + (projection.explained_variance_ratio is not None) * projection.dims)
+    with chart_column:
+        st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=keys.LATENT_CHART)
+    with side:
+        side_panel(context, latent_map)
+    st.caption(
+        f"Mapped: {latent_map.sample.description}. Drawn in {projection.seconds:.1f} s. Hover a point to name "
+        "it; click one (or drag a box or lasso from the tools above the map) to see its images; click an empty "
+        "spot to decode it."
+    )
+    columns = metric_row(1 + (projection.explained_variance_ratio is not None) * projection.dims)
     k = projection.trust_neighbours
     columns[0].metric(
-        f"Trustworthiness (k={k})",
+        f"Map's faith to the codes (trustworthiness, k={k})",
         f"{projection.trustworthiness:.3f}",
         help=f"Whether each point's {k} nearest neighbours on the map are near it in the code too "
-        f"(1 = all are; about 0.5 for a random map), over {projection.trust_sample:,} images.",
+        f"(1 = all are; about 0.5 for a random map), over {projection.trust_sample:,} images. It scores the map, "
+        "not the codes: a faithful map of poor codes scores high.",
     )
     for axis, share in enumerate(projection.explained_variance_ratio if len(columns) > 1 else ()):
         columns[axis + 1].metric(f"Variance on PC{axis + 1}", f"{share:.1%}")
 
 
+def take_new_selection(projection) -> None:
+    """Inspect or decode what was selected on the chart since the last run. Read from the session state, not from
+    the chart's return value: a chart whose figure changes (the cross moves) is a new element with no selection."""
+    state = st.session_state.get(keys.LATENT_CHART) or {}
+    points = state.get("selection", {}).get("points", [])
+    chosen, spot = selected_rows(points), selected_spot(points)
+    if [chosen, spot] != st.session_state.get(keys.LATENT_SEEN_SELECTION, []):  # a new selection on the chart
+        st.session_state[keys.LATENT_SEEN_SELECTION] = [chosen, spot]
+        take_selection(projection, chosen, spot)
+
+
 def map_panel(context):
     """The map of the view the link or the widgets choose, with its download; returns the LatentMap drawn."""
     read_url()
+    reset_for_new_run(context.run.id)
     method, dims, samples, seed, params = settings_ui(umap_warm_up())
-    latent_map = compute_map(context, umap_warm_up(), method, dims, samples, seed, params)
-    map_ui(context, latent_map, dims)
+    slot = st.empty()  # the map, or, while a new one is computed, what is being done
+    latent_map = compute_map(context, umap_warm_up(), method, dims, samples, seed, params, slot)
+    with slot.container():
+        map_ui(context, latent_map, dims)
     write_url()
     st.download_button(
         "Download codes and map coordinates (CSV)",

@@ -6,11 +6,12 @@ import streamlit as st
 from ae_core import user_text
 from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import enlarge, grid_png, image_grid
-from ae_core.generation.judge import CONFIDENCE, judge_for, judge_ready
+from ae_core.generation.judge import CONFIDENCE, judge_for, judge_progress, judge_ready
 from ae_core.generation.report import RECOGNISABLE, generate_for_run, scores_table
 from ae_core.generation.samplers import SAMPLER_TITLES
-from pages.shared import keys
+from pages.shared import keys, server
 from pages.shared.datasets import dataset_title
+from pages.shared.layout import controls
 from pages.shared.session import setting
 
 AUTOENCODER_TITLES = {
@@ -20,11 +21,20 @@ AUTOENCODER_TITLES = {
 }
 BATCH_NAMES = {"normal": "N(0, I)", "gaussian": "fitted Gaussian", "gmm": "fitted mixture"}
 REAL = "real validation images"
+SCORES_EXPLAINED = (
+    "The **Fréchet distance** says how far the judge's view of the batch (its next-to-last layer) lies from its "
+    "view of real images, the MNIST analogue of FID; lower is better, and the real row, as many other real images, "
+    "is the best a batch of this size can do. The **distance to the nearest training image** is over real unseen "
+    "images' typical distance, so real images sit at 1. Far below 1 means nearer the training images than new real "
+    "digits are: copies of training images, or blurred averages, which lie near everything; the grid shows which. "
+    "A low value says nothing good on its own."
+)
+JUDGE_POLL_S = 1.0  # how often the judge's progress is redrawn while it trains
 
 
 def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, int]:
     """The samplers to show, the mixture size (None: chosen by BIC), temperature, seed and grid side."""
-    sampler_column, components_column, temperature_column, seed_column, side_column = st.columns(5)
+    sampler_column, components_column, temperature_column, seed_column, side_column = controls(5)
     if is_vae:
         shown = [
             sampler_column.selectbox(
@@ -62,25 +72,43 @@ def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, in
     return shown, components or None, temperature, int(seed), side
 
 
-def generated(context, sampler: str, components: int | None, side: int, seed: int, temperature: float):
-    """The GenerationReport of side x side images, computed once per run, sampler and parameters."""
+def generated(
+    context, sampler: str, components: int | None, side: int, seed: int, temperature: float, scored: bool = True
+):
+    """The GenerationReport of side x side images, computed once per run, sampler and parameters; unscored when
+    ``scored`` is False (the same images, drawn from the same seed)."""
     components = components if sampler == "gmm" else None
     return context.cached(
-        ("generation", sampler, components, side * side, seed, temperature),
-        lambda: generate_for_run(context, sampler, side * side, seed, temperature, components),
+        ("generation", sampler, components, side * side, seed, temperature, scored),
+        lambda: generate_for_run(context, sampler, side * side, seed, temperature, components, scored),
     )
 
 
-def train_judge_once(context) -> None:
-    """Train the dataset's judge with a status box the first time; later pages get it at once."""
+def judge_can_score(context) -> bool:
+    """Whether the judge can score now (or never will: no labels). When not, its training is started on the
+    server's background worker, so the samples need not wait for it."""
     if context.labels("training") is None or judge_ready(context.dataset):
+        return True
+    server.judge_in_background(context.dataset)
+    return False
+
+
+@st.fragment(run_every=JUDGE_POLL_S)
+def judge_progress_ui(context) -> None:
+    """The judge's training progress, redrawn every JUDGE_POLL_S; the page is drawn again, scored, once it is
+    trained."""
+    if judge_ready(context.dataset):
+        st.rerun()
+    training = server.judge_in_background(context.dataset)
+    if training.done() and training.exception() is not None:
+        st.error(f"The judge could not be trained, so these images are not scored: {training.exception()}")
         return
-    with st.status(
-        f"Training the judge, a small classifier, on {context.dataset.n_train:,} training images (once per dataset)…"
-    ) as status:
-        judge = judge_for(context.dataset)
-        accuracy = judge.accuracy(context.images("validation"), context.labels("validation"))
-        status.update(label=f"Judge trained: {accuracy:.1%} right on the validation images", state="complete")
+    done = judge_progress(context.dataset)
+    count = f"{context.dataset.n_train:,} training images"
+    if done is None:
+        st.progress(0.0, text=f"The judge, a small classifier, waits to train on {count}; its scores follow.")
+    else:
+        st.progress(done, text=f"Training the judge, a small classifier, on {count}: {done:.0%}. Scores follow.")
 
 
 def batch_ui(title: str, report, side: int, file_name: str, download_key: str) -> None:
@@ -112,8 +140,15 @@ def scores_ui(context, reports: dict) -> None:
         st.info(f"{title} has no labels, so no judge can score the images.")
         return
     batches = {BATCH_NAMES[name]: report.scores for name, report in reports.items()} | {REAL: first.reference}
+    accuracy = context.cached(
+        ("judge_accuracy",),
+        lambda: judge_for(context.dataset).accuracy(context.images("validation"), context.labels("validation")),
+    )
+    st.caption(f"The judge classifies {accuracy:.1%} of the real validation images right.")
     share_bar = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
     st.dataframe(scores_table(batches), hide_index=True, column_config={RECOGNISABLE: share_bar})
+    with st.expander("What do the Fréchet distance and the distance to training images say?"):
+        st.markdown(SCORES_EXPLAINED)
     classes_column, distance_column = st.columns(2)
     classes_column.plotly_chart(class_share_figure(batches, context.dataset.class_names), key=keys.CLASS_SHARE_CHART)
     distance_column.plotly_chart(distance_figure(batches), key=keys.DISTANCE_CHART)
@@ -129,9 +164,9 @@ def samplers_ui(context) -> None:
             "A plain autoencoder's codes follow no set law: N(0, I) noise lands where the decoder has never "
             "been. A distribution fitted to the training codes samples where they are."
         )
-    train_judge_once(context)
+    scored = judge_can_score(context)
     with st.spinner("Fitting the sampler, decoding and scoring…"):
-        reports = {name: generated(context, name, components, side, seed, temperature) for name in shown}
+        reports = {name: generated(context, name, components, side, seed, temperature, scored) for name in shown}
     for column, (name, report) in zip(st.columns(len(reports)), reports.items()):
         with column:
             batch_ui(
@@ -141,4 +176,7 @@ def samplers_ui(context) -> None:
                 user_text.file_name(f"{context.run.name}-{name}-seed{seed}", "png"),
                 keys.GRID_DOWNLOAD_PREFIX + name,
             )
-    scores_ui(context, reports)
+    if scored:
+        scores_ui(context, reports)
+    else:
+        judge_progress_ui(context)

@@ -1,4 +1,5 @@
-"""What one server shares between its browser sessions: the training queue, and the watchdog that stops the
+"""What one server shares between its browser sessions: the training queue, the background worker (which also trains
+the judges of generated images, those of the built-in datasets once the server starts), and the watchdog that stops the
 training of a session whose browser has gone (a closed tab, a lost connection that never comes back) and later
 lets go of everything the session held.
 
@@ -44,15 +45,18 @@ def background_worker() -> ThreadPoolExecutor:
 
 
 _judge_lock = threading.Lock()
-_judge_futures: dict = {}  # (dataset name, split) -> Future of its judge's training on the background worker
+_judge_futures: dict = {}  # judge_key(dataset) -> Future of its judge's training on the background worker
 
 
 def judge_in_background(dataset) -> Future:
     """The training of ``dataset``'s judge on the server's background worker, submitted once per dataset and split;
     its result is None, the judge then at ``judge_for(dataset)`` (an upload's judge trains on first need)."""
+    from ae_core.generation.judge import judge_key
+
     with _judge_lock:
-        key = (dataset.name, dataset.split)
-        if key not in _judge_futures or _judge_futures[key].cancelled():
+        key = judge_key(dataset)
+        earlier = _judge_futures.get(key)
+        if earlier is None or earlier.cancelled() or (earlier.done() and earlier.exception() is None):
             _judge_futures[key] = background_worker().submit(_train_judge, dataset)
         return _judge_futures[key]
 
@@ -68,7 +72,8 @@ def pretrain_builtin_judges() -> bool:
     """Train the judges of the built-in datasets found on this server, one after another on the background worker,
     each only once nothing else waits there (a run's latent map goes first). Once per server; not in a script that
     no server runs (AppTest), where it would only slow the tests. Returns whether it started."""
-    if not runtime.exists():
+    # AppTest runs scripts under a mock of the Runtime (a MagicMock), where pre-training would only slow the tests
+    if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
         return False
     from ae_core.data import DATASETS, default_dataset_name
     from pages.shared import datasets

@@ -7,19 +7,46 @@ Keras-free at import, so the Data page that imports it appears fast.
 import streamlit as st
 
 from ae_core.data import DataFileError, DatasetUnavailableError
-from pages.shared import datasets, keys, server
+from pages.shared import datasets, keys, server, workspace
 from pages.shared.streamlit_patches import use_app_navigation
 
 
 def start_page() -> None:
     """Call first on every page: runs app.py's navigation even for a deep link, keeps widget settings, collects
     the run of a training job that ended while another page was open, has the session's state let go once its
-    browser is gone for good, and the first time on a server, has the built-in datasets' judges trained."""
+    browser is gone for good, and the first time on a server, has the built-in datasets' judges trained. Opens the
+    browser's workspace first, whose runs and upload then join the session."""
     use_app_navigation()
+    for run in workspace.enter():
+        add_run(run)
+    _follow_link(st.session_state.pop(keys.LINKED_RUN, None))
     _keep_settings()
     collect_finished_job()
+    workspace.keep_address()
+    workspace.link_panel()
     server.release_state_when_expired()
     server.pretrain_builtin_judges()
+
+
+def _follow_link(run_id: str | None) -> None:
+    """Make the run the opening address named current: this workspace's own, else the saved run of that id; a run
+    private to another workspace (or deleted) is not shown, and the page says so and links to the saved runs."""
+    if not run_id:
+        return
+    held = next((name for name, run in session_runs().items() if run.id == run_id), None)
+    if held is None:
+        from pages.shared import sharing
+
+        run = sharing.saved_run_by_id(run_id)
+        if run is None:
+            st.warning(
+                "The run this link names is private to its workspace, or was deleted; only saved runs open from "
+                "another browser's link. Open a saved run on the Train page."
+            )
+            st.page_link("pages/train.py", label="See the saved runs")
+            return
+        held = add_run(run)
+    st.session_state[keys.CURRENT_RUN] = held
 
 
 def _keep_settings() -> None:
@@ -50,6 +77,7 @@ def collect_finished_job() -> str | None:
         st.session_state[keys.COLLECTED_JOB] = job
         if snapshot.run is not None:
             add_run(snapshot.run)
+            workspace.keep_run(snapshot.run)
             _map_in_background(snapshot.run)
     return snapshot.status if snapshot else None
 

@@ -1,6 +1,9 @@
-"""Saving is publishing: the runs folder is shared by everyone using this server. Saving a run, opening a saved one
-and deleting one, for the Train and Reconstructions pages. Unsaved runs and uploads stay in their own session."""
+"""Saving is publishing: the runs folder is shared by everyone using this server. Saving a run, opening a saved one,
+renaming and deleting one, for the Train and Reconstructions pages. Unsaved runs and uploads stay in their own
+workspace. A saved run belongs to the workspace that saved it: only that workspace, or whoever gave the server's admin
+token, may rename or delete it."""
 
+import hmac
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,11 +12,11 @@ import streamlit as st
 from ae_core import user_text
 from ae_core.data import DATASETS
 from ae_core.runs.names import default_runs_dir
-from pages.shared import keys, session
+from pages.shared import keys, session, workspace
 
 SHARED_NOTE = (
-    "A saved run is visible to everyone using this server: anyone can open or delete it. Unsaved runs stay "
-    "in this browser tab."
+    "A saved run is visible to everyone using this server: anyone can open it; only this workspace can rename or "
+    "delete it. Unsaved runs stay in this workspace, private to its link."
 )
 
 
@@ -51,6 +54,12 @@ def _confirmed_publishing(run) -> bool:
 
 def save_ui(run) -> None:
     """ "Save as" and Save run; a run trained on an upload saves only once publishing its images is confirmed."""
+    snapshot = session.job_snapshot()
+    training = snapshot is not None and not snapshot.finished
+    st.markdown(
+        f"Saves **{user_text.markdown(run.name)}**"
+        + (", the run before the one training now, which can be saved once it finishes." if training else ".")
+    )
     name = st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
     st.caption(SHARED_NOTE)
     confirmed = _confirmed_publishing(run)
@@ -59,13 +68,28 @@ def save_ui(run) -> None:
         from ae_core.runs.saving import save_run
 
         try:
-            path = save_run(replace(run, name=sanitize_run_name(name)), runs_dir())
+            path = save_run(replace(run, name=sanitize_run_name(name)), runs_dir(), owner=_owner())
         except FileExistsError as error:
             st.error(f"{user_text.markdown(error)} Edit “Save as” above, then press Save run again.")
         except (ValueError, OSError) as error:
             st.error(f"Could not save the run: {user_text.markdown(error)}")
         else:
             st.success(f"Saved to {user_text.markdown(path.resolve())}; everyone using this server can open it now.")
+
+
+def _owner() -> str | None:
+    """The owner id this session saves runs under: its workspace's."""
+    held = workspace.current()
+    return held.owner if held is not None else None
+
+
+def _acting_as() -> str | None:
+    """Whom a rename or delete acts for: None (any run) once the admin token was given, else this workspace."""
+    return None if st.session_state.get(keys.ADMIN) else (_owner() or "")
+
+
+def _may_change(summary: dict) -> bool:
+    return st.session_state.get(keys.ADMIN, False) or (summary["owner"] is not None and summary["owner"] == _owner())
 
 
 def _ask_to_delete(name: str) -> None:
@@ -82,7 +106,7 @@ def _delete(name: str) -> None:
 
     st.session_state.pop(keys.DELETE_PENDING, None)
     try:
-        delete_run(runs_dir(), name)
+        delete_run(runs_dir(), name, by=_acting_as())
     except (ValueError, OSError) as error:
         st.session_state[keys.DELETE_OUTCOME] = ("error", f"Could not delete {name}: {error}")
     else:
@@ -108,6 +132,48 @@ def _show_delete_outcome() -> None:
         st.error(user_text.markdown(text))  # it quotes the run's name
     elif kind == "success":
         st.success(user_text.markdown(text))
+
+
+def _rename(name: str) -> None:
+    """Button callback: rename the saved run ``name`` to what the "New name" box holds."""
+    from ae_core.runs.saving import rename_run
+
+    new_name = st.session_state.get(keys.RENAME_TO_PREFIX + name, "")
+    try:
+        path = rename_run(runs_dir(), name, new_name, by=_acting_as())
+    except (ValueError, OSError) as error:
+        st.session_state[keys.DELETE_OUTCOME] = ("error", f"Could not rename {name}: {error}")
+    else:
+        st.session_state[keys.SAVED_RUN] = path.name
+        st.session_state[keys.DELETE_OUTCOME] = ("success", f"Renamed {name} to {path.name}.")
+
+
+def _admin_ui() -> None:
+    """When the server has an admin token: a box to give it; once given, this session may delete or rename any run."""
+    from ae_core.settings import environment
+
+    token = environment.current().admin_token
+    if token is None or st.session_state.get(keys.ADMIN):
+        return
+    with st.expander("Admin"):
+        given = st.text_input("Admin token", type="password", key=keys.ADMIN_TOKEN_INPUT)
+        if given and hmac.compare_digest(given.encode(), token.encode()):
+            st.session_state[keys.ADMIN] = True
+            st.rerun()
+        elif given:
+            st.error("That is not the server's admin token (AE_ADMIN_TOKEN).")
+
+
+def saved_run_by_id(run_id: str):
+    """The saved run whose id is ``run_id``, loaded; None when no readable saved run has it."""
+    from ae_core.runs.listing import list_runs
+    from ae_core.runs.loading import load_run
+
+    try:
+        names = [summary["name"] for summary in list_runs(runs_dir()).runs if summary["id"] == run_id]
+        return load_run(runs_dir() / names[0]) if names else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _open(name: str) -> None:
@@ -142,18 +208,31 @@ def saved_runs_ui() -> None:
     if not summaries:
         st.caption(f"No saved runs in {user_text.markdown(runs_dir().resolve())} yet.")
         return
-    label = {name: f"{name} · {summary['dataset']} · {summary['created']}" for name, summary in summaries.items()}
+    mine = _owner()
+    label = {
+        name: f"{name} · {summary['dataset']} · {summary['created']}" + (" · mine" if summary["owner"] == mine else "")
+        for name, summary in summaries.items()
+    }
+    if st.session_state.get(keys.SAVED_RUN) not in summaries:
+        st.session_state.pop(keys.SAVED_RUN, None)
     chosen = st.selectbox(
         "Saved run", list(summaries), format_func=lambda name: user_text.plain(label[name]), key=keys.SAVED_RUN
     )
-    open_column, delete_column = st.columns(2)
+    allowed = _may_change(summaries[chosen])
+    why = None if allowed else "Only the workspace that saved this run may change it; you can open it."
+    open_column, rename_column, delete_column = st.columns(3)
     if open_column.button("Open run"):
         _open(chosen)
+    with rename_column.popover("Rename run", disabled=not allowed, help=why):
+        st.text_input("New name", value=chosen, key=keys.RENAME_TO_PREFIX + chosen)
+        st.button("Rename", on_click=_rename, args=(chosen,))
     delete_column.button(
         "Delete run",
         on_click=_ask_to_delete,
         args=(chosen,),
-        help="Removes the saved run for everyone using this server, after you confirm.",
+        disabled=not allowed,
+        help=why or "Removes the saved run for everyone using this server, after you confirm.",
     )
-    if st.session_state.get(keys.DELETE_PENDING) == chosen:
+    if allowed and st.session_state.get(keys.DELETE_PENDING) == chosen:
         _delete_confirmation(chosen)
+    _admin_ui()

@@ -48,6 +48,30 @@ def job_buttons(job, status: str | None) -> bool:
     return clicked and not busy
 
 
+def requested_start(status: str | None) -> bool:
+    """Whether a start was asked for from another page ("Train without class K" on Applications), once; while a job
+    is busy it cannot start, and the page says so."""
+    if not st.session_state.pop(keys.START_REQUESTED, False):
+        return False
+    if status in UNFINISHED:
+        st.warning(
+            "A run is still training, so the run you asked for has not started: stop this one, or wait, then "
+            "press Start training."
+        )
+        return False
+    return True
+
+
+def clear_hold_out_after(job, status: str | None) -> None:
+    """Once a job that held a class out has ended, "Hold out a class" goes back to none, so the next run trains on
+    every class unless asked again. Call before the settings are drawn."""
+    if job is None or status in UNFINISHED or st.session_state.get(keys.HOLD_OUT_CLEARED) is job:
+        return
+    st.session_state[keys.HOLD_OUT_CLEARED] = job
+    if job.excluded_class is not None and not st.session_state.get(keys.START_REQUESTED):  # not a new request's
+        st.session_state[keys.HOLD_OUT] = None
+
+
 def start(dataset, choices: TrainingChoices) -> None:
     """Start a job from the settings, or say why it cannot start; the settings stay as they are."""
     try:
@@ -104,15 +128,24 @@ def live_view(drawn_status: str) -> None:
     draw_training(snapshot)
 
 
+def _choose_preset(preset: str) -> None:
+    st.session_state[keys.PRESET] = preset  # its recommended settings follow (training_settings)
+
+
 def outcome(snapshot) -> None:
     run = snapshot.run
     if snapshot.status == DONE:
         mse, pca_mse = run.metrics["val_mse"], run.metrics["pca_val_mse"]
         epochs = run.result.epochs_completed
+        preset = run.model_config.preset
+        without = "" if run.excluded_class is None else f", trained without class {run.excluded_class}"
         st.success(
             f"Finished {epochs} epoch{'s' * (epochs != 1)} in {run.result.train_seconds:.1f} s · validation "
-            f"MSE {mse:.4f}. {verdict(mse, pca_mse, run.metrics['pca_components'])}"
+            f"MSE {mse:.4f}. {verdict(mse, pca_mse, run.metrics['pca_components'], preset)} "
+            f"(run {user_text.markdown(run.name)}{without})"
         )
+        if preset == "seed_dense" and mse >= pca_mse:
+            st.button("Try the conv preset", on_click=_choose_preset, args=("conv",), icon=":material/grid_on:")
     elif snapshot.status == CANCELLED:
         st.info(user_text.markdown(snapshot.message))
     elif snapshot.status == STOPPED:

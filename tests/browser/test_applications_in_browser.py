@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_S = 180
 PANEL_TIMEOUT_S = 120  # the first look at a run computes its codes, PCA and JPEG on a busy 2-core machine
-VERDICT = re.compile(r"^At \d+ bytes per image \(\d+:1 against 8-bit pixels\)")
+VERDICT = re.compile(r"^At \d+ bytes per image \(\d+:1 against 8-bit pixels, [\d.]+ bits per pixel\)")
 
 
 def open_tab(page, title: str) -> None:
@@ -35,8 +35,8 @@ def test_applications_after_training_on_digits(page):
     verdict = page.wait_for_text(VERDICT).inner_text()
     assert "PCA" in verdict and "JPEG" in verdict, verdict
     traces = page.plot_traces()[0]
-    assert [trace["name"] for trace in traces] == ["autoencoder", "pca", "jpeg"]
-    assert len(traces[0]["x"]) == 3 and all(value > 0 for value in traces[0]["y"]), "three precisions, real PSNRs"
+    assert [trace["name"] for trace in traces] == ["autoencoder", "pca", "JPEG", "JPEG with shared tables", "WebP"]
+    assert len(traces[0]["x"]) == 4 and all(value > 0 for value in traces[0]["y"]), "3 precisions + entropy"
     page.screenshot("applications-compression")
 
     open_tab(page, "Restoration")
@@ -49,7 +49,7 @@ def test_applications_after_training_on_digits(page):
     page.click_button("Train the classifiers", wait=False)
     page.wait_for(page.locator(".st-key-confusion_chart .js-plotly-plot"), "the confusion matrix", PANEL_TIMEOUT_S)
     accuracy = {trace["name"]: trace["y"] for trace in page.plot_traces()[0]}
-    assert len(accuracy) == 6 and all(0.0 <= value <= 1.0 for values in accuracy.values() for value in values)
+    assert len(accuracy) == 12 and all(0.0 <= value <= 1.0 for values in accuracy.values() for value in values)
     page.screenshot("applications-classification")
 
     open_tab(page, "Anomaly detection")

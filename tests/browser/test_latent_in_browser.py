@@ -1,5 +1,6 @@
-"""The Latent space page in real Chromium: train on digits, open the map, switch to t-SNE, lasso a group of points
-on the WebGL scatter and look at the inspector. Screenshots land in test-artifacts/browser/."""
+"""The Latent space page in real Chromium: train on digits, open the map, click a point and an empty spot, switch
+to t-SNE, lasso a group of points on the WebGL scatter and look at the inspector. Screenshots land in
+test-artifacts/browser/."""
 
 import re
 from pathlib import Path
@@ -19,7 +20,8 @@ def map_point_count(page) -> int:
     """How many points the latent map's traces hold."""
     return page.evaluate("""() => {
         const plot = document.querySelector('.st-key-latent_chart .js-plotly-plot');
-        return plot ? (plot._fullData || []).reduce((total, trace) => total + (trace._length || 0), 0) : 0;
+        const points = (plot ? plot._fullData : []).filter(t => t.name !== 'spots' && t.name !== 'decoded spot');
+        return points.reduce((total, trace) => total + (trace._length || 0), 0);
     }""")
 
 
@@ -33,8 +35,23 @@ def train_digits(page) -> None:
     page.wait_idle()
 
 
+def click_first_point(page, trace_name: str | None = None) -> None:
+    """Click the first point of the map's trace named ``trace_name`` (default: its first) where Plotly draws it."""
+    page.locator(f"{MAP} .nsewdrag").scroll_into_view_if_needed()
+    x, y = page.evaluate("""(name) => {
+        const plot = document.querySelector('.st-key-latent_chart .js-plotly-plot');
+        const trace = plot._fullData.find(t => name === null || t.name === name);
+        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+        return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
+                box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0])];
+    }""", trace_name)
+    page.mouse.click(x, y)
+
+
 def lasso_middle_of_map(page) -> None:
-    """Drag a lasso (the map's default drag mode) around the middle third of the plot area."""
+    """Pick the lasso tool in the map's mode bar and drag it around the middle third of the plot area."""
+    page.locator(f"{MAP}").hover()
+    page.locator(f'{MAP} .modebar-btn[data-title="Lasso Select"]').click()
     plot_area = page.wait_for(page.locator(f"{MAP} .nsewdrag"), "the map's plot area")
     plot_area.scroll_into_view_if_needed()  # the mouse moves in the viewport's coordinates
     area = plot_area.bounding_box()
@@ -52,8 +69,17 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     page.go_to("Latent space")
     page.wait_for(page.locator(MAP), "the latent map", timeout_s=MAP_TIMEOUT_S)
     page.wait_until(lambda: map_point_count(page) == 1797, "all 1,797 digits on the PCA map")
-    page.wait_for_text(re.compile(r"^Trustworthiness \(k=10\)"))
+    page.wait_for_text(re.compile(r"^Map's faith to the codes \(trustworthiness, k=10\)"))
     page.screenshot("latent-01-pca")
+    click_first_point(page)
+    page.wait_idle()
+    page.wait_for_text(INSPECTED)
+    assert "points=" in page.url, page.url
+    page.screenshot("latent-01-clicked-point")
+    click_first_point(page, "spots")  # the clickable spot in the map's lower left corner
+    page.wait_idle()
+    page.wait_for_text(re.compile(r"^decoded at the cross \("))
+    page.screenshot("latent-01-clicked-spot")
     page.set_number("Images mapped", MAPPED)
     page.wait_until(lambda: map_point_count(page) == MAPPED, f"{MAPPED} digits on the PCA map")
 
@@ -75,7 +101,7 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     caption = page.wait_for_text(INSPECTED)
     assert "points=" in page.url, page.url
     inspected = page.locator('[data-testid="stImage"]').filter(has_text=INSPECTED)
-    assert inspected.locator("img").evaluate("img => img.complete && img.naturalWidth >= 100"), (
+    assert inspected.locator("img").last.evaluate("img => img.complete && img.naturalWidth >= 100"), (
         "the original is drawn large enough to see"
     )
     neighbours = page.locator('[data-testid="stImage"]').filter(has_text="Nearest 8 images in latent space")

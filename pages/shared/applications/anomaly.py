@@ -30,6 +30,7 @@ def hold_out_offer(context) -> None:
     if st.button(f"Train without class {user_text.markdown(names[chosen])}"):
         st.session_state[keys.DATASET] = context.run.dataset_name
         st.session_state[keys.HOLD_OUT] = chosen
+        st.session_state[keys.START_REQUESTED] = True  # the Train page starts the run at once
         st.switch_page(TRAIN_PAGE)
     st.page_link(TRAIN_PAGE, label="Or set “Hold out a class” on Train", icon=":material/model_training:")
 
