@@ -165,5 +165,6 @@ def anomaly_panel(dataset, epochs: int) -> list[list]:
     table(["held-out digit", "AUC", "precision", "recall"], rows)
     return [["anomaly (median of 10 runs)", f"{np.median(first):.2f}", f"{np.median(again):.2f}"]]
 
+
 if __name__ == "__main__":
     main()

@@ -34,9 +34,7 @@ def test_the_cross_validated_pipeline_beats_or_equals_the_standardised_default_o
     flat_train, flat_val = mnist.x_train[:3000].reshape(3000, -1), mnist.x_val[:1000].reshape(1000, -1)
     features = {"pixels": (flat_train, flat_val)}
     y_train, y_val = mnist.y_train[:3000], mnist.y_val[:1000]
-    rows = accuracy_table(
-        features, y_train, y_val, (100, 300), classifiers=("logistic_regression", "cross_validated")
-    )
+    rows = accuracy_table(features, y_train, y_val, (100, 300), classifiers=("logistic_regression", "cross_validated"))
     scores = {(row["classifier"], row["n_labels"]): row for row in rows}
     for n_labels in (100, 300):
         chosen, default = scores["cross_validated", n_labels], scores["logistic_regression", n_labels]

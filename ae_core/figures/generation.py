@@ -85,6 +85,4 @@ def traversal_figure(rows: np.ndarray, dims, offsets: np.ndarray) -> go.Figure:
         ticktext=[f"dim {dim}" for dim in dims],
         showgrid=False,
     )
-    return figure.update_layout(
-        height=40 + TRAVERSAL_ROW_PIXELS * n_rows, margin={"l": 10, "r": 10, "t": 30, "b": 10}
-    )
+    return figure.update_layout(height=40 + TRAVERSAL_ROW_PIXELS * n_rows, margin={"l": 10, "r": 10, "t": 30, "b": 10})

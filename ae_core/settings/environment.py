@@ -100,6 +100,8 @@ class EnvironmentSettings(BaseSettings):
         name = by_variable.get(first["loc"][0], first["loc"][0])
         expected = next(rule.words for rule in cls.model_fields[name].metadata if isinstance(rule, Expected))
         hint = f"Unset it to use the default, {cls.default_in_words(name)}."
+        if name == "admin_token":  # a secret is never repeated: messages reach logs and pages
+            return f"{cls.variable(name)} must be {expected}; the value set is not (not shown, as it is secret). {hint}"
         return refusal(cls.variable(name), expected, first["input"], hint)
 
 

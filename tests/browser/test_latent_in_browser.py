@@ -38,13 +38,16 @@ def train_digits(page) -> None:
 def click_first_point(page, trace_name: str | None = None) -> None:
     """Click the first point of the map's trace named ``trace_name`` (default: its first) where Plotly draws it."""
     page.locator(f"{MAP} .nsewdrag").scroll_into_view_if_needed()
-    x, y = page.evaluate("""(name) => {
+    x, y = page.evaluate(
+        """(name) => {
         const plot = document.querySelector('.st-key-latent_chart .js-plotly-plot');
         const trace = plot._fullData.find(t => name === null || t.name === name);
         const layout = plot._fullLayout, box = plot.getBoundingClientRect();
         return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
                 box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0])];
-    }""", trace_name)
+    }""",
+        trace_name,
+    )
     page.mouse.click(x, y)
 
 
