@@ -53,7 +53,7 @@ def test_one_label_per_class_cannot_be_cross_validated_and_takes_scikit_learns_d
     pipeline, described = cross_validated_pipeline(digits.x_train[subset].reshape(10, -1), digits.y_train[subset])
     assert "scikit-learn's defaults" in described and pipeline.named_steps["scale"] == "passthrough"
     _, described = cross_validated_pipeline(digits.x_train.reshape(digits.n_train, -1)[:200], digits.y_train[:200])
-    assert "3-fold cross-validation on 200 labelled images" in described
+    assert "5-fold cross-validation, repeated 2 times, on 200 labelled images" in described
 
 
 def test_label_spreading_scores_a_row_and_gains_from_the_unlabelled_images(digits):
