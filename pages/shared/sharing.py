@@ -74,6 +74,7 @@ def save_ui(run) -> None:
         except (ValueError, OSError) as error:
             st.error(f"Could not save the run: {user_text.markdown(error)}")
         else:
+            st.session_state[keys.SAVED_RUN] = path.name  # the saved runs' picker, drawn below, shows this run
             st.success(f"Saved to {user_text.markdown(path.resolve())}; everyone using this server can open it now.")
 
 

@@ -362,3 +362,22 @@ def open_app(browser, app_url):
 def page(open_app) -> StreamlitPage:
     """The app in a fresh 1400x1000 browser context, first page rendered."""
     return open_app()
+
+
+LATENT_MAP = ".st-key-latent_chart .js-plotly-plot"  # the Latent space page's map
+
+
+def lasso_middle_of_map(page) -> None:
+    """Pick the lasso tool in the map's mode bar and drag it around the middle third of the plot area."""
+    page.locator(LATENT_MAP).hover()
+    page.locator(f'{LATENT_MAP} .modebar-btn[data-title="Lasso Select"]').click()
+    plot_area = page.wait_for(page.locator(f"{LATENT_MAP} .nsewdrag"), "the map's plot area")
+    plot_area.scroll_into_view_if_needed()  # the mouse moves in the viewport's coordinates
+    area = plot_area.bounding_box()
+    left, top = area["x"] + area["width"] / 3, area["y"] + area["height"] / 3
+    right, bottom = area["x"] + 2 * area["width"] / 3, area["y"] + 2 * area["height"] / 3
+    page.mouse.move(left, top)
+    page.mouse.down()
+    for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 5)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()

@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from pages.shared import keys
+
 pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_S = 240
@@ -74,9 +76,7 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
     page.screenshot("generate-02-interpolate")
 
     open_tab(page, "Traverse")
-    page.wait_until(
-        lambda: loaded_images(page, '[data-testid="stImage"]:has-text("standard deviations")'), "the traversal image"
-    )
+    page.wait_for(page.locator(f".st-key-{keys.TRAVERSAL_CHART} .js-plotly-plot"), "the traversal chart")
     page.screenshot("generate-03-traverse")
 
     open_tab(page, "Manifold grid")

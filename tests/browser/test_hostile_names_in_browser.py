@@ -28,6 +28,7 @@ from conftest import (
     VIEWPORT,
     StreamlitPage,
     free_port,
+    lasso_middle_of_map,
     stop_app,
     wait_for_health,
 )
@@ -266,20 +267,6 @@ def assert_names_shown_as_typed(page, outside, shot: str, charts: bool = True) -
         assert any('<span style="font-size:70px">big' in text for text in chart_texts(page)), f"{shot}: no name"
     text = main_text(page)
     assert "\u202e" not in text and not any("\u202e" in text for text in chart_texts(page)), f"{shot}: a raw U+202E"
-
-
-def lasso_middle_of_map(page) -> None:
-    """Drag a lasso (the map's default drag mode) around the middle third of the latent map's plot area."""
-    plot_area = page.wait_for(page.locator(".st-key-latent_chart .js-plotly-plot .nsewdrag"), "the map's plot area")
-    plot_area.scroll_into_view_if_needed()  # the mouse moves in the viewport's coordinates
-    area = plot_area.bounding_box()
-    left, top = area["x"] + area["width"] / 3, area["y"] + area["height"] / 3
-    right, bottom = area["x"] + 2 * area["width"] / 3, area["y"] + 2 * area["height"] / 3
-    page.mouse.move(left, top)
-    page.mouse.down()
-    for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 5)):
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
 
 
 def open_tab(page, title: str) -> None:

@@ -6,13 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import LATENT_MAP as MAP
+from conftest import lasso_middle_of_map
 
 pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_S = 180
 MAP_TIMEOUT_S = 240  # a t-SNE map on a 2-core machine that also compiles UMAP in the background
 MAPPED = 600  # images on the t-SNE map: fewer than all 1,797 digits keep it quick
-MAP = ".st-key-latent_chart .js-plotly-plot"
 INSPECTED = re.compile(r"^original: (validation|training) image \d+")
 
 
@@ -49,22 +50,6 @@ def click_first_point(page, trace_name: str | None = None) -> None:
         trace_name,
     )
     page.mouse.click(x, y)
-
-
-def lasso_middle_of_map(page) -> None:
-    """Pick the lasso tool in the map's mode bar and drag it around the middle third of the plot area."""
-    page.locator(f"{MAP}").hover()
-    page.locator(f'{MAP} .modebar-btn[data-title="Lasso Select"]').click()
-    plot_area = page.wait_for(page.locator(f"{MAP} .nsewdrag"), "the map's plot area")
-    plot_area.scroll_into_view_if_needed()  # the mouse moves in the viewport's coordinates
-    area = plot_area.bounding_box()
-    left, top = area["x"] + area["width"] / 3, area["y"] + area["height"] / 3
-    right, bottom = area["x"] + 2 * area["width"] / 3, area["y"] + 2 * area["height"] / 3
-    page.mouse.move(left, top)
-    page.mouse.down()
-    for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 5)):
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
 
 
 def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
