@@ -60,8 +60,13 @@ def test_generate_shows_two_sampled_grids_and_their_scores_after_training_on_dig
     assert all(grid["drawn"] >= 300 for grid in grids), f"the grids are drawn too small to read: {grids}"
 
     values = page.locator('[data-testid="stMetric"]').filter(has_text="Recognisable")
-    shown = [value.strip() for value in values.locator('[data-testid="stMetricValue"]').all_inner_texts()]
-    assert len(shown) == 2 and all(PERCENT.match(value) for value in shown), shown
+
+    def shown() -> list[str]:
+        return [value.strip() for value in values.locator('[data-testid="stMetricValue"]').all_inner_texts()]
+
+    # the samples show at once; the judge's scores fill in once it is trained
+    page.wait_until(lambda: len(shown()) == 2, "the judge's scores of both batches", JUDGE_TIMEOUT_S)
+    assert all(PERCENT.match(value) for value in shown()), shown()
     page.wait_for_text("real validation images")
     page.wait_for(page.locator(".st-key-class_share_chart .js-plotly-plot"), "the predicted-classes chart")
     page.wait_for(page.locator(".st-key-distance_chart .js-plotly-plot"), "the nearest-distance chart")
