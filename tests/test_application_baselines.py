@@ -39,7 +39,7 @@ def test_the_cross_validated_pipeline_beats_or_equals_the_standardised_default_o
     for n_labels in (100, 300):
         chosen, default = scores["cross_validated", n_labels], scores["logistic_regression", n_labels]
         assert chosen["accuracy"] >= default["accuracy"]  # the default is one of the candidates
-        assert "cross-validation on" in chosen["pipeline"]
+        assert "cross-validation, repeated 2 times, on" in chosen["pipeline"]
     # a plain logistic regression on raw pixels, scikit-learn's defaults, on the same 300 labels
     from sklearn.linear_model import LogisticRegression
 
@@ -160,7 +160,7 @@ def test_classify_json_gives_each_cross_validated_pipeline_and_the_semi_supervis
     report = _command("classify", saved_run, "--labels", "100")
     for name in ("pixels", "pca", "codes"):
         assert report[name] == report["per_classifier"][name]["cross_validated"] and 0.5 < report[name] <= 1
-        assert "cross-validation on 100 labelled images" in report["chosen"][name]
+        assert "cross-validation, repeated 2 times, on 100 labelled images" in report["chosen"][name]
     assert report["codes_semi_supervised"] == report["per_classifier"]["codes"]["label_spreading"] > 0.5
     assert set(report["semi_supervised"]) == {"pixels", "pca", "codes"} and report["n_labels"] == 100
 
