@@ -215,21 +215,26 @@ def test_confusion_matrix_shows_class_names_as_typed():
     assert len(set(figure.data[0].x)) == len(HOSTILE_NAMES), "distinct names stay distinct categories"
 
 
+def _anomaly_report(class_name: str) -> AnomalyReport:
+    """A held-out class of 10 errors, the last three anomalous, with a fixed ROC."""
+    return AnomalyReport(
+        anomalous_class=0,
+        class_name=class_name,
+        auc=0.9,
+        threshold=0.05,
+        precision=0.5,
+        recall=0.5,
+        errors=np.linspace(0, 0.1, 10),
+        is_anomalous=np.arange(10) > 6,
+        false_positive_rate=np.array([0.0, 0.5, 1.0]),
+        true_positive_rate=np.array([0.0, 0.8, 1.0]),
+        verdict="",
+    )
+
+
 def test_anomaly_figures_show_the_held_out_class_as_typed():
     for name in HOSTILE_NAMES:
-        report = AnomalyReport(
-            anomalous_class=0,
-            class_name=name,
-            auc=0.9,
-            threshold=0.05,
-            precision=0.5,
-            recall=0.5,
-            errors=np.linspace(0, 0.1, 10),
-            is_anomalous=np.arange(10) > 6,
-            false_positive_rate=np.array([0.0, 0.5, 1.0]),
-            true_positive_rate=np.array([0.0, 0.8, 1.0]),
-            verdict="",
-        )
+        report = _anomaly_report(name)
         _assert_names_shown_as_typed(error_histogram(report), (name,))
         _assert_names_shown_as_typed(roc_figure(report), (name,))
 
@@ -297,19 +302,7 @@ def test_every_figure_of_classes_or_series_takes_its_colours_from_the_palette():
     assert _colours_of(comparison_figure({name: {"val_loss": [0.3, 0.2]} for name in "abc"})) == palette.colours(3)
     history = {"loss": [0.5, 0.3], "val_loss": [0.6, 0.4]}
     assert _colours_of(loss_figure([(0.5, 1.0), (1.0, 0.5)], history)) == palette.colours(2)
-    report = AnomalyReport(
-        anomalous_class=0,
-        class_name="3",
-        auc=0.9,
-        threshold=0.05,
-        precision=0.5,
-        recall=0.5,
-        errors=np.linspace(0, 0.1, 10),
-        is_anomalous=np.arange(10) > 6,
-        false_positive_rate=np.array([0.0, 0.5, 1.0]),
-        true_positive_rate=np.array([0.0, 0.8, 1.0]),
-        verdict="",
-    )
+    report = _anomaly_report("3")
     assert _colours_of(error_histogram(report)) == palette.colours(2), "other classes blue, the held-out orange"
     assert _colours_of(roc_figure(report)) == [palette.colour(0), palette.SET_ASIDE]
     rows = [

@@ -37,32 +37,20 @@ def trained_judge(digits):
     return judge_for(digits)
 
 
+def _two_epochs(digits, preset: str, latent_dim: int, name: str):
+    config = ModelConfig(preset=preset, latent_dim=latent_dim, hidden_units=(32,))
+    training = TrainConfig(epochs=2, batch_size=64)
+    return train_run(digits.x_train, digits.x_val, "digits", config, training, name=name, split=digits.split.to_dict())
+
+
 @pytest.fixture(scope="module")
 def autoencoder_run(digits):
-    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
-    return train_run(
-        digits.x_train,
-        digits.x_val,
-        "digits",
-        config,
-        TrainConfig(epochs=2, batch_size=64),
-        name="plain",
-        split=digits.split.to_dict(),
-    )
+    return _two_epochs(digits, "dense", 8, "plain")
 
 
 @pytest.fixture(scope="module")
 def vae_run(digits):
-    config = ModelConfig(preset="vae", latent_dim=2, hidden_units=(32,))
-    return train_run(
-        digits.x_train,
-        digits.x_val,
-        "digits",
-        config,
-        TrainConfig(epochs=2, batch_size=64),
-        name="vae",
-        split=digits.split.to_dict(),
-    )
+    return _two_epochs(digits, "vae", 2, "vae")
 
 
 def side(tiles: int, tile: int = 8) -> int:
