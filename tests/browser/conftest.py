@@ -201,6 +201,11 @@ class StreamlitPage:
             self.fail(f"selectbox {label!r} shows {shown!r} after choosing {chosen!r}")
         return chosen
 
+    def selected(self, label: str) -> str | None:
+        """The option shown in the selectbox labelled ``label``; None when no such selectbox is shown."""
+        box = self._widget("stSelectbox", label)
+        return box.locator("input").input_value() if box.count() else None
+
     def set_number(self, label: str, value: int | float) -> None:
         """Type ``value`` into the number input labelled ``label`` and commit it with Enter."""
         field = self.wait_for(self._widget("stNumberInput", label), f"number input {label!r}").locator("input")
