@@ -7,6 +7,7 @@ st.set_page_config(page_title="Autoencoder Lab", layout="wide")
 # may be offline. Icons inside a page come from the font Streamlit serves itself.
 pages = [
     st.Page("pages/data.py", title="Data"),
+    st.Page("pages/lesson.py", title="Lesson"),
     st.Page("pages/train.py", title="Train"),
     st.Page("pages/reconstructions.py", title="Reconstructions"),
     st.Page("pages/latent.py", title="Latent space"),

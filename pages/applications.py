@@ -3,14 +3,21 @@
 import streamlit as st
 
 from pages.shared import keys
+from pages.shared.address import Choice, Number, keep_view, open_view
 from pages.shared.applications.anomaly import anomaly_tab
 from pages.shared.applications.classification import classification_tab
-from pages.shared.applications.compression import compression_tab
-from pages.shared.applications.restoration import restoration_tab
+from pages.shared.applications.compression import PRECISIONS, compression_tab
+from pages.shared.applications.restoration import DEGRADATIONS, restoration_tab
 from pages.shared.guards import require_context
 from pages.shared.session import start_page
 
 TABS = ("Compression", "Restoration", "Classification", "Anomaly detection")
+VIEW = {  # the settings an Applications link holds: query parameter -> its widget
+    "tab": Choice(keys.APPLICATION_TAB, dict(zip(("compression", "restoration", "classification", "anomaly"), TABS))),
+    "precision": Choice(keys.COMPRESSION_PRECISION, {name: name for name in PRECISIONS}),
+    "degradation": Choice(keys.DEGRADATION, {name: name for name in DEGRADATIONS}),
+    "strength": Number(keys.DEGRADATION_LEVEL, float, 0.0, 1.0),
+}
 
 
 start_page()
@@ -30,6 +37,7 @@ with st.expander("What am I looking at?"):
         "perfect."
     )
 context = require_context()
+open_view(VIEW)
 for tab, panel in zip(
     st.tabs(TABS, key=keys.APPLICATION_TAB, on_change="rerun"),
     (compression_tab, restoration_tab, classification_tab, anomaly_tab),
@@ -37,3 +45,4 @@ for tab, panel in zip(
     if tab.open:
         with tab:
             panel(context)
+keep_view(VIEW)

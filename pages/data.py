@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from ae_core import user_text
-from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status, load_upload
+from ae_core.data import DATASETS, DataFileError, DatasetUnavailableError, dataset_status
 from ae_core.figures.data import class_count_figure, sample_figure
 from ae_core.settings import limits
 from ae_core.units import human_size
@@ -23,7 +23,7 @@ def accept_upload() -> None:
     if not files:
         return
     try:
-        dataset = load_upload([(file.name, file.getvalue()) for file in files])
+        dataset = datasets.decode_upload([(file.name, file.getvalue()) for file in files])
     except (DataFileError, ValueError) as error:
         st.session_state[keys.UPLOAD_ERROR] = str(error)
         return

@@ -6,6 +6,7 @@ from ae_core.figures.latent import epoch_figure, variance_figure
 from ae_core.latent.code_variance import code_spread, unused_dimensions
 from ae_core.latent.maps import epoch_trustworthiness, training_maps
 from pages.shared import keys
+from pages.shared.drawn_digit import LATENT_CANVAS, drawn_digit_ui
 from pages.shared.guards import require_context
 from pages.shared.layout import metric_row
 from pages.shared.map_inspector import decode_ui, inspector_ui
@@ -70,6 +71,8 @@ st.subheader("Selected points")
 inspector_ui(context, latent_map)
 st.subheader("Decode any spot of the map")
 decode_ui(context, latent_map)
+st.subheader("Draw a digit")
+drawn_digit_ui(context, latent_map, key=LATENT_CANVAS)
 st.subheader("The map over training")
 training_ui(context)
 st.subheader("How much each code dimension varies")

@@ -12,6 +12,7 @@ from ae_core.settings.model_config import PRESET_TITLES
 from pages.shared import datasets, keys, sharing
 from pages.shared.guards import require_context, require_run
 from pages.shared.layout import control_row, metric_row
+from pages.shared.notebook_download import notebook_ui
 from pages.shared.session import setting, start_page
 
 SPLITS = {"validation": "Validation (never trained on)", "training": "Training"}
@@ -124,5 +125,7 @@ st.subheader("Epoch timeline")
 timeline_ui(run)
 st.subheader("Against PCA at the same code size (validation images)")
 baseline_ui(run)
+st.subheader("A notebook to take home")
+notebook_ui(run)
 with images_slot:
     grid_ui(require_context(run))

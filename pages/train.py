@@ -5,10 +5,21 @@ import streamlit as st
 from ae_core import user_text
 from ae_core.data import DataFileError, DatasetUnavailableError
 from ae_core.figures.training import comparison_figure
+from ae_core.runs.comparison import comparison_rows
 from pages.shared import datasets, keys, session, sharing
 from pages.shared.guards import DATA_PAGE
 from pages.shared.training_settings import settings_panel
 from pages.shared.training_view import clear_hold_out_after, job_buttons, requested_start, start, training_panel
+
+COMPARISON_FORMATS = {  # the Compare runs table's numbers as shown (the table holds them whole)
+    "validation MSE": "%.4f",
+    "PCA MSE": "%.4f",
+    "MSE / PCA": "%.2fx",
+    "PSNR (dB)": "%.2f",
+    "SSIM": "%.4f",
+    "seconds": "%.1f",
+    "learning rate": "%g",
+}
 
 session.start_page()
 st.title("Train")
@@ -41,7 +52,7 @@ choices = settings_panel(dataset)
 if job_buttons(job, status) | requested_start(status):  # both drawn: the buttons, and why a request waits
     start(dataset, choices)
 log_y = st.toggle("Log scale", key=session.setting(keys.LOG_SCALE, False))  # the loss chart (live too), the comparison
-training_panel(job, status)
+training_panel(job, status, session.current_run())
 if session.current_run() is not None:
     st.subheader("Save the current run")
     sharing.save_ui(session.current_run())
@@ -51,3 +62,15 @@ runs = session.session_runs()
 if compared := st.multiselect("Compare runs", list(runs), default=list(runs)[-3:], format_func=user_text.plain):
     histories = {name: runs[name].result.history for name in compared}
     st.plotly_chart(comparison_figure(histories, log_y=log_y), key=keys.COMPARE_CHART)
+    table = [{**row, "run": user_text.plain(row["run"])} for row in comparison_rows([runs[name] for name in compared])]
+    shown = {name: st.column_config.NumberColumn(format=number) for name, number in COMPARISON_FORMATS.items()}
+    st.dataframe(table, hide_index=True, column_config=shown)
+    st.caption(
+        "Scores on each run's own validation images; MSE / PCA under 1 means the autoencoder beats PCA at the "
+        "same code size."
+    )
+else:
+    st.caption(
+        "The runs trained or opened in this session are compared here: their validation losses, and their "
+        "settings and scores in a table."
+    )

@@ -153,6 +153,17 @@ def test_classification_verdict_flips_when_the_numbers_flip():
     assert "the codes lose, pixels beats them by 20.0 percentage points" in classification_verdict(rows(0.6), 100)
 
 
+def test_classifiers_fit_on_one_thread_and_leave_the_thread_pools_as_they_were():
+    from threadpoolctl import threadpool_info
+
+    from ae_core.applications.classifiers import one_thread
+
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    with one_thread():
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert [pool["num_threads"] for pool in threadpool_info()] == before
+
+
 def test_perfectly_separated_scores_give_auc_1_and_perfect_precision_and_recall():
     labels = np.array([0, 1, 2, 1, 0, 2, 1])
     errors = np.where(labels == 1, 0.5, 0.01)
@@ -322,3 +333,17 @@ def test_anomaly_and_classification_panels_give_figures_and_grids(context, digit
     assert matrix.shape == (10, 10) and matrix.sum() == digits.n_val
     table = [{"features": "codes", "classifier": "knn", "n_labels": n, "accuracy": 0.5} for n in (10, 100)]
     assert list(accuracy_figure(table).data[0].x) == [10, 100]
+
+
+def test_each_label_count_is_fitted_once_so_the_count_shown_first_is_not_fitted_again(context, digits):
+    from ae_core.applications.classification import LABEL_COUNTS, classification_report, label_counts_of
+
+    assert label_counts_of(digits.y_train) == (10, 100, 1000, digits.n_train)
+    assert label_counts_of(digits.y_train, (100, 5000, None)) == (100, digits.n_train)
+    first = classification_report(context, (100,), seed=2)
+    progress = []
+    every = classification_report(context, LABEL_COUNTS, 2, lambda done, total: progress.append((done, total)))
+    assert every.label_counts == (10, 100, 1000, digits.n_train)
+    fits = 3 * len(CLASSIFIERS)  # feature sets x classifiers per label count
+    assert progress[0] == (1, 3 * fits) and progress[-1] == (3 * fits, 3 * fits), "100 labels were kept, not refitted"
+    assert [row for row in every.rows if row["n_labels"] == 100] == first.rows

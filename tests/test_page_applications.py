@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ae_core.applications.anomaly import anomaly_report
+from ae_core.applications.classification import classification_report, classification_verdict
 from ae_core.applications.compression import compression_grid, compression_report
 from ae_core.applications.restoration import restoration_report, restoration_verdict
 from ae_core.data import load_dataset
@@ -15,6 +16,7 @@ from ae_core.runs.run import train_run, training_images
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from pages.shared import keys
+from pages.shared.applications.classification import CLASSIFIER_TITLES, FEATURE_TITLES
 from tests.test_pages import app, button, chart, click, metrics, shown_image
 
 PAGE = "pages/applications.py"
@@ -149,6 +151,12 @@ def test_classification_runs_on_a_button_press_and_shows_the_accuracy_table(digi
     assert len(chosen) == 12 and "scikit-learn's defaults" in chosen["chosen"].iloc[0]
     confusion = plotly_array(chart(at, keys.CONFUSION_CHART)["data"][0]["z"])
     assert confusion.shape == (10, 10) and confusion.sum() == digits_data.n_val
+    report = classification_report(RunContext(digits_run, digits_data), (100,))
+    expected = {
+        (FEATURE_TITLES[row["features"]], CLASSIFIER_TITLES[row["classifier"]]): row["accuracy"] for row in report.rows
+    }
+    assert dict(zip(zip(table["features"], table["classifier"]), table["100 labels"])) == expected
+    assert classification_verdict(report.rows, 100) in info_texts(at)
     at.selectbox(key=keys.CONFUSION_LABELS).set_value(10).run()
     assert not at.exception and any(text.startswith("With 10 labels") for text in info_texts(at))
 

@@ -223,7 +223,7 @@ def test_a_3d_pca_map_draws_three_axes_and_three_spot_sliders(digits_run, contex
     assert [slider.label for slider in spots] == ["x", "y", "z"]
 
 
-def test_a_umap_link_waits_for_the_compile_then_draws_the_librarys_map(digits_run, context):
+def test_a_umap_link_draws_the_librarys_map(digits_run, context):
     at = latent_page(digits_run, {"method": "umap", "samples": "300", "n_neighbors": "10"}, UMAP_COMPILE_TIMEOUT)
     expected = run_map(context, "umap", samples=300, n_neighbors=10, min_dist=0.1)
     np.testing.assert_allclose(chart_points(chart(at, keys.LATENT_CHART)), expected.projection.coords, atol=1e-5)

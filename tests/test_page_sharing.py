@@ -158,7 +158,9 @@ def test_a_saved_run_is_deleted_after_a_confirmation(digits_run, upload_run, tmp
     click(at, "Keep it")
     assert not at.warning and (runs_dir / "r1").is_dir()
     click(click(at, "Delete run"), "Delete for everyone")
-    assert not (runs_dir / "r1").exists() and sorted(path.name for path in runs_dir.iterdir()) == ["on-upload"]
+    assert not (runs_dir / "r1").exists() and sorted(
+        path.name for path in runs_dir.iterdir() if not path.name.startswith(".")
+    ) == ["on-upload"]
     assert at.success[0].value.startswith("Deleted r1 from")
     assert [option.split(" · ")[0] for option in at.selectbox(key=keys.SAVED_RUN).options] == ["on-upload"]
 

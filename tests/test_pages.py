@@ -382,7 +382,7 @@ def test_stop_keeps_the_partial_run_which_can_be_saved_once(tmp_path):
     run = at.session_state[keys.RUNS][at.session_state[keys.CURRENT_RUN]]
     assert run.result.stopped and run.result.epochs_completed < 500
     click(at, "Save run")
-    assert not at.exception and at.success[-1].value.startswith("Saved to")
+    assert not at.exception and at.success[-1].value.startswith(f"Saved {run.name};")
     assert (tmp_path / "runs" / run.name / "run.json").is_file()
     click(at, "Save run")
     assert "already exists" in at.error[0].value
@@ -467,6 +467,7 @@ def test_a_script_run_leaves_keras_global_state_alone():
 
 APP_PAGES = [  # app.py's navigation: page file, title
     ("pages/data.py", "Data"),
+    ("pages/lesson.py", "Lesson"),
     ("pages/train.py", "Train"),
     ("pages/reconstructions.py", "Reconstructions"),
     ("pages/latent.py", "Latent space"),
@@ -478,7 +479,7 @@ APP_PAGES = [  # app.py's navigation: page file, title
 def test_a_deep_link_runs_through_the_apps_navigation():
     """A new session's first request for a page (a link to /train): Streamlit would run pages/train.py alone as an
     old-style multipage app, with app.py and every file in pages/ as its pages. The app reruns it through app.py,
-    whose navigation then holds its own six pages under their titles."""
+    whose navigation then holds its own seven pages under their titles."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.switch_page("pages/train.py").run()  # no run before: the first request is the page's
     assert not at.exception and at.title[0].value == "Train"

@@ -300,7 +300,8 @@ def test_delete_removes_the_run_whole_and_refuses_a_link_or_a_missing_run(vae_ru
     assert (elsewhere / "run.json").is_file()
     delete_run(runs_dir, "v2")
     assert sorted(path.name for path in runs_dir.iterdir()) == ["link"], "no staging folder is left behind"
-    assert [run["name"] for run in list_runs(runs_dir).runs] == ["link"]
+    listing = list_runs(runs_dir)
+    assert listing.runs == [] and listing.skipped[0].startswith("link: link is a link, not a run folder saved here")
     with pytest.raises(FileNotFoundError, match="no saved run named 'v2'"):
         delete_run(runs_dir, "v2")
 
@@ -368,7 +369,7 @@ def _no_model(folder):
             _lone_surrogate,
             "run.json: dataset must be valid UTF-8 text of at most 4,096 characters; got 'dig\\udc80its'.",
         ),
-        (_no_model, "model.keras is missing."),
+        (_no_model, "damaged/model.keras is missing."),
         (
             _edit_summary(divergence={"epoch": 1}),
             "run.json: divergence must be null or an object of epoch, batch and loss",

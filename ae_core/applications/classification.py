@@ -19,11 +19,18 @@ PCA is fitted on all training images (it needs no labels) with as many component
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix
 
-from ae_core.applications.classifiers import balanced_subset, cross_validated_pipeline, label_spreading, make_classifier
+from ae_core.applications.classifiers import (
+    balanced_subset,
+    cross_validated_pipeline,
+    label_spreading,
+    make_classifier,
+    one_thread,
+)
 from ae_core.validation import OneOf, check
 
 FEATURES = ("pixels", "pca", "codes")
@@ -189,7 +196,12 @@ class ClassificationReport:
 
 
 def classification_report(context, label_counts=LABEL_COUNTS, seed: int = 0, progress=None) -> ClassificationReport:
-    """``accuracy_table`` for a RunContext's pixels, PCA codes and latent codes; ValueError for unlabeled data."""
+    """``accuracy_table`` for a RunContext's pixels, PCA codes and latent codes; ValueError for unlabeled data.
+
+    Each label count's rows are computed on one thread (see ``classifiers.one_thread``) and kept on the context
+    apart, so a page can show one label count's rows first and ask for the others after, fitting each once.
+    progress : called as progress(done, total) after each fit, counted over the label counts not yet computed.
+    """
     dataset = context.dataset
     if dataset.y_train is None:
         raise ValueError(
@@ -197,11 +209,29 @@ def classification_report(context, label_counts=LABEL_COUNTS, seed: int = 0, pro
             "mnist, or image folders with one sub-folder per class."
         )
     features = classification_features(context)
-    rows = context.cached(
-        ("classification", tuple(label_counts), seed),
-        lambda: accuracy_table(features, dataset.y_train, dataset.y_val, label_counts, seed, progress),
-    )
-    return ClassificationReport(rows, tuple(dict.fromkeys(row["n_labels"] for row in rows)))
+    label_counts = label_counts_of(dataset.y_train, label_counts)
+    pending = [n_labels for n_labels in label_counts if not context.holds(("classification", n_labels, seed))]
+    fits, rows = len(features) * len(CLASSIFIERS), []
+    for n_labels in label_counts:
+        step = None
+        if progress is not None and n_labels in pending:
+            step = partial(_progress_from, progress, pending.index(n_labels) * fits, len(pending) * fits)
+        with one_thread():
+            rows += context.cached(
+                ("classification", n_labels, seed),
+                partial(accuracy_table, features, dataset.y_train, dataset.y_val, (n_labels,), seed, step),
+            )
+    return ClassificationReport(rows, label_counts)
+
+
+def _progress_from(progress, before: int, total: int, done: int, _fits: int) -> None:
+    progress(before + done, total)
+
+
+def label_counts_of(y_train: np.ndarray, label_counts=LABEL_COUNTS) -> tuple[int, ...]:
+    """How many labelled images each of ``label_counts`` takes from training labels ``y_train`` (n,): None and
+    counts above n become n; repeats dropped, in order. These are the rows' ``n_labels``."""
+    return tuple(dict.fromkeys(len(balanced_subset(y_train, n_labels)) for n_labels in label_counts))
 
 
 def classification_features(context) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -221,15 +251,16 @@ def confusion_report(context, features: str, classifier: str, n_labels: int | No
     """``confusion`` of a RunContext for one feature set (see FEATURES), classifier and label count, cached."""
     features = check("features", features, FEATURE)
     dataset = context.dataset
-    return context.cached(
-        ("confusion", features, classifier, n_labels, seed),
-        lambda: confusion(
-            classification_features(context)[features],
-            dataset.y_train,
-            dataset.y_val,
-            classifier,
-            n_labels,
-            len(dataset.class_names),
-            seed,
-        ),
-    )
+    with one_thread():
+        return context.cached(
+            ("confusion", features, classifier, n_labels, seed),
+            lambda: confusion(
+                classification_features(context)[features],
+                dataset.y_train,
+                dataset.y_val,
+                classifier,
+                n_labels,
+                len(dataset.class_names),
+                seed,
+            ),
+        )

@@ -2,6 +2,8 @@
 the pipeline cross-validation chooses on the labelled images alone, and label spreading over the unlabelled ones too.
 """
 
+from functools import cache
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -10,6 +12,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading
+from threadpoolctl import ThreadpoolController
 
 from ae_core.validation import Integer, OneOf, check
 
@@ -22,6 +25,19 @@ CV_REPEATS = 2
 CV_MAX_IMAGES = 300  # the choice is made on at most this many labelled images: cheap, and enough to rank pipelines
 SPREADING_NEIGHBOURS = 7  # LabelSpreading's default k-NN graph
 DEFAULT_CLASSIFIER = OneOf(("logistic_regression", "knn"))
+
+
+def one_thread():
+    """A context in which scikit-learn's BLAS and OpenMP pools use one thread each. The fits here are many small
+    matrix products (logistic regression's L-BFGS steps on 80 to 300 images); OpenBLAS's threads, spinning on a CPU
+    other work also uses, made cross-validating raw pixels on 300 MNIST images take 152 to 170 s instead of 3.4 s on
+    one thread at a load average of 7 on 2 cores (bench/classification_speed.py measures the whole panel)."""
+    return _thread_pools().limit(limits=1)
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    return ThreadpoolController()  # found once: looking the pools up costs about 12 ms each time
 
 
 def make_classifier(name: str, fewest_per_class: int):

@@ -244,6 +244,22 @@ def _generate(args) -> dict:
     return report.to_dict()
 
 
+def _notebook(args) -> dict:
+    from ae_core.runs.notebook import run_notebook
+    from ae_core.settings import environment
+
+    out = Path(args.out)
+    if out.suffix != ".ipynb":
+        raise ValueError(f"--out must name a .ipynb file, such as run.ipynb; got {str(out)!r}.")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: the folder {out.parent} does not exist; create it or write elsewhere.")
+    data_dir = args.data_dir or environment.current().data_dir  # written into the notebook, which runs elsewhere
+    out.write_text(run_notebook(args.run, data_dir), encoding="utf-8")
+    if not args.json:
+        print(f"wrote {out}: open it in Jupyter and run every cell to see run {args.run} measured again")
+    return {"notebook": str(out), "run": args.run}
+
+
 COMMANDS = {
     "datasets": _datasets,
     "train": _train,
@@ -254,6 +270,7 @@ COMMANDS = {
     "classify": _classify,
     "anomaly": _anomaly,
     "generate": _generate,
+    "notebook": _notebook,
 }
 
 

@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(commands)
     _add_applications(commands)
     _add_generate(commands)
+    _add_notebook(commands)
     return parser
 
 
@@ -146,3 +147,15 @@ def _add_generate(commands) -> None:
     generation.add_argument(
         "--json", action="store_true", help="print sampler, n, seconds and the judge's scores against real images"
     )
+
+
+def _add_notebook(commands) -> None:
+    notebook = commands.add_parser(
+        "notebook", help="write a Jupyter notebook that reopens a saved run and shows its scores and figures again"
+    )
+    notebook.add_argument("run", help="run folder, e.g. runs/my-run")
+    notebook.add_argument("--out", required=True, help=".ipynb file to write, e.g. my-run.ipynb")
+    notebook.add_argument(
+        "--data-dir", help="folder holding dataset files, written into the notebook (default: $AE_DATA_DIR)"
+    )
+    notebook.add_argument("--json", action="store_true", help="print the notebook's path and the run's as JSON")

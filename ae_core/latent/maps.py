@@ -16,6 +16,19 @@ from ae_core.latent.sampling import DEFAULT_SAMPLES, SPLITS, Sample, sample_indi
 from ae_core.validation import OneOf, check
 
 SPLIT_CHOICE = OneOf((*SPLITS, "all"))  # the splits run_latent_map maps
+# What one map may cost a shared server. t-SNE's cost grows with the images, the iterations and its 3 x perplexity
+# neighbours: at the maximums below, a map of 5,000 codes takes about five times the CPU of the default map
+# (bench/heavy_maps.py). Maps of more images than HEAVY_MAP_IMAGES by t-SNE or UMAP wait for a turn in the app.
+HEAVY_METHODS = ("tsne", "umap")
+HEAVY_MAP_IMAGES = 2_000
+MAX_HEAVY_MAP_IMAGES = 5_000
+MAX_TSNE_ITERATIONS = 500
+MAX_TSNE_PERPLEXITY = 50.0
+
+
+def is_heavy_map(method: str, samples: int) -> bool:
+    """Whether a map of ``samples`` images by ``method`` is heavy: t-SNE or UMAP of more than HEAVY_MAP_IMAGES."""
+    return method in HEAVY_METHODS and samples > HEAVY_MAP_IMAGES
 
 
 @dataclass(frozen=True, eq=False)

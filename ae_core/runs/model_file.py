@@ -66,7 +66,7 @@ def load_model_file(path: Path, model_config: ModelConfig, image_shape: tuple[in
     except _RefusedError as refusal:
         raise ValueError(str(refusal)) from None
     except DAMAGED_ERRORS as error:
-        raise ValueError(_damaged(name, error)) from None
+        raise ValueError(_damaged(name, error, path)) from None
     model = build_autoencoder(model_config, image_shape)  # the lab's own code: its errors are raised as they are
     model(np.zeros((1, *image_shape), np.float32))  # a subclassed model (the VAE) creates its weights when called
     _load_weights(model, path, name)
@@ -78,22 +78,24 @@ def _load_weights(model: keras.Model, path: Path, name: str) -> None:
         model.load_weights(path)
     except ValueError as error:  # Keras: a layer's weights missing from the file, or of another shape
         raise ValueError(
-            f"{name} holds weights that do not fit the model its run.json describes: {_plain(error)}. Expected the "
-            f"model the lab saved for those settings. {AGAIN}"
+            f"{name} holds weights that do not fit the model its run.json describes: {_plain(error, path, name)}. "
+            f"Expected the model the lab saved for those settings. {AGAIN}"
         ) from None
     except DAMAGED_ERRORS as error:
-        raise ValueError(_damaged(name, error)) from None
+        raise ValueError(_damaged(name, error, path)) from None
 
 
-def _damaged(name: str, error: Exception) -> str:
-    return f"{name} is damaged or is not a model file the lab saved: {_plain(error)}. {AGAIN}"
+def _damaged(name: str, error: Exception, path: Path | None = None) -> str:
+    return f"{name} is damaged or is not a model file the lab saved: {_plain(error, path, name)}. {AGAIN}"
 
 
-def _plain(error: Exception) -> str:
+def _plain(error: Exception, path: Path | None = None, name: str = "") -> str:
     """The whole message of ``error`` without Python object reprs: Keras names a layer as ``<Dense name=code,
     built=True>`` and prints a variable with all its values; here they become ``Dense 'code'`` and the variable's
-    path."""
+    path. The file's ``path`` on the server, when an error quotes it, becomes its ``name``."""
     text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    if path is not None:
+        text = text.replace(str(path.absolute()), name).replace(str(path), name)
     text = re.sub(r"<Variable path=([^,>]+)[^>]*>", r"'\1'", text)
     text = re.sub(r"<(\w+) name=([^,>]+)[^>]*>", r"\1 '\2'", text)
     return without_reprs(text).rstrip(".:") or type(error).__name__

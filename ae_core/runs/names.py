@@ -28,7 +28,5 @@ def check_run_name(runs_dir: str | Path, name: str, overwrite: bool = False) -> 
     already in ``runs_dir`` and ``overwrite`` is False. Call it before training, so a bad name costs nothing."""
     cleaned = sanitize_run_name(name)
     if not overwrite and (Path(runs_dir) / cleaned).exists():
-        raise FileExistsError(
-            f"A run named {cleaned!r} already exists in {runs_dir}; choose another name or overwrite it."
-        )
+        raise FileExistsError(f"A run named {cleaned!r} already exists; choose another name or overwrite it.")
     return cleaned

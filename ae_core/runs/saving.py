@@ -4,7 +4,9 @@ A saved run is a folder holding ``model.keras``, ``run.json`` and ``preview.npz`
 Saving writes a staging folder ``runs_dir/.NAME.saving-PID-HEX/`` and renames it onto ``runs_dir/NAME``: a rename
 onto an existing run fails, so of two saves of one name exactly one wins, and a save killed midway leaves only a
 staging folder, never a half-written run (``clean_staging`` removes it). Deleting renames the run to a staging name
-first, then removes it.
+first, then removes it. A save that would pass a limit on disk (``ae_core.runs.disk_budget``: the run's own size,
+its workspace's quota, the folder's total) is refused with what to delete; the per-batch losses are decimated
+(``ae_core.runs.history``), so run.json stays small.
 
 A run saved from a workspace holds ``owner``, a text file of the workspace's ``owner_id``
 (``ae_core.workspaces.store``): only that workspace may rename or delete it (``check_owner``). Whoever passes no
@@ -25,7 +27,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ae_core.runs.disk_budget import budget_lock, check_room, check_run_parts, folder_bytes, saved_model_bytes
+from ae_core.runs.history import decimate_batch_losses
 from ae_core.runs.names import check_run_name
+from ae_core.runs.run_files import OWNER_FILE, link_refusal, run_owner
 
 if TYPE_CHECKING:
     from ae_core.runs.run import Run
@@ -44,7 +49,7 @@ def _summary(run: Run, name: str) -> dict:
         "train_config": run.train_config.to_dict(),
         "metrics": run.metrics,
         "history": result.history,
-        "batch_losses": result.batch_losses,
+        "batch_losses": decimate_batch_losses(result.batch_losses),
         "epochs_completed": result.epochs_completed,
         "samples_seen": result.samples_seen,
         "train_seconds": result.train_seconds,
@@ -54,21 +59,28 @@ def _summary(run: Run, name: str) -> dict:
     }
 
 
-OWNER_FILE = "owner"
+def _preview(run: Run) -> dict[str, np.ndarray]:
+    """preview.npz's arrays: the fixed validation images, and their reconstructions and codes, and the map
+    sample's codes, recorded after every epoch."""
+    result = run.result
+    return {
+        "images": result.preview_images,
+        "timeline": result.preview_timeline,
+        "codes": result.preview_codes,
+        "map_codes": result.map_codes,
+    }
 
 
-def _write_run(run: Run, name: str, folder: Path, owner: str | None) -> None:
-    if owner is not None:
-        (folder / OWNER_FILE).write_text(owner, encoding="ascii")
-    run.model.save(folder / "model.keras")
-    (folder / "run.json").write_text(json.dumps(_summary(run, name), indent=1), encoding="utf-8")
-    np.savez_compressed(
-        folder / "preview.npz",
-        images=run.result.preview_images,
-        timeline=run.result.preview_timeline,
-        codes=run.result.preview_codes,
-        map_codes=run.result.map_codes,
-    )
+def _write_run(run: Run, name: str, folder: Path, owner: str | None, summary_text: str) -> None:
+    """The run's files in ``folder``; an OSError (a full disk) names the run, never a path on the server."""
+    try:
+        if owner is not None:
+            (folder / OWNER_FILE).write_text(owner, encoding="ascii")
+        run.model.save(folder / "model.keras")
+        (folder / "run.json").write_text(summary_text, encoding="utf-8")
+        np.savez_compressed(folder / "preview.npz", **_preview(run))
+    except OSError as error:
+        raise OSError(f"{name} could not be written: {error.strerror or error}.") from None
 
 
 def _claim(staging: Path, target: Path) -> None:
@@ -78,43 +90,45 @@ def _claim(staging: Path, target: Path) -> None:
     except OSError as error:
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
             raise FileExistsError(
-                f"A run named {target.name!r} already exists in {target.parent}; choose another name or overwrite it."
+                f"A run named {target.name!r} already exists; choose another name or overwrite it."
             ) from None
         raise
 
 
 def save_run(run: Run, runs_dir: str | Path = "runs", overwrite: bool = False, owner: str | None = None) -> Path:
     """Write ``run`` to ``runs_dir/NAME/`` (NAME: ``run.name`` sanitised), exclusively and atomically; return it.
-    ``owner``: the owner id of the workspace saving it, or None for a run no workspace owns.
+    ``owner``: the owner id of the workspace saving it, whose quota it counts against, or None for a run no
+    workspace owns (no quota; the folder's total still holds).
 
     Without ``overwrite`` an existing run of that name is a FileExistsError, also when another save claims the name
-    while this one writes. With ``overwrite`` the old run is moved aside, replaced, then deleted.
+    while this one writes. With ``overwrite`` the old run is moved aside, replaced, then deleted. A run over the
+    limits of ``ae_core.runs.disk_budget`` is a ValueError saying which and what to do; a model, preview or run.json
+    over its own limit is refused before anything is written.
     """
     runs_dir = Path(runs_dir)
     name = check_run_name(runs_dir, run.name, overwrite)
+    summary_text = json.dumps(_summary(run, name), indent=1)
+    model_bytes = saved_model_bytes(run.model)
+    preview_bytes = sum(array.nbytes for array in _preview(run).values())
+    check_run_parts(name, model_bytes, preview_bytes, len(summary_text.encode()), run.result.epochs_completed)
     runs_dir.mkdir(parents=True, exist_ok=True)
+    check_room(runs_dir, name, model_bytes, owner, overwrite)  # the model alone: a sure refusal writes nothing
     target, staging = runs_dir / name, staging_folder(runs_dir, name, "saving")
     staging.mkdir()
     try:
-        _write_run(run, name, staging, owner)
+        _write_run(run, name, staging, owner, summary_text)
         retired = None
-        if overwrite and target.exists():
-            retired = staging_folder(runs_dir, name, "replaced")
-            os.rename(target, retired)
-        _claim(staging, target)
+        with budget_lock(runs_dir):
+            check_room(runs_dir, name, folder_bytes(staging), owner, overwrite)
+            if overwrite and target.exists():
+                retired = staging_folder(runs_dir, name, "replaced")
+                os.rename(target, retired)
+            _claim(staging, target)
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def run_owner(folder: str | Path) -> str | None:
-    """The owner id saved with the run in ``folder``; None when no workspace owns it."""
-    try:
-        return (Path(folder) / OWNER_FILE).read_text(encoding="ascii").strip() or None
-    except (FileNotFoundError, UnicodeDecodeError):
-        return None
 
 
 def check_owner(runs_dir: str | Path, name: str, by: str | None, action: str = "delete") -> None:
@@ -134,16 +148,14 @@ def _plain_run_folder(runs_dir: Path, name: str) -> Path:
     plain = isinstance(name, str) and name == Path(name).name and "\\" not in name
     if not plain or name in ("", "..") or name.startswith("."):  # "a/b", "/etc", "", a staging folder ".x.saving-1-ab"
         raise ValueError(
-            f"A run to delete is named by its folder in {runs_dir}, such as conv-digits-101500; got "
+            f"A run to delete is named by its folder in the runs folder, such as conv-digits-101500; got "
             f"{name!r}, which is not a plain folder name."
         )
     folder = runs_dir / name
     if folder.is_symlink():
-        raise ValueError(f"{folder} is a link, not a run folder; only runs saved in {runs_dir} can be deleted.")
+        raise ValueError(link_refusal(name))
     if not (folder / "run.json").is_file():
-        raise FileNotFoundError(
-            f"There is no saved run named {name!r} in {runs_dir}; it may have been deleted already."
-        )
+        raise FileNotFoundError(f"There is no saved run named {name!r}; it may have been deleted already.")
     return folder
 
 
@@ -162,7 +174,7 @@ def delete_run(runs_dir: str | Path, name: str, by: str | None = None) -> None:
     try:
         os.rename(folder, retired)
     except FileNotFoundError:
-        raise FileNotFoundError(f"The run {name!r} was deleted from {runs_dir} meanwhile.") from None
+        raise FileNotFoundError(f"The run {name!r} was deleted meanwhile.") from None
     shutil.rmtree(retired)
 
 

@@ -16,10 +16,9 @@ from typing_extensions import NotRequired, TypedDict
 
 from ae_core.data import Split
 from ae_core.data.normalise import MAX_CLASSES
-from ae_core.settings import limits
+from ae_core.runs.run_files import read_run_file
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
-from ae_core.units import human_size
 from ae_core.validation import Expected, Integer, expected_words, from_values
 
 WHERE = "run.json"
@@ -92,16 +91,18 @@ class RunSummary:
 
 
 def read_run_summary(folder: str | Path) -> dict:
-    """The parsed ``run.json`` of ``folder``; FileNotFoundError when there is none, ValueError when it is too large,
-    not UTF-8 or not JSON. Its content is checked by ``check_summary``."""
-    summary_file = Path(folder) / "run.json"
-    if not summary_file.is_file():
-        raise FileNotFoundError(f"{folder} is not a saved run: expected a folder holding run.json and model.keras.")
-    limit = limits.current().max_file_bytes
-    if summary_file.stat().st_size > limit:
-        raise ValueError(f"run.json is {human_size(summary_file.stat().st_size)}; the limit is {human_size(limit)}.")
+    """The parsed ``run.json`` of ``folder``; FileNotFoundError when there is none, ValueError when the folder or
+    the file is a link, or the file is over AE_MAX_RUN_JSON_BYTES (refused from its size, unread), not UTF-8 or not
+    JSON. Its content is checked by ``check_summary``."""
+    folder = Path(folder)
     try:
-        return json.loads(summary_file.read_bytes().decode("utf-8"))
+        text = read_run_file(folder, "run.json", "max_run_json_bytes")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"{folder.name} is not a saved run: expected a folder holding run.json and model.keras."
+        ) from None
+    try:
+        return json.loads(text.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ValueError(f"run.json is not valid UTF-8 text ({error.reason} at byte {error.start}).") from None
     except json.JSONDecodeError as error:

@@ -5,8 +5,9 @@
   at the next read. A blank value means unset. A malformed one is a ValueError in the lab's format
   (``ae_core.validation``): the variable, what it must be, the text found, and the default that unsetting it gives.
 - ``ServerEnvironment``: the runs folder, the data folder, the cap on trainings at once, the pause timeout, the
-  workspaces folder, their expiry and the admin token; read it with ``current()``. The limits on files, images and
-  models (``AE_MAX_*``) are ``ae_core.settings.limits``, on the same base.
+  workspaces folder, their expiry, the admin token, whether to train example runs, and a run's time budget and fair
+  share of a slot; read it with ``current()``. The limits on files, images and models (``AE_MAX_*``) are
+  ``ae_core.settings.limits``, on the same base.
 
 The README lists every variable ("Running the app for a class" and "Limits").
 """
@@ -23,7 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ae_core.validation import Expected, refusal
 
 ENV_PREFIX = "AE_"
-# A paused job holds its queue slot and its memory; after this long nobody is likely to come back to it.
+# A paused job holds its memory (its slot goes to others meanwhile); after this long nobody is likely to come back.
 DEFAULT_PAUSE_TIMEOUT_S = 600.0
 
 
@@ -56,6 +57,16 @@ Seconds = Annotated[
     Field(gt=0, allow_inf_nan=False),
     Expected("a number of seconds above 0"),
 ]
+SWITCH_WORDS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def _switch(text: str) -> bool:
+    if text.strip().lower() not in SWITCH_WORDS:
+        raise ValueError("not a switch")
+    return SWITCH_WORDS[text.strip().lower()]
+
+
+Switch = Annotated[bool, _read_text(_switch), Expected("1 or 0 (true or false, yes or no)")]
 Folder = Annotated[Path, _read_text(Path), Expected("a folder")]
 FolderOrNone = Annotated[Path | None, _read_text(Path), Expected("a folder")]
 # A secret to compare, never parsed; short ones are guessed
@@ -63,6 +74,10 @@ Secret = Annotated[
     Annotated[str, Field(min_length=16)] | None, _read_text(str), Expected("a text of at least 16 characters")
 ]
 DEFAULT_WORKSPACE_EXPIRY_S = 86_400.0  # a day: a class's session, and the evening after it
+# Sharing the compute. Ten minutes of training is four times what a default run on a built-in dataset needs; a turn
+# of 30 s lets a waiting person's default digits run (about 10 s alone) start and finish within about a minute.
+DEFAULT_RUN_TIME_BUDGET_S = 600.0
+DEFAULT_FAIR_SHARE_S = 30.0
 
 
 class EnvironmentSettings(BaseSettings):
@@ -122,6 +137,12 @@ class ServerEnvironment(EnvironmentSettings):
     workspaces_dir: FolderOrNone = None  # each browser's runs and upload; None: "workspaces" beside the runs folder
     workspace_expiry_s: Seconds = DEFAULT_WORKSPACE_EXPIRY_S  # a workspace nobody opened this long is removed
     admin_token: Secret = None  # whoever gives it may delete any saved run; None: nobody may
+    # A server whose runs folder holds no runs trains the lesson's textbook and convolutional runs at start
+    example_runs: Switch = True
+
+    # Sharing the compute: how long one run may train, and how long it keeps its slot while others wait
+    run_time_budget_s: Seconds = DEFAULT_RUN_TIME_BUDGET_S  # training time (pauses and waits excluded) of one run
+    fair_share_s: Seconds = DEFAULT_FAIR_SHARE_S  # a turn: a training holding its slot this long yields to a waiter
 
     def workspaces_folder(self) -> Path:
         """Where workspaces are kept: AE_WORKSPACES_DIR, else ``workspaces`` beside the runs folder."""
@@ -139,6 +160,10 @@ class ServerEnvironment(EnvironmentSettings):
             return "a folder named workspaces beside AE_RUNS_DIR"
         if name == "admin_token":
             return "none (nobody may delete others' runs)"
+        if name == "run_time_budget_s":
+            return f"{DEFAULT_RUN_TIME_BUDGET_S:g} s (10 minutes)"
+        if name == "fair_share_s":
+            return f"{DEFAULT_FAIR_SHARE_S:g} s"
         return super().default_in_words(name)
 
 

@@ -31,6 +31,24 @@ class Limits(EnvironmentSettings):
     # Estimated memory of one training: weights, optimizer slots and gradients, plus a batch's activations.
     max_training_bytes: Limit = 4 * 2**30
 
+    # Memory shared by everyone: the decoded uploads all sessions hold at once. Four of the largest image sets
+    # (max_decoded_bytes each), a sixth of the server's memory.
+    max_upload_memory_bytes: Limit = 4 * 2**30
+
+    # The runs folder. A saved run's files are read only within these, far above what the lab writes, so a file
+    # grown or planted there costs a stat, never a parse.
+    # run.json: its 2,000 batch losses at most and 10,000 epochs of six metrics (a VAE's most) write 1.7 MB.
+    max_run_json_bytes: Limit = 4 * 2**20
+    # preview.npz, on disk and its arrays unpacked: the reconstructions and codes recorded after every epoch. A
+    # 10-minute run writes about 30 MB (2,000 epochs of digits, 150 of MNIST); a run whose record is larger is
+    # refused at save, never written unreadable.
+    max_preview_bytes: Limit = 128 * 2**20
+    # A saved model's weights and its optimizer's state (Adam keeps two more copies): about 5.5 million weights.
+    max_saved_model_bytes: Limit = 64 * 2**20
+    # Disk for saved runs: one workspace's runs in one runs folder, together, and every run in it, together.
+    max_workspace_runs_bytes: Limit = 256 * 2**20
+    max_runs_dir_bytes: Limit = 4 * 2**30
+
     def describe(self) -> dict[str, str]:
         """Environment variable -> value in words, for the README and the app's settings table: the defaults
         where no variable is set."""

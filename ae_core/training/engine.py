@@ -191,7 +191,7 @@ class _TrainingLoop:
         order = self.rng.permutation(len(self.x_train))
         batch_size, queued = self.config.batch_size, None
         for batch in range(1, self.batches_per_epoch + 1):
-            if control.paused or control.stop_requested:
+            if control.interrupted:
                 if not self._settle(epoch, queued, listener):
                     return False
                 queued = None

@@ -90,6 +90,11 @@ class TrainingControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether the loop must stop before its next batch: for good, or to ``wait_while_paused``."""
+        return self.paused or self.stop_requested
+
     def wait_while_paused(self) -> None:
         self._running.wait()
 

@@ -2,8 +2,10 @@
 
 The interface starts a ``TrainingJob``, keeps it (one per user session), and polls ``snapshot()`` to draw
 progress; ``pause``, ``resume`` and ``stop`` act between batches. Given a ``TrainingQueue``, a job waits its turn
-first ("queued"); ``stop`` then cancels it. A job paused longer than its pause timeout stops by itself, keeping
-what it trained. Nothing here knows about any UI toolkit.
+first ("queued"); ``stop`` then cancels it. Once it trains, it shares its slot by the queue's rules: it yields the
+slot to a waiting person after its fair share and is "queued" again until its next turn, and a paused job lets
+others use the slot until it is resumed. A job paused longer than its pause timeout, or that has trained for its
+time budget, stops by itself, keeping what it trained. Nothing here knows about any UI toolkit.
 """
 
 import threading
@@ -27,6 +29,7 @@ DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "fai
 UNFINISHED = (QUEUED, RUNNING, PAUSED)
 
 PAUSE_TIMEOUT_ENV = ServerEnvironment.variable("pause_timeout_s")
+RUN_TIME_BUDGET_ENV = ServerEnvironment.variable("run_time_budget_s")
 
 
 def configured_pause_timeout_s() -> float:
@@ -34,16 +37,33 @@ def configured_pause_timeout_s() -> float:
     return environment.current().pause_timeout_s
 
 
-def _stopped_message(epochs_completed: int, progress: BatchProgress | None, paused_too_long_s: float | None) -> str:
+def configured_run_time_budget_s() -> float:
+    """Seconds of training a job may take before it stops: AE_RUN_TIME_BUDGET_S when set, else 600 (10 minutes)."""
+    return environment.current().run_time_budget_s
+
+
+def _stopped_message(
+    epochs_completed: int,
+    progress: BatchProgress | None,
+    paused_too_long_s: float | None,
+    time_budget_s: float | None = None,
+) -> str:
+    """Why a run stopped and how far it got. ``paused_too_long_s``: the pause timeout it passed; ``time_budget_s``:
+    the time budget it used up; both None for a stop asked for."""
     partial = ""
     if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
         partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
+    epochs = f"{epochs_completed} finished epoch" + ("" if epochs_completed == 1 else "s")
+    if time_budget_s is not None:
+        return (
+            f"Trained for this server's time budget of {duration_text(time_budget_s)} per run, so training stopped "
+            f"after {epochs}{partial}; the model so far is kept. For a run that finishes, ask for fewer epochs."
+        )
     cause = (
         "Stopped"
         if paused_too_long_s is None
         else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
     )
-    epochs = f"{epochs_completed} finished epoch" + ("" if epochs_completed == 1 else "s")
     return f"{cause} after {epochs}{partial}; the model so far is kept."
 
 
@@ -77,18 +97,43 @@ def _forget_custom_gradients(before: set) -> None:
             registry.pop(name, None)
 
 
-class _PauseLimitedControl(TrainingControl):
-    """A TrainingControl whose pause ends in a stop once it has lasted ``timeout_s``."""
+class _JobControl(TrainingControl):
+    """A job's TrainingControl: a pause ends in a stop once it has lasted ``timeout_s``; with a queue, the slot is
+    freed while paused, yielded after a fair share while others wait, and waited for again before training on."""
 
-    def __init__(self, timeout_s: float):
+    def __init__(self, job, queue: TrainingQueue | None, timeout_s: float):
         super().__init__()
-        self.timeout_s = timeout_s
+        self.job, self.queue, self.timeout_s = job, queue, timeout_s
         self.timed_out = False
 
+    @property
+    def interrupted(self) -> bool:
+        return super().interrupted or (self.queue is not None and self.queue.should_yield(self.job))
+
     def wait_while_paused(self) -> None:
-        if not self._running.wait(self.timeout_s):
-            self.timed_out = True
-            self.stop()
+        if self.paused:
+            if self.queue is not None:
+                self.queue.step_aside(self.job)  # a paused run leaves its slot to others
+            if not self._running.wait(self.timeout_s):
+                self.timed_out = True
+                self.stop()
+            if self.queue is not None and not self.stop_requested:
+                self.queue.rejoin(self.job)
+                self.wait_turn()
+        elif self.queue is not None and self.queue.should_yield(self.job):
+            self.queue.yield_turn(self.job)
+            self.wait_turn()
+
+    def wait_turn(self) -> bool:
+        """Wait in the queue's line until the job holds a slot (True) or is stopped (False)."""
+        if self.stop_requested:  # a stop that came before the job joined the line found nothing to cancel
+            self.queue.cancel(self.job)
+        return self.queue.wait_turn(self.job)
+
+    def stop(self) -> None:
+        super().stop()
+        if self.queue is not None:
+            self.queue.cancel(self.job)  # a job waiting for its turn leaves the line
 
 
 @dataclass(frozen=True)
@@ -122,8 +167,8 @@ class _JobState:
     preview_reconstructions: np.ndarray | None = None
     run: Run | None = None
     error: str = ""
-    queued: bool = False  # waiting for a slot of the queue
     cancelled: bool = False  # stopped before its turn came: it never trained
+    out_of_time: bool = False  # stopped once it had trained for its time budget
 
 
 class TrainingJob(TrainingListener):
@@ -141,16 +186,24 @@ class TrainingJob(TrainingListener):
         excluded_class: int | None = None,
         queue: TrainingQueue | None = None,
         pause_timeout_s: float | None = None,
+        person=None,
+        time_budget_s: float | None = None,
     ):
         """Arguments as ``runs.train_run``: ``x_train`` already without ``excluded_class``, ``split`` the dataset's
-        ``split.to_dict()``. ``queue``: wait for a slot of it before training. ``pause_timeout_s``: seconds a pause
-        may last before the job stops (when None, ``configured_pause_timeout_s()``: 10 minutes unless configured)."""
+        ``split.to_dict()``. ``queue``: wait for a slot of it before training, and share it by its rules.
+        ``pause_timeout_s``: seconds a pause may last before the job stops (when None,
+        ``configured_pause_timeout_s()``: 10 minutes unless configured). ``person``: who started it (hashable, e.g.
+        a workspace's owner id); the queue runs one job per person at a time (None: the job is a person of its own).
+        ``time_budget_s``: seconds of training (pauses and waits excluded) after which it stops, keeping its model
+        (when None, ``configured_run_time_budget_s()``: 10 minutes unless configured)."""
         check_model_config(model_config, x_train.shape[1:])
         check_train_config(train_config, len(x_train))
         check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
         self.name, self.split, self.excluded_class, self.queue = name, split, excluded_class, queue
+        self.person = person
+        self.time_budget_s = configured_run_time_budget_s() if time_budget_s is None else time_budget_s
         timeout_s = configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s
-        self.control = _PauseLimitedControl(timeout_s)
+        self.control = _JobControl(self, queue, timeout_s)
         self._lock = threading.Lock()
         self._state = _JobState()
         self._preview_images = np.array(x_val[: train_config.preview_size])  # a copy, as in training
@@ -160,8 +213,7 @@ class TrainingJob(TrainingListener):
     def start(self) -> "TrainingJob":
         """Start the thread; with a queue, the job joins the end of the line now, in the caller's order."""
         if self.queue is not None:
-            self._state.queued = True
-            self.queue.enqueue(self)
+            self.queue.enqueue(self, self.person)
         self._thread.start()
         return self
 
@@ -169,16 +221,14 @@ class TrainingJob(TrainingListener):
         if self.queue is None:
             self._train(*arguments)
             return
-        admitted = self.queue.wait_turn(self)
         try:
+            admitted = self.control.wait_turn()
             with self._lock:
-                self._state.queued = False
                 self._state.cancelled = not admitted or self.control.stop_requested
             if not self._state.cancelled:
                 self._train(*arguments)
         finally:
-            if admitted:
-                self.queue.release(self)
+            self.queue.release(self)  # its slot, or its place in line, and its person's turn
 
     def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
         registered = set(_gradient_registry())
@@ -209,6 +259,9 @@ class TrainingJob(TrainingListener):
         with self._lock:
             self._state.progress = progress
             self._state.batch_losses.append((progress.epochs_done, progress.logs["loss"]))
+            if progress.elapsed_seconds >= self.time_budget_s and not self.control.stop_requested:
+                self._state.out_of_time = True
+                self.control.stop()
 
     def on_epoch_end(self, epoch: EpochEnd) -> None:
         with self._lock:
@@ -223,23 +276,22 @@ class TrainingJob(TrainingListener):
         self.control.resume()
 
     def stop(self) -> None:
-        """Stop between batches, keeping the model so far; a job still waiting in its queue leaves it untrained."""
+        """Stop between batches, keeping the model so far; a job still waiting for its first turn leaves the queue
+        untrained, one waiting for a later turn ends with the model it had."""
         self.control.stop()
-        if self.queue is not None:
-            self.queue.cancel(self)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the job to end; True when it has."""
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def _status(self) -> tuple[str, str]:
+    def _status(self, place: QueuePlace | None) -> tuple[str, str]:
         state = self._state
         if state.error:
             return FAILED, state.error
         if state.cancelled:
             return CANCELLED, "Cancelled before its turn came; nothing was trained."
-        if state.queued:
+        if place is not None and place.position > 0:
             return QUEUED, ""
         if state.run is None:
             return (PAUSED if self.control.paused else RUNNING), ""
@@ -248,12 +300,14 @@ class TrainingJob(TrainingListener):
             return DIVERGED, result.divergence.message
         if result.stopped:
             timeout = self.control.timeout_s if self.control.timed_out else None
-            return STOPPED, _stopped_message(result.epochs_completed, state.progress, timeout)
+            budget = self.time_budget_s if state.out_of_time else None
+            return STOPPED, _stopped_message(result.epochs_completed, state.progress, timeout, budget)
         return DONE, ""
 
     def snapshot(self) -> JobSnapshot:
+        place = self.queue.place(self) if self.queue is not None else None
         with self._lock:
-            status, message = self._status()
+            status, message = self._status(place)
             state = self._state
             return JobSnapshot(
                 status=status,
@@ -264,5 +318,5 @@ class TrainingJob(TrainingListener):
                 preview_images=self._preview_images,
                 preview_reconstructions=state.preview_reconstructions,
                 run=state.run,
-                place=self.queue.place(self) if self.queue is not None else None,
+                place=place,
             )

@@ -16,6 +16,7 @@ import numpy as np
 
 from ae_core.data import Split
 from ae_core.data.split import Dataset
+from ae_core.workspaces.upload_memory import SERVER_UPLOADS, UploadMemory
 
 ARRAYS, DESCRIPTION = "arrays.npz", "dataset.json"
 
@@ -56,8 +57,9 @@ def save_upload(folder: str | Path, dataset: Dataset) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def load_upload(folder: str | Path) -> Dataset | None:
-    """The upload kept in ``folder``; None when there is none. ValueError when its files are damaged."""
+def load_upload(folder: str | Path, memory: UploadMemory = SERVER_UPLOADS) -> Dataset | None:
+    """The upload kept in ``folder``, counted against ``memory`` (the server's budget for uploads) while it is held;
+    None when there is none. ValueError when its files are damaged, or when the budget has no room for it."""
     folder = Path(folder)
     if not (folder / DESCRIPTION).is_file():
         return None
@@ -65,7 +67,7 @@ def load_upload(folder: str | Path) -> Dataset | None:
         description = json.loads((folder / DESCRIPTION).read_text(encoding="utf-8"))
         with np.load(folder / ARRAYS, allow_pickle=False) as arrays:
             labelled = "y_train" in arrays
-            return Dataset(
+            dataset = Dataset(
                 name=str(description["name"]),
                 x_train=np.ascontiguousarray(_images(arrays["x_train"])),
                 y_train=arrays["y_train"] if labelled else None,
@@ -78,6 +80,7 @@ def load_upload(folder: str | Path) -> Dataset | None:
             )
     except (OSError, KeyError, TypeError, json.JSONDecodeError) as error:
         raise ValueError(
-            f"The workspace's upload in {folder} is damaged ({type(error).__name__}: {error}); upload it again on the "
-            "Data page."
+            f"The workspace's upload is damaged ({type(error).__name__} reading {ARRAYS} or {DESCRIPTION}); upload it "
+            "again on the Data page."
         ) from None
+    return memory.admit(dataset, f"the upload {dataset.name}")

@@ -1,5 +1,5 @@
-"""The datasets this session can work on: the built-in ones, loaded once per server, and its own upload; and the one
-chosen on the Data page.
+"""The datasets this session can work on: the built-in ones, loaded once per server, and its own upload, decoded
+within the server's memory budget for uploads; and the one chosen on the Data page.
 
 Keras-free at import, so the Data page that imports it appears fast.
 """
@@ -9,6 +9,7 @@ import sys
 import streamlit as st
 
 from ae_core.data import DATASETS, Dataset, default_dataset_name, load_dataset
+from ae_core.workspaces import upload_memory
 from pages.shared import keys, workspace
 
 
@@ -33,6 +34,13 @@ def dataset_title(name: str) -> str:
 def uploads() -> dict:
     """This session's upload, {dataset name: Dataset}: one at most (see replace_upload)."""
     return st.session_state.setdefault(keys.UPLOADS, {})
+
+
+def decode_upload(files: list[tuple[str, bytes]]) -> Dataset:
+    """Decode what the uploader gives ((file name, content) pairs) within the server's memory budget for uploads
+    (``ae_core.workspaces.upload_memory``); DataFileError or ValueError say why it cannot be, and this session's
+    upload then stays as it was."""
+    return upload_memory.decode_upload(files, replacing=next(iter(uploads().values()), None))
 
 
 def replace_upload(dataset: Dataset) -> None:

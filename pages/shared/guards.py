@@ -4,7 +4,7 @@ import streamlit as st
 
 from ae_core import user_text
 from ae_core.data import DataFileError, DatasetUnavailableError
-from pages.shared import datasets, keys, session
+from pages.shared import datasets, example_runs, keys, session
 
 TRAIN_PAGE, DATA_PAGE = "pages/train.py", "pages/data.py"
 
@@ -31,6 +31,8 @@ def require_run():
         if snapshot is not None and not snapshot.finished:
             st.info(f"A run is training, {training_text(snapshot)}; it appears here when it finishes.")
             st.page_link(TRAIN_PAGE, label="Watch it on Train", icon=":material/model_training:")
+        elif example_runs.training():
+            example_runs.wait_ui()
         else:
             st.info("There is no run yet: train one on the Train page, or open a saved run.")
             st.page_link(TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")

@@ -55,7 +55,8 @@ LATENT_EPOCH_CHART = "latent_epoch_chart"
 LATENT_VARIANCE_CHART = "latent_variance_chart"
 LATENT_ERROR_MAP = "latent_error_map"
 
-# Widgets of the Generate page; pickers of images and dimensions are per run (+ run id), as each run has its own
+# Widgets of the Generate page; pickers of images and dimensions are per run (+ run id), as each run has its own.
+# A link's query parameters set the others first (see pages/generate.py)
 FITTED_SAMPLER = SETTING_PREFIX + "fitted_sampler"  # beside N(0, I) for a plain autoencoder
 VAE_SAMPLER = SETTING_PREFIX + "vae_sampler"
 MIXTURE_COMPONENTS = SETTING_PREFIX + "mixture_components"  # None: chosen by BIC
@@ -73,7 +74,8 @@ TRAVERSE_DIMS_PREFIX = "traverse_dims."
 TRAVERSAL_CHART = "traversal_chart"
 GRID_DOWNLOAD_PREFIX = "grid_download."  # + sampler name
 
-# Widgets of the Applications page; the open tab decides which panel computes
+# Widgets of the Applications page; the open tab decides which panel computes. A link's query parameters set the tab
+# and its settings first (see pages/applications.py)
 APPLICATION_TAB = "application_tab"
 COMPRESSION_PRECISION = SETTING_PREFIX + "compression_precision"
 DEGRADATION = SETTING_PREFIX + "degradation"
@@ -97,9 +99,11 @@ UPLOADER = "upload_widget"
 UPLOAD_NAMES = "upload_names"  # set of the names of every upload this session made; a repeated name is numbered
 PUBLISH_UPLOAD_PREFIX = "publish_upload."  # + run id: the checkbox agreeing to publish a run trained on an upload
 DELETE_PENDING = "delete_pending"  # name of the saved run whose deletion awaits confirmation
-DELETE_OUTCOME = "delete_outcome"  # ("success" or "error", text): what the last delete did, shown once
+CHANGE_OUTCOME = "change_outcome"  # ("success" or "error", text): what the last open, rename or delete did, shown once
+SAVE_OUTCOME = "save_outcome"  # ("success" or "error", text): what the last Save run did, shown once
 JOB = "training_job"  # this session's TrainingJob, absent before the first start
 COLLECTED_JOB = "collected_job"  # the ended job whose run is already in RUNS
+DISMISSED_JOB = "dismissed_job"  # the ended job whose outcome gave way to a run opened after it (Train page)
 START_REQUESTED = "start_requested"  # set by "Train without class K" (Applications): the Train page starts it once
 HOLD_OUT_CLEARED = "hold_out_cleared"  # the ended job after which "Hold out a class" was set back to none
 RUNS = "session_runs"  # dict: run name -> Run trained or opened in this session
@@ -114,6 +118,7 @@ LOSS_CHART = "loss_chart"
 COMPARE_CHART = "compare_chart"
 ERROR_HEATMAP = "error_heatmap"
 SAVED_RUN = "saved_run"  # the saved-run selectbox
+SAVE_BUTTON = "save_button"
 SAVE_AS_PREFIX = "save_as."  # + run id: the "Save as" text input of that run
 RENAME_TO_PREFIX = "rename_to."  # + saved run's name: its "New name" text input
 ADMIN_TOKEN_INPUT = "admin_token_input"

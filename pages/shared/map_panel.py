@@ -1,5 +1,6 @@
 """The Latent space page's map of a run's codes: the method and its settings, the map (drawn as t-SNE settles), its
-scores, and its CSV download; the view is kept in the link."""
+scores, and its CSV download; the view is kept in the link. Heavy maps (``ae_core.latent.maps.is_heavy_map``) wait
+for a turn in the server's queue of maps, and their settings are bounded by what the server can do."""
 
 import threading
 
@@ -8,9 +9,19 @@ import streamlit as st
 
 from ae_core import user_text
 from ae_core.figures.latent import latent_figure
-from ae_core.latent.maps import map_key, run_map
+from ae_core.latent.maps import (
+    HEAVY_MAP_IMAGES,
+    HEAVY_METHODS,
+    MAX_HEAVY_MAP_IMAGES,
+    MAX_TSNE_ITERATIONS,
+    MAX_TSNE_PERPLEXITY,
+    is_heavy_map,
+    map_key,
+    run_map,
+)
 from ae_core.latent.projection import EARLY_EXAGGERATION_ITERATIONS, warm_up_umap
-from pages.shared import keys
+from ae_core.training.queue import TrainingQueue
+from pages.shared import keys, server, workspace
 from pages.shared.latent_view import (
     VIEW_KEYS,
     VIEW_PARAMS,
@@ -26,14 +37,40 @@ from pages.shared.layout import CONTROL_WIDTH, control_row, metric_row
 from pages.shared.map_inspector import side_panel
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+MAX_IMAGES = 20_000  # a PCA map; t-SNE and UMAP take MAX_HEAVY_MAP_IMAGES
+# What a heavy map may ask of the server: session-state key -> the highest value
+HEAVY_BOUNDS = {
+    keys.LATENT_SAMPLES: MAX_HEAVY_MAP_IMAGES,
+    keys.LATENT_ITERATIONS: MAX_TSNE_ITERATIONS,
+    keys.LATENT_PERPLEXITY: MAX_TSNE_PERPLEXITY,
+}
 
 
 @st.cache_resource(show_spinner=False)
 def umap_warm_up() -> threading.Thread:
-    """UMAP's numba compile (about a minute), started in the background once per server process."""
+    """UMAP's numba compile (about a minute), started in the background once per server process; left unstarted
+    where no server runs the script (see server.served)."""
     thread = threading.Thread(target=warm_up_umap, name="umap-warm-up", daemon=True)
-    thread.start()
+    if server.served():
+        thread.start()
     return thread
+
+
+@st.cache_resource(show_spinner=False)
+def map_queue() -> TrainingQueue:
+    """The server's queue of heavy maps: one at a time, one per person, in turns of AE_FAIR_SHARE_S while others
+    wait (a t-SNE map yields between its iterations; a UMAP map runs its turn to the end)."""
+    return TrainingQueue(1, noun="map")
+
+
+def bound_to_server(method: str) -> None:
+    """Lower the settings a link or an earlier method left above what this server maps with ``method``; call
+    before their widgets are drawn."""
+    if method not in HEAVY_METHODS:
+        return
+    for key, highest in HEAVY_BOUNDS.items():
+        if st.session_state.get(key, 0) > highest:
+            st.session_state[key] = highest
 
 
 def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
@@ -48,15 +85,25 @@ def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
         format_func=lambda m: METHODS[m] + (getting_ready if m == "umap" else ""),
     )
     dims = columns[1].segmented_control("Map", [2, 3], format_func="{}-D".format, key=keys.LATENT_DIMS, required=True)
-    samples = columns[2].number_input("Images mapped", 100, 20_000, step=500, key=keys.LATENT_SAMPLES)
+    bound_to_server(method)
+    heavy = method in HEAVY_METHODS
+    samples = columns[2].number_input(
+        "Images mapped",
+        100,
+        MAX_HEAVY_MAP_IMAGES if heavy else MAX_IMAGES,
+        step=500,
+        key=keys.LATENT_SAMPLES,
+        help=f"t-SNE and UMAP map up to {MAX_HEAVY_MAP_IMAGES:,} images on this shared server; over "
+        f"{HEAVY_MAP_IMAGES:,}, a map waits for its turn among everyone's.",
+    )
     seed = columns[3].number_input("Seed", 0, 2**31 - 1, key=keys.LATENT_SEED)
     left, right = st.columns(2)
     if method == "tsne":
-        left.slider("Perplexity", 2.0, 100.0, step=1.0, key=keys.LATENT_PERPLEXITY)
+        left.slider("Perplexity", 2.0, MAX_TSNE_PERPLEXITY, step=1.0, key=keys.LATENT_PERPLEXITY)
         right.number_input(
             f"Iterations (after {EARLY_EXAGGERATION_ITERATIONS} of early exaggeration)",
             50,
-            2_000,
+            MAX_TSNE_ITERATIONS,
             step=50,
             key=keys.LATENT_ITERATIONS,
         )
@@ -69,26 +116,48 @@ def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
 
 def compute_map(context, warm_up, method, dims, samples, seed, params, slot):
     """The cached map; a map being computed replaces the previous one in ``slot`` (an st.empty) with what it is
-    doing, and t-SNE's is drawn there, coloured, as it settles. UMAP first waits for its compile."""
-    if not context.holds(map_key(method, dims, samples, seed, **params)):
+    doing, and t-SNE's is drawn there, coloured, as it settles. UMAP first waits for its compile, a heavy map for
+    its turn in the queue of maps."""
+    key = map_key(method, dims, samples, seed, **params)
+    if not context.holds(key):
         slot.caption(f"Drawing a new {METHODS[method]} map of {samples:,} images…")
     if method == "umap" and warm_up.is_alive():
         with slot, st.spinner("UMAP is getting ready: its code compiles once per machine, in about a minute…"):
             warm_up.join()
     total = EARLY_EXAGGERATION_ITERATIONS + params.get("iterations", 0)
     names = context.dataset.class_names
+    queue, ticket = map_queue(), object()
+    queued = is_heavy_map(method, samples) and not context.holds(key)
+    if queued:
+        queue.enqueue(ticket, getattr(workspace.current(), "owner", None))
 
     def draw(iteration: int, coords: np.ndarray, labels) -> None:
+        if queued and queue.should_yield(ticket):
+            queue.yield_turn(ticket)
+            take_turn(queue, ticket, slot)
         with slot.container():
             st.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
             st.plotly_chart(latent_figure(coords, labels, names, dims, title="t-SNE map, still settling"))
 
     try:
+        if queued:
+            take_turn(queue, ticket, slot)
         with st.spinner(f"Mapping with {METHODS[method]}…"):
             return run_map(context, method, dims, samples, seed, draw if method == "tsne" else None, **params)
     except ValueError as error:
         slot.error(f"No map could be drawn: {user_text.markdown(error)}")
         st.stop()
+    finally:
+        queue.release(ticket)  # also when the page is left or rerun midway
+
+
+def take_turn(queue: TrainingQueue, ticket, slot) -> None:
+    """Wait until ``ticket`` holds the queue's slot, saying in ``slot`` where it stands."""
+    while not queue.wait_turn(ticket, timeout_s=1.0):
+        slot.info(
+            f"Waiting for a turn: t-SNE and UMAP maps of over {HEAVY_MAP_IMAGES:,} images take turns on this "
+            f"server; this one is {queue.place(ticket).describe()}. Fewer images draw at once."
+        )
 
 
 def map_ui(context, latent_map, dims: int) -> None:

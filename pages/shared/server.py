@@ -67,13 +67,18 @@ def _train_judge(dataset) -> None:
     judge_for(dataset)
 
 
+def served() -> bool:
+    """Whether a Streamlit server runs this script. AppTest runs scripts under a mock of the Runtime (a MagicMock),
+    where background warm-ups would only slow the tests and outlive the test that started them."""
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
+
+
 @st.cache_resource(show_spinner=False)
 def pretrain_builtin_judges() -> bool:
     """Train the judges of the built-in datasets found on this server, one after another on the background worker,
     each only once nothing else waits there (a run's latent map goes first). Once per server; not in a script that
     no server runs (AppTest), where it would only slow the tests. Returns whether it started."""
-    # AppTest runs scripts under a mock of the Runtime (a MagicMock), where pre-training would only slow the tests
-    if not runtime.exists() or type(runtime.get_instance()) is not runtime.Runtime:
+    if not served():
         return False
     from ae_core.data import DATASETS, default_dataset_name
     from pages.shared import datasets

@@ -7,7 +7,7 @@ Keras-free at import, so the Data page that imports it appears fast.
 import streamlit as st
 
 from ae_core.data import DataFileError, DatasetUnavailableError
-from pages.shared import datasets, keys, server, workspace
+from pages.shared import datasets, example_runs, keys, server, workspace
 from pages.shared.streamlit_patches import use_app_navigation
 
 
@@ -15,10 +15,13 @@ def start_page() -> None:
     """Call first on every page: runs app.py's navigation even for a deep link, keeps widget settings, collects
     the run of a training job that ended while another page was open, has the session's state let go once its
     browser is gone for good, and the first time on a server, has the built-in datasets' judges trained. Opens the
-    browser's workspace first, whose runs and upload then join the session."""
+    browser's workspace first, whose runs and upload then join the session, then the server's example runs that
+    have finished."""
     use_app_navigation()
     for run in workspace.enter():
         add_run(run)
+    example_runs.start()
+    example_runs.join()
     _follow_link(st.session_state.pop(keys.LINKED_RUN, None))
     _keep_settings()
     collect_finished_job()
@@ -45,8 +48,7 @@ def _follow_link(run_id: str | None) -> None:
             )
             st.page_link("pages/train.py", label="See the saved runs")
             return
-        held = add_run(run)
-    st.session_state[keys.CURRENT_RUN] = held
+    open_run(run if held is None else session_runs()[held])
 
 
 def _keep_settings() -> None:
@@ -111,21 +113,56 @@ def session_runs() -> dict:
     return st.session_state.setdefault(keys.RUNS, {})
 
 
-def add_run(run) -> str:
-    """Add ``run`` to this session's runs under a unique name (renaming it if needed) and make it current.
-    A run this session holds already (same id: saved, then opened) is not added again."""
+def _free_name(name: str, runs: dict) -> str:
+    """``name``, numbered (name-2, name-3, ...) when another of ``runs`` holds it."""
+    free, copy = name, 1
+    while free in runs:
+        copy += 1
+        free = f"{name}-{copy}"
+    return free
+
+
+def add_run(run, current: bool = True) -> str:
+    """Add ``run`` to this session's runs under a unique name (renaming it if needed) and, unless ``current`` is
+    False, make it current. A run this session holds already (same id: saved, then opened) is not added again."""
     runs = session_runs()
     held = next((name for name, other in runs.items() if other.id == run.id), None)
     if held is None:
-        name, copy = run.name, 1
-        while name in runs:
-            copy += 1
-            name = f"{run.name}-{copy}"
-        run.name = name
-        runs[name] = run
-        held = name
-    st.session_state[keys.CURRENT_RUN] = held
+        held = run.name = _free_name(run.name, runs)
+        runs[held] = run
+    if current:
+        st.session_state[keys.CURRENT_RUN] = held
     return held
+
+
+def open_run(run) -> str:
+    """Make ``run``, opened from the saved runs or a link, current, shown on the Train page as a run just trained is
+    (the outcome of a job that ended before gives way to it), with its settings in the form, ready to train again.
+    Call before the Train page's widgets are drawn (from a button's callback or at the page's start)."""
+    from pages.shared.run_form import fill_form
+
+    rename_run(run.id, run.name)  # held already under another name: a saved run's name is its name everywhere
+    held = add_run(run)
+    st.session_state[keys.DISMISSED_JOB] = st.session_state.get(keys.JOB)
+    fill_form(run)
+    return held
+
+
+def rename_run(run_id: str, new_name: str) -> None:
+    """Call this session's run of ``run_id`` ``new_name`` (numbered when another of its runs has that name) at once
+    everywhere: in the pickers, as the current run, and in the workspace's copy on disk. Nothing when the session
+    does not hold it."""
+    runs = session_runs()
+    old = next((name for name, run in runs.items() if run.id == run_id), None)
+    if old is None or old == new_name:
+        return
+    run = runs[old]
+    run.name = _free_name(new_name, {name: other for name, other in runs.items() if name != old})
+    st.session_state[keys.RUNS] = {run.name if name == old else name: other for name, other in runs.items()}
+    for picker in (keys.CURRENT_RUN, keys.DENOISER, keys.ANOMALY_RUN):
+        if st.session_state.get(picker) == old:
+            st.session_state[picker] = run.name
+    workspace.rename_kept(old, run.name)
 
 
 def current_run():

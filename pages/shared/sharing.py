@@ -53,29 +53,62 @@ def _confirmed_publishing(run) -> bool:
 
 
 def save_ui(run) -> None:
-    """ "Save as" and Save run; a run trained on an upload saves only once publishing its images is confirmed."""
+    """ "Save as" and Save run for the current run; a run trained on an upload saves only once publishing its images
+    is confirmed. While a run trains (or waits, or is paused) nothing is saved: the run to save is the one training,
+    once it has ended."""
     snapshot = session.job_snapshot()
-    training = snapshot is not None and not snapshot.finished
-    st.markdown(
-        f"Saves **{user_text.markdown(run.name)}**"
-        + (", the run before the one training now, which can be saved once it finishes." if training else ".")
-    )
-    name = st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
+    if snapshot is not None and not snapshot.finished:
+        why = "The run training now can be saved once it has finished or been stopped."
+        st.info(f"{why} Until then there is nothing new to save.")
+        st.button("Save run", disabled=True, help=why, key=keys.SAVE_BUTTON)
+        return
+    st.markdown(f"Saves **{user_text.markdown(run.name)}**.")
+    st.text_input("Save as", value=run.name, key=keys.SAVE_AS_PREFIX + run.id)
     st.caption(SHARED_NOTE)
     confirmed = _confirmed_publishing(run)
-    if st.button("Save run", disabled=not confirmed, help="Saved runs are visible to everyone using this server."):
-        from ae_core.runs.names import sanitize_run_name
-        from ae_core.runs.saving import save_run
+    st.button(
+        "Save run",
+        disabled=not confirmed,
+        help="Saved runs are visible to everyone using this server.",
+        on_click=_save,
+        args=(run,),
+        key=keys.SAVE_BUTTON,
+    )
+    _show_outcome(keys.SAVE_OUTCOME)
 
-        try:
-            path = save_run(replace(run, name=sanitize_run_name(name)), runs_dir(), owner=_owner())
-        except FileExistsError as error:
-            st.error(f"{user_text.markdown(error)} Edit “Save as” above, then press Save run again.")
-        except (ValueError, OSError) as error:
-            st.error(f"Could not save the run: {user_text.markdown(error)}")
-        else:
-            st.session_state[keys.SAVED_RUN] = path.name  # the saved runs' picker, drawn below, shows this run
-            st.success(f"Saved to {user_text.markdown(path.resolve())}; everyone using this server can open it now.")
+
+def _save(run) -> None:
+    """Button callback, before the script runs, so every picker and the current run show the saved name."""
+    from ae_core.runs.names import sanitize_run_name
+    from ae_core.runs.saving import save_run
+
+    name = st.session_state.get(keys.SAVE_AS_PREFIX + run.id, run.name)
+    try:
+        path = save_run(replace(run, name=sanitize_run_name(name)), runs_dir(), owner=_owner())
+    except FileExistsError as error:
+        text = f"{without_paths(error)} Edit “Save as” above, then press Save run again."
+        st.session_state[keys.SAVE_OUTCOME] = ("error", text)
+    except (ValueError, OSError) as error:
+        st.session_state[keys.SAVE_OUTCOME] = ("error", f"Could not save the run: {without_paths(error)}")
+    else:
+        session.rename_run(run.id, path.name)
+        st.session_state[keys.SAVED_RUN] = path.name  # the saved runs' picker, drawn below, shows this run
+        st.session_state[keys.SAVE_OUTCOME] = (
+            "success",
+            f"Saved {path.name}; everyone using this server can open it now.",
+        )
+
+
+def without_paths(error) -> str:
+    """``error``'s text with the server's folders named as what they are, never as paths: a message says where a run
+    is by its name."""
+    text = error.strerror if isinstance(error, OSError) and error.filename else str(error)  # the path apart
+    for folder in (runs_dir().resolve(), runs_dir()):
+        text = text.replace(str(folder), "the saved runs")
+    held = workspace.current()
+    if held is not None:
+        text = text.replace(str(held.folder.resolve()), "this workspace").replace(str(held.folder), "this workspace")
+    return text
 
 
 def _owner() -> str | None:
@@ -109,11 +142,11 @@ def _delete(name: str) -> None:
     try:
         delete_run(runs_dir(), name, by=_acting_as())
     except (ValueError, OSError) as error:
-        st.session_state[keys.DELETE_OUTCOME] = ("error", f"Could not delete {name}: {error}")
+        st.session_state[keys.CHANGE_OUTCOME] = ("error", f"Could not delete {name}: {without_paths(error)}")
     else:
-        st.session_state[keys.DELETE_OUTCOME] = (
+        st.session_state[keys.CHANGE_OUTCOME] = (
             "success",
-            f"Deleted {name} from {runs_dir().resolve()}. Sessions that opened it keep it until they close.",
+            f"Deleted {name} from the saved runs. Sessions that opened it keep it until they close.",
         )
 
 
@@ -127,8 +160,9 @@ def _delete_confirmation(name: str) -> None:
     no.button("Keep it", on_click=_keep)
 
 
-def _show_delete_outcome() -> None:
-    kind, text = st.session_state.pop(keys.DELETE_OUTCOME, (None, None))
+def _show_outcome(key: str) -> None:
+    """What the last save, or the last open, rename or delete, did (``key``: its session key), shown once."""
+    kind, text = st.session_state.pop(key, (None, None))
     if kind == "error":
         st.error(user_text.markdown(text))  # it quotes the run's name
     elif kind == "success":
@@ -143,10 +177,14 @@ def _rename(name: str) -> None:
     try:
         path = rename_run(runs_dir(), name, new_name, by=_acting_as())
     except (ValueError, OSError) as error:
-        st.session_state[keys.DELETE_OUTCOME] = ("error", f"Could not rename {name}: {error}")
-    else:
-        st.session_state[keys.SAVED_RUN] = path.name
-        st.session_state[keys.DELETE_OUTCOME] = ("success", f"Renamed {name} to {path.name}.")
+        st.session_state[keys.CHANGE_OUTCOME] = ("error", f"Could not rename {name}: {without_paths(error)}")
+        return
+    st.session_state[keys.SAVED_RUN] = path.name
+    st.session_state[keys.CHANGE_OUTCOME] = ("success", f"Renamed {name} to {path.name}.")
+    try:
+        session.rename_run(_saved_id(path), path.name)  # the run this session holds takes the name too
+    except (OSError, ValueError, KeyError):
+        pass  # renamed meanwhile by its owner again, or unreadable: the session keeps its name
 
 
 def _admin_ui() -> None:
@@ -177,18 +215,26 @@ def saved_run_by_id(run_id: str):
         return None
 
 
+def _saved_id(folder: Path) -> str:
+    from ae_core.runs.summary import check_summary, read_run_summary
+
+    return check_summary(read_run_summary(folder))["id"]
+
+
 def _open(name: str) -> None:
+    """Button callback, before the script runs, so the Train page's form is drawn with the run's settings."""
     from ae_core.runs.loading import load_run
 
     try:
-        session.add_run(load_run(runs_dir() / name))
+        session.open_run(load_run(runs_dir() / name))
     except (OSError, ValueError, KeyError) as error:
-        st.error(
-            f"Could not open {user_text.markdown(name)}: {user_text.markdown(error)}. Expected a folder with "
-            "run.json, model.keras and preview.npz."
+        st.session_state[keys.CHANGE_OUTCOME] = (
+            "error",
+            f"Could not open {name}: {without_paths(error)}. Expected a folder with run.json, model.keras and "
+            "preview.npz.",
         )
     else:
-        st.success(f"Opened {user_text.markdown(name)}; it is now the current run.")
+        st.session_state[keys.CHANGE_OUTCOME] = ("success", f"Opened {name}; it is now the current run.")
 
 
 def saved_runs_ui() -> None:
@@ -197,17 +243,17 @@ def saved_runs_ui() -> None:
     from ae_core.runs.listing import list_runs
 
     _clean_staging_once(str(runs_dir()))
-    _show_delete_outcome()
+    _show_outcome(keys.CHANGE_OUTCOME)
     try:
         listing = list_runs(runs_dir())
     except OSError as error:
-        st.error(f"Could not list the saved runs in {user_text.markdown(runs_dir())}: {user_text.markdown(error)}")
+        st.error(f"Could not list the saved runs: {user_text.markdown(without_paths(error))}")
         return
     for problem in listing.skipped:
-        st.caption(f"Skipped: {user_text.markdown(problem)}")  # it quotes folder and run names
+        st.caption(f"Skipped: {user_text.markdown(without_paths(problem))}")  # it quotes folder and run names
     summaries = {summary["name"]: summary for summary in listing.runs}  # name = the run's folder
     if not summaries:
-        st.caption(f"No saved runs in {user_text.markdown(runs_dir().resolve())} yet.")
+        st.caption("No saved runs on this server yet.")
         return
     mine = _owner()
     label = {
@@ -222,8 +268,7 @@ def saved_runs_ui() -> None:
     allowed = _may_change(summaries[chosen])
     why = None if allowed else "Only the workspace that saved this run may change it; you can open it."
     open_column, rename_column, delete_column = st.columns(3)
-    if open_column.button("Open run"):
-        _open(chosen)
+    open_column.button("Open run", on_click=_open, args=(chosen,))
     with rename_column.popover("Rename run", disabled=not allowed, help=why):
         st.text_input("New name", value=chosen, key=keys.RENAME_TO_PREFIX + chosen)
         st.button("Rename", on_click=_rename, args=(chosen,))

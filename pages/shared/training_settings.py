@@ -20,6 +20,8 @@ from ae_core.settings.model_config import (
 )
 from ae_core.settings.recommended import recommended_settings
 from ae_core.settings.train_config import OPTIMIZERS, TrainConfig
+from ae_core.training.jobs import configured_run_time_budget_s
+from ae_core.training.progress_text import duration_text
 from pages.shared import keys
 from pages.shared.session import setting
 
@@ -57,7 +59,7 @@ class TrainingChoices:
     problems: list[str] = field(default_factory=list)
 
 
-def _widget_value(name: str, value):
+def widget_value(name: str, value):
     """A config field's value as its widget holds it: layer sizes as text, floats as floats."""
     if isinstance(value, tuple):
         return ",".join(map(str, value))
@@ -72,7 +74,7 @@ def follow_recommendation(dataset, preset: str) -> None:
     model_config, train_config = recommended_settings(dataset.name, dataset.image_shape, preset, dataset.n_train)
     for widgets, config in ((MODEL_WIDGETS, model_config), (TRAIN_WIDGETS, train_config)):
         for key, name in widgets.items():
-            st.session_state[key] = _widget_value(name, getattr(config, name))
+            st.session_state[key] = widget_value(name, getattr(config, name))
     st.session_state[keys.RECOMMENDED_FOR] = (dataset.name, preset)
 
 
@@ -120,7 +122,15 @@ def train_ui(fixed: bool) -> TrainConfig:
         optimizer="adam" if fixed else st.selectbox("Optimizer", OPTIMIZERS, key=keys.OPTIMIZER),
         learning_rate=st.number_input("Learning rate", 1e-6, 10.0, step=1e-4, format="%g", key=keys.LEARNING_RATE),
         batch_size=st.number_input("Batch size", 1, 65_536, step=32, key=keys.BATCH_SIZE),
-        epochs=st.number_input("Epochs", 1, 10_000, step=1, key=keys.EPOCHS),
+        epochs=st.number_input(
+            "Epochs",
+            1,
+            10_000,
+            step=1,
+            key=keys.EPOCHS,
+            help=f"A run stops after {duration_text(configured_run_time_budget_s())} of training (this server's time "
+            "budget per run), keeping the model trained so far.",
+        ),
         seed=st.number_input("Seed", 0, 2**31 - 1, step=1, key=setting(keys.SEED, TrainConfig.seed)),
     )
 

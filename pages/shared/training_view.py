@@ -11,6 +11,7 @@ from ae_core.runs.names import check_run_name
 from ae_core.runs.run import training_images
 from ae_core.training.jobs import (
     CANCELLED,
+    DIVERGED,
     DONE,
     PAUSED,
     QUEUED,
@@ -21,9 +22,9 @@ from ae_core.training.jobs import (
     configured_pause_timeout_s,
 )
 from ae_core.training.progress_text import duration_text, progress_caption
-from pages.shared import keys, server
+from pages.shared import keys, server, workspace
 from pages.shared.session import setting
-from pages.shared.sharing import runs_dir
+from pages.shared.sharing import runs_dir, without_paths
 from pages.shared.training_settings import TrainingChoices
 
 # How often the live view redraws while training: at least once per epoch of 2 s or more, several times in longer
@@ -89,9 +90,10 @@ def start(dataset, choices: TrainingChoices) -> None:
             split=dataset.split.to_dict(),
             excluded_class=choices.held_out,
             queue=server.training_queue(),
+            person=getattr(workspace.current(), "owner", None),  # one training per workspace at a time
         )
     except (ValueError, FileExistsError) as error:
-        st.error(f"Cannot start training: {user_text.markdown(error)}")
+        st.error(f"Cannot start training: {user_text.markdown(without_paths(error))}")
         return
     st.session_state[keys.JOB] = job
     job.start()
@@ -99,18 +101,33 @@ def start(dataset, choices: TrainingChoices) -> None:
     st.rerun()  # redraw the buttons with Start disabled
 
 
-def draw_training(snapshot) -> None:
-    """Loss chart and preview grid, the same while training and after it."""
+def draw_training(batch_losses: list, history: dict, images, reconstructions, epochs_completed: int) -> None:
+    """Loss chart and preview grid, the same while training, after it, and for a run opened later."""
     log_y = st.session_state[setting(keys.LOG_SCALE, False)]
-    figure = loss_figure(snapshot.batch_losses, snapshot.history, log_y=log_y)
-    st.plotly_chart(figure, key=keys.LOSS_CHART)
-    if snapshot.preview_reconstructions is None:
-        st.image(comparison_image(snapshot.preview_images), caption="Originals; reconstructions follow epoch 1.")
+    st.plotly_chart(loss_figure(batch_losses, history, log_y=log_y), key=keys.LOSS_CHART)
+    if reconstructions is None:
+        st.image(comparison_image(images), caption="Originals; reconstructions follow epoch 1.")
     else:
         st.image(
-            comparison_image(snapshot.preview_images, snapshot.preview_reconstructions),
-            caption=f"Originals (top) and reconstructions (bottom), epoch {snapshot.epochs_completed}",
+            comparison_image(images, reconstructions),
+            caption=f"Originals (top) and reconstructions (bottom), epoch {epochs_completed}",
         )
+
+
+def draw_snapshot(snapshot) -> None:
+    draw_training(
+        snapshot.batch_losses,
+        snapshot.history,
+        snapshot.preview_images,
+        snapshot.preview_reconstructions,
+        snapshot.epochs_completed,
+    )
+
+
+def draw_run(run) -> None:
+    result = run.result
+    last = result.preview_timeline[-1] if len(result.preview_timeline) else None
+    draw_training(result.batch_losses, result.history, result.preview_images, last, result.epochs_completed)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -125,16 +142,30 @@ def live_view(drawn_status: str) -> None:
     progress = snapshot.progress
     text = progress_caption(progress, paused=snapshot.status == PAUSED, stopping=job.control.stop_requested)
     st.progress(progress.fraction_done if progress else 0.0, text=text)
-    draw_training(snapshot)
+    draw_snapshot(snapshot)
 
 
 def _choose_preset(preset: str) -> None:
     st.session_state[keys.PRESET] = preset  # its recommended settings follow (training_settings)
 
 
-def outcome(snapshot) -> None:
-    run = snapshot.run
-    if snapshot.status == DONE:
+def run_status(run) -> tuple[str, str]:
+    """How a run ended, as a job's status and message: DONE, STOPPED or DIVERGED."""
+    result = run.result
+    if result.divergence is not None:
+        return DIVERGED, result.divergence.message
+    if result.stopped:
+        epochs = result.epochs_completed
+        return STOPPED, (
+            f"Stopped after {epochs} of {run.train_config.epochs} epoch{'s' * (run.train_config.epochs != 1)}; "
+            "the model so far is kept."
+        )
+    return DONE, ""
+
+
+def outcome(status: str, message: str, run) -> None:
+    """What a job or a run ended with: the verdict against PCA when it finished, else what stopped it."""
+    if status == DONE:
         mse, pca_mse = run.metrics["val_mse"], run.metrics["pca_val_mse"]
         epochs = run.result.epochs_completed
         preset = run.model_config.preset
@@ -146,23 +177,37 @@ def outcome(snapshot) -> None:
         )
         if preset == "seed_dense" and mse >= pca_mse:
             st.button("Try the conv preset", on_click=_choose_preset, args=("conv",), icon=":material/grid_on:")
-    elif snapshot.status == CANCELLED:
-        st.info(user_text.markdown(snapshot.message))
-    elif snapshot.status == STOPPED:
-        st.warning(user_text.markdown(snapshot.message))
+    elif status == CANCELLED:
+        st.info(user_text.markdown(message))
+    elif status == STOPPED:
+        st.warning(user_text.markdown(message))
     else:
-        st.error(user_text.markdown(snapshot.message))  # an error's text may quote a name
+        st.error(user_text.markdown(message))  # an error's text may quote a name
     if run is not None:
         st.page_link(
             "pages/reconstructions.py", label=f"Inspect run {user_text.markdown(run.name)}", icon=":material/compare:"
         )
 
 
-def training_panel(job, status: str | None) -> None:
-    """The job's progress redrawn live while it runs; once it ended, its outcome, losses and last preview."""
+def shows_job(job, run) -> bool:
+    """Whether the Train page shows the ended ``job`` rather than the current ``run``: while the job's run is the
+    current one, or while it ended without one (its failure stays in view until a run is opened)."""
+    if job is None or st.session_state.get(keys.DISMISSED_JOB) is job:
+        return False
+    ended_with = job.snapshot().run
+    return ended_with is None or run is None or ended_with.id == run.id
+
+
+def training_panel(job, status: str | None, run) -> None:
+    """The job's progress redrawn live while it runs; once it ended, its outcome, losses and last preview; the
+    current ``run``, trained earlier or opened, the same way."""
     if status in UNFINISHED:
         live_view(status)
-    elif job is not None:
-        outcome(job.snapshot())
+    elif shows_job(job, run):
+        snapshot = job.snapshot()
+        outcome(snapshot.status, snapshot.message, snapshot.run)
         if status != CANCELLED:
-            draw_training(job.snapshot())
+            draw_snapshot(snapshot)
+    elif run is not None:
+        outcome(*run_status(run), run)
+        draw_run(run)

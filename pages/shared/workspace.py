@@ -122,6 +122,21 @@ def keep_run(run) -> None:
         st.warning(f"Run {user_text.markdown(run.name)} could not be kept for a reload: {user_text.markdown(error)}")
 
 
+def rename_kept(name: str, new_name: str) -> None:
+    """Rename the workspace's copy of the run ``name`` to ``new_name``, so a reload finds it under its new name; a
+    failure is said on the page and the copy keeps its old name."""
+    from ae_core.runs.saving import rename_run
+
+    workspace = current()
+    if workspace is None or not (workspace.runs_dir / name).is_dir():
+        return
+    try:
+        rename_run(workspace.runs_dir, name, new_name, by=workspace.owner)
+    except (OSError, ValueError) as error:
+        why = str(error).replace(str(workspace.folder), "this workspace")  # a message names no server folder
+        st.warning(f"Run {user_text.markdown(new_name)} keeps its old name after a reload: {user_text.markdown(why)}")
+
+
 def keep_upload(dataset) -> None:
     """Make ``dataset`` the workspace's upload on disk, replacing the previous one."""
     from ae_core.workspaces.uploads import save_upload

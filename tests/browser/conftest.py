@@ -47,12 +47,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(port: int, data_dir: Path, runs_dir: Path, log_path: Path) -> subprocess.Popen:
+def start_app(port: int, data_dir: Path, runs_dir: Path, log_path: Path, examples: bool = False) -> subprocess.Popen:
     """``streamlit run app.py`` on ``port`` with the venv's Python (the one running the tests).
 
-    The file watcher is off: no module reloads while a test runs, and no watcher CPU on a 2-core machine.
+    The file watcher is off: no module reloads while a test runs, and no watcher CPU on a 2-core machine. Example
+    runs (AE_EXAMPLE_RUNS) only where a test asks for them: they would take the cores from the test's own trainings
+    and add runs to every session.
     """
-    env = {**os.environ, "AE_DATA_DIR": str(data_dir), "AE_RUNS_DIR": str(runs_dir)}
+    env = {
+        **os.environ,
+        "AE_DATA_DIR": str(data_dir),
+        "AE_RUNS_DIR": str(runs_dir),
+        "AE_EXAMPLE_RUNS": "1" if examples else "0",
+    }
     command = [
         sys.executable,
         "-m",
@@ -299,13 +306,13 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def served_app(runs_dir: Path, log_name: str):
+def served_app(runs_dir: Path, log_name: str, examples: bool = False):
     """A fresh ``streamlit run app.py`` for as long as the block runs; yields its address."""
     data_dir = Path(os.environ.get("AE_DATA_DIR") or DEFAULT_DATA_DIR)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / log_name
-    process = start_app(port, data_dir, runs_dir, log_path)
+    process = start_app(port, data_dir, runs_dir, log_path, examples)
     try:
         wait_for_health(url, process, SERVER_START_TIMEOUT_S, log_path)
         yield url

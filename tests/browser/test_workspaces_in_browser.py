@@ -137,3 +137,74 @@ def test_a_latent_space_link_opens_the_same_saved_run_and_view_in_a_fresh_browse
     fresh.screenshot("workspace-4-link-in-fresh-browser")
     fresh.context.close()
     page.context.close()
+
+
+def saved_digits_run(runs_dir):
+    """A one-epoch dense run on digits, saved in ``runs_dir`` as a person's Save run would: anyone may open it."""
+    from ae_core.data import load_dataset
+    from ae_core.runs.run import train_run
+    from ae_core.runs.saving import save_run
+    from ae_core.settings.model_config import ModelConfig
+    from ae_core.settings.train_config import TrainConfig
+
+    digits = load_dataset("digits")
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
+    run = train_run(
+        digits.x_train,
+        digits.x_val,
+        "digits",
+        config,
+        TrainConfig(epochs=1, batch_size=64),
+        name="shared-run",
+        split=digits.split.to_dict(),
+    )
+    save_run(run, runs_dir)
+    return run
+
+
+def address(page: StreamlitPage) -> dict:
+    return {name: values[0] for name, values in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_a_generate_and_an_applications_link_open_the_same_view_in_a_fresh_browser(browser, tmp_path):
+    run = saved_digits_run(tmp_path / "runs")
+    with served_app(tmp_path / "runs", "streamlit-workspaces-links.log") as url:
+        page = opened(browser, f"{url}/generate?run={run.id}", "generate-link")
+        page.wait_for_text(re.compile(r"^64 images, sampled and decoded"), timeout_s=TRAINING_TIMEOUT_S)
+        page.set_number("Seed", 7)
+        page.wait_until(lambda: address(page).get("seed") == "7", "the seed in the address")
+        link = address(page)
+        assert link["run"] == run.id and link["sampler"] == "gmm" and link["temperature"] == "1"
+
+        fresh = opened(browser, re.sub(r"ws=[^&]+&?", "", page.url), "generate-link-fresh-browser")
+        fresh.wait_for_text(re.compile(r"^64 images, sampled and decoded"), timeout_s=TRAINING_TIMEOUT_S)
+        field = fresh.wait_for(fresh._widget("stNumberInput", "Seed"), "the Seed input").locator("input")
+        assert field.input_value() == "7", "the link's seed"
+        shown = address(fresh)
+        assert shown["ws"] != link["ws"] and {**shown, "ws": link["ws"]} == link, "the same run and view"
+        fresh.screenshot("workspace-5-generate-link-in-fresh-browser")
+        fresh.context.close()
+
+        page.go_to("Applications")
+        page.get_by_role("tab", name="Restoration", exact=True).click()
+        page.wait_idle(timeout_s=TRAINING_TIMEOUT_S)
+        page.select("Degradation", "Blur")
+        page.wait_until(lambda: address(page).get("degradation") == "blur", "the degradation in the address")
+        link = address(page)
+        assert link["tab"] == "restoration" and link["run"] == run.id
+
+        fresh = opened(browser, re.sub(r"ws=[^&]+&?", "", page.url), "applications-link-fresh-browser")
+        fresh.wait_for(fresh._widget("stSelectbox", "Degradation"), "the Restoration tab", timeout_s=TRAINING_TIMEOUT_S)
+        assert fresh.selected("Degradation") == "Blur"
+        tab = fresh.get_by_role("tab", name="Restoration", exact=True)
+        assert tab.get_attribute("aria-selected") == "true", "the link's tab is open"
+        assert {**address(fresh), "ws": link["ws"]} == link
+        fresh.screenshot("workspace-6-applications-link-in-fresh-browser")
+        fresh.context.close()
+
+        page.go_to("Train")  # the run the link opened, as a run just trained shows, and in "Compare runs"
+        page.wait_for_text(re.compile(r"^Finished 1 epoch in"))
+        page.wait_for(page.locator('[data-testid="stDataFrame"]'), "the Compare runs table")
+        assert page.selected("Preset") == "Dense", "the run's settings in the form"
+        page.screenshot("workspace-7-train-with-the-opened-run")
+        page.context.close()
