@@ -117,6 +117,15 @@ def test_a_link_with_method_and_points_reopens_that_view_with_the_inspector(digi
     assert any(f"{expected.neighbours.overlap} are in both rows" in caption for caption in captions), captions
 
 
+def test_a_link_with_values_the_page_cannot_use_opens_with_a_note_and_no_traceback(digits_run):
+    at = latent_page(digits_run, {"method": "spectral", "samples": "99999", "points": "²,3"})
+    assert at.segmented_control(key=keys.LATENT_METHOD).value == "pca"
+    note = next(caption.value for caption in at.caption if caption.value.startswith("The link's"))
+    assert "method='spectral': expected one of pca, tsne, umap, so pca was used" in note
+    assert "samples='99999': expected a whole number from 100 to 20000, so 20000 was used" in note
+    assert "points: expected map rows as whole numbers" in note
+
+
 def test_a_selection_on_the_chart_opens_the_inspector_on_that_image(digits_run, context):
     at = latent_page(digits_run)
     row = context.dataset.n_val + 40  # a training image: the validation images come first

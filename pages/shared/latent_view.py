@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from ae_core import user_text
 from ae_core.figures.latent import SPOT_ROW
 from ae_core.latent.projection import PARAM_DEFAULTS
 from ae_core.latent.sampling import DEFAULT_SAMPLES
@@ -14,6 +15,7 @@ from pages.shared import keys
 from pages.shared.session import setting
 from pages.shared.workspace import address_query
 
+SHOWN_TEXT = 40  # characters of a link's value quoted in a note; an address can hold far more
 # The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
 VIEW_FIELDS = {
     "method": (str, "pca", None, None),
@@ -38,6 +40,11 @@ VIEW_KEYS = {  # query parameter -> the session-state key of its widget
 }
 
 
+def _is_row(text: str) -> bool:
+    # str.isdigit() also accepts superscripts and other digits that int() refuses ("²")
+    return text.strip().isascii() and text.strip().isdigit()
+
+
 def parse_view(query: dict[str, str]) -> dict:
     """The view a link's query parameters describe: each VIEW_FIELDS name -> its value, kept in range (the default
     when absent or unreadable), and "points" -> the list of map rows to inspect."""
@@ -51,8 +58,31 @@ def parse_view(query: dict[str, str]) -> dict:
             view[name] = value if value in VIEW_PARAMS else default
         else:
             view[name] = min(max(value, low), high) if value == value else default  # NaN is unequal to itself
-    view["points"] = [int(row) for row in query.get("points", "").split(",") if row.strip().isdigit()]
+    view["points"] = [int(row) for row in query.get("points", "").split(",") if _is_row(row)]
     return view
+
+
+def view_notes(query: dict[str, str], view: dict) -> list[str]:
+    """What parse_view changed in ``query`` to make ``view``: each value it could not use as given, with what the
+    setting takes and what was used instead."""
+    notes = []
+    for name, (kind, _, low, high) in VIEW_FIELDS.items():
+        if name not in query or query[name] == str(view[name]):
+            continue
+        if kind is str:
+            expected = f"one of {', '.join(VIEW_PARAMS)}"
+        else:
+            expected = f"{'a whole number' if kind is int else 'a number'} from {low:g} to {high:g}"
+        try:
+            if kind(query[name]) == view[name]:  # the same value written another way ("2.50" for 2.5)
+                continue
+        except ValueError:
+            pass
+        notes.append(f"{name}={query[name][:SHOWN_TEXT]!r}: expected {expected}, so {view[name]} was used")
+    rows = [row for row in query.get("points", "").split(",") if row.strip()]
+    if any(not _is_row(row) for row in rows):
+        notes.append("points: expected map rows as whole numbers separated by commas; the others were left out")
+    return notes
 
 
 def view_query(view: dict) -> dict[str, str]:
@@ -115,8 +145,12 @@ def reset_for_new_run(run_id: str) -> None:
 
 
 def read_url() -> None:
-    """Set the page's widgets and the inspected points from the link, the first time the page opens."""
-    view = parse_view(st.query_params.to_dict())
+    """Set the page's widgets and the inspected points from the link, the first time the page opens; a note says
+    which of the link's values could not be used as given."""
+    query = st.query_params.to_dict()
+    view = parse_view(query)
+    if keys.LATENT_METHOD not in st.session_state and (notes := view_notes(query, view)):
+        st.caption(user_text.markdown("The link's " + "; ".join(notes) + "."))
     for name, key in VIEW_KEYS.items():
         setting(key, view[name])
     setting(keys.LATENT_POINTS, view["points"])

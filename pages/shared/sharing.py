@@ -261,7 +261,8 @@ def saved_runs_ui() -> None:
         for name, summary in summaries.items()
     }
     if st.session_state.get(keys.SAVED_RUN) not in summaries:
-        st.session_state.pop(keys.SAVED_RUN, None)
+        # Set, not just forgotten: the browser would go on showing a deleted or renamed run as the chosen one
+        st.session_state[keys.SAVED_RUN] = next(iter(summaries))
     chosen = st.selectbox(
         "Saved run", list(summaries), format_func=lambda name: user_text.plain(label[name]), key=keys.SAVED_RUN
     )

@@ -262,18 +262,22 @@ class StreamlitPage:
         bars = self.page.locator('[data-testid="stProgress"]')
         return bars.first.inner_text().strip() if bars.count() else ""
 
-    def plot_traces(self) -> list[list[dict]]:
-        """Every Plotly chart's traces as {"name", "x", "y"} with plain lists, in page order.
+    def plot_traces(self, charts: str = ".js-plotly-plot") -> list[list[dict]]:
+        """The traces of every Plotly chart ``charts`` (a CSS selector) matches as {"name", "x", "y"} with plain
+        lists, in page order.
 
         ``el.data`` keeps NumPy arrays in Plotly's base64 form ({"dtype", "bdata"}), so x and y come from the decoded
         ``el._fullData`` when ``el.data`` does not hold a plain array.
         """
-        return self.page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el =>
+        return self.page.evaluate(
+            """(charts) => Array.from(document.querySelectorAll(charts)).map(el =>
             (el.data || []).map((trace, i) => {
                 const full = (el._fullData || []).find(f => f.index === i) || {};
                 const values = key => Array.isArray(trace[key]) ? trace[key] : Array.from(full[key] || []);
                 return {name: trace.name ?? full.name ?? '', x: values('x'), y: values('y')};
-            }))""")
+            }))""",
+            charts,
+        )
 
     def screenshot(self, name: str) -> Path:
         """Save the whole page to ARTIFACTS/name.png. Streamlit scrolls inside its main container, so Playwright's

@@ -169,7 +169,7 @@ def test_a_deep_link_to_train_on_a_fresh_server_uses_the_apps_navigation(open_ap
     page.wait_for(page.locator("h1").filter(has_text="Train"), "the Train page's title")
     page.wait_idle()
     titles = page.nav_titles()
-    assert titles[:3] == ["Data", "Train", "Reconstructions"], titles
+    assert titles[:4] == ["Data", "Lesson", "Train", "Reconstructions"], titles
     assert not any(title.lower() in ("common", "keys", "app") for title in titles), titles
     current = page.locator('[data-testid="stSidebarNavLink"][aria-current="page"]')
     assert current.get_by_text("Train", exact=True).count() == 1, "the Train link is the current page"
