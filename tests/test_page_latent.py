@@ -193,7 +193,8 @@ def test_the_map_over_training_steps_through_aligned_epochs(digits_run, context)
     assert metrics(at)["Share on the codes' main axis"] == f"{first_axis:.0%}"
 
 
-def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
+def test_a_finished_training_job_maps_its_run_and_fits_its_default_sampler_in_the_background(digits_run):
+    from ae_core.generation.report import default_sampler_name
     from ae_core.runs.context import context_for
     from ae_core.training.jobs import TrainingJob
     from pages.shared import datasets, server
@@ -217,8 +218,9 @@ def test_a_finished_training_job_maps_its_run_in_the_background(digits_run):
     run = job.snapshot().run
     context = context_for(run, datasets.dataset_by_name("digits"))
     computed_again = []
-    context.cached(map_key("pca"), lambda: computed_again.append(True))
-    assert not computed_again, "the default map was computed when the job was collected"
+    context.cached(map_key("pca"), lambda: computed_again.append("map"))
+    context.cached(("sampler", default_sampler_name(context), None), lambda: computed_again.append("sampler"))
+    assert not computed_again, "the default map and sampler were computed when the job was collected"
 
 
 def test_a_3d_pca_map_draws_three_axes_and_three_spot_sliders(digits_run, context):

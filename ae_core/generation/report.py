@@ -57,6 +57,24 @@ class GenerationReport:
         )
 
 
+DEFAULT_VAE_SAMPLER, DEFAULT_FITTED_SAMPLER = "normal", "gmm"
+
+
+def fitted_sampler(context: RunContext, sampler_name: str, n_components: int | None = None):
+    """``sampler_name`` fitted on the run's training codes, once per run and settings (kept in ``context``); the
+    codes and a mixture's choice by BIC take seconds, so a server fits the default sampler when a run finishes."""
+    return context.cached(
+        ("sampler", sampler_name, n_components),
+        lambda: make_sampler(sampler_name, n_components).fit(context.codes("training")),
+    )
+
+
+def default_sampler_name(context: RunContext) -> str:
+    """The sampler the Generate page shows first: the prior for a VAE, else (beside N(0, I)) a mixture fitted to
+    the training codes."""
+    return DEFAULT_VAE_SAMPLER if context.run.model_config.preset == "vae" else DEFAULT_FITTED_SAMPLER
+
+
 def generate_for_run(
     context: RunContext,
     sampler_name: str,
@@ -70,11 +88,7 @@ def generate_for_run(
     and score them. n_components : for "gmm", None to choose by BIC. scored : False leaves the scores None, so no
     judge is trained or waited for."""
     n, seed, temperature = check_sample_args(n, seed, temperature)  # before the fit, which can take seconds
-    sampler = context.cached(
-        ("sampler", sampler_name, n_components),
-        lambda: make_sampler(sampler_name, n_components).fit(context.codes("training")),
-    )
-    generation = generate(context.run.model, sampler, n, seed, temperature)
+    generation = generate(context.run.model, fitted_sampler(context, sampler_name, n_components), n, seed, temperature)
     if context.labels("training") is None or not scored:
         return GenerationReport(sampler_name, temperature, generation, None, None)
     judge = judge_for(context.dataset)

@@ -7,7 +7,13 @@ from ae_core import user_text
 from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import enlarge, grid_png, image_grid
 from ae_core.generation.judge import CONFIDENCE, judge_for, judge_progress, judge_ready
-from ae_core.generation.report import RECOGNISABLE, generate_for_run, scores_table
+from ae_core.generation.report import (
+    DEFAULT_FITTED_SAMPLER,
+    DEFAULT_VAE_SAMPLER,
+    RECOGNISABLE,
+    generate_for_run,
+    scores_table,
+)
 from ae_core.generation.samplers import SAMPLER_TITLES
 from pages.shared import keys, server
 from pages.shared.datasets import dataset_title
@@ -41,7 +47,7 @@ def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, in
                 "Sampler",
                 list(BATCH_NAMES),
                 format_func=BATCH_NAMES.get,
-                key=setting(keys.VAE_SAMPLER, "normal"),
+                key=setting(keys.VAE_SAMPLER, DEFAULT_VAE_SAMPLER),
             )
         ]
     else:
@@ -49,7 +55,7 @@ def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, in
             "Fitted sampler",
             ["gaussian", "gmm"],
             format_func=BATCH_NAMES.get,
-            key=setting(keys.FITTED_SAMPLER, "gmm"),
+            key=setting(keys.FITTED_SAMPLER, DEFAULT_FITTED_SAMPLER),
         )
         shown = ["normal", fitted]
     components = components_column.selectbox(  # 0 stands for "by BIC": a selectbox shows None as no choice

@@ -85,9 +85,9 @@ def collect_finished_job() -> str | None:
 
 
 def _map_in_background(run) -> None:
-    """Compute the run's default latent map on the server's background thread, so the Latent space page, which reads
-    the same cached map through the run's context, shows it at once. Nothing happens when its dataset is not at
-    hand."""
+    """Compute the run's default latent map and fit its default sampler on the server's background thread, so the
+    Latent space and Generate pages, which read them through the run's context, show them at once. Nothing happens
+    when its dataset is not at hand."""
     from ae_core.runs.context import context_for
 
     try:
@@ -100,11 +100,14 @@ def _map_in_background(run) -> None:
 
 
 def _default_map(context) -> None:
-    """Computes the default latent map into the run's context, where the Latent space page finds it."""
+    """Computes the default latent map and the default sampler into the run's context, where the Latent space and
+    Generate pages find them."""
+    from ae_core.generation.report import default_sampler_name, fitted_sampler
     from ae_core.latent.maps import default_run_map
 
     try:
         default_run_map(context)
+        fitted_sampler(context, default_sampler_name(context))
     except ValueError:  # e.g. a diverged model's codes; the page says why when it is opened
         pass
 
