@@ -146,6 +146,7 @@ def open_run(run) -> str:
 
     rename_run(run.id, run.name)  # held already under another name: a saved run's name is its name everywhere
     held = add_run(run)
+    _map_in_background(session_runs()[held])
     st.session_state[keys.DISMISSED_JOB] = st.session_state.get(keys.JOB)
     fill_form(run)
     return held
