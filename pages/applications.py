@@ -5,7 +5,7 @@ import streamlit as st
 from pages.shared import keys
 from pages.shared.address import Choice, Number, keep_view, open_view
 from pages.shared.applications.anomaly import anomaly_tab
-from pages.shared.applications.classification import classification_tab
+from pages.shared.applications.classification import CLASSIFIER_TITLES, FEATURE_TITLES, classification_tab
 from pages.shared.applications.compression import PRECISIONS, compression_tab
 from pages.shared.applications.restoration import DEGRADATIONS, restoration_tab
 from pages.shared.guards import require_context
@@ -17,6 +17,8 @@ VIEW = {  # the settings an Applications link holds: query parameter -> its widg
     "precision": Choice(keys.COMPRESSION_PRECISION, {name: name for name in PRECISIONS}),
     "degradation": Choice(keys.DEGRADATION, {name: name for name in DEGRADATIONS}),
     "strength": Number(keys.DEGRADATION_LEVEL, float, 0.0, 1.0),
+    "features": Choice(keys.CONFUSION_FEATURES, {name: name for name in FEATURE_TITLES}),
+    "classifier": Choice(keys.CONFUSION_CLASSIFIER, {name: name for name in CLASSIFIER_TITLES}),
 }
 
 

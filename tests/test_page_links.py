@@ -103,3 +103,14 @@ def test_an_applications_link_opens_its_tab_with_its_settings_and_bad_values_are
     assert wrong.session_state[keys.APPLICATION_TAB] == "Restoration"
     assert notes(wrong) == ["The link's strength='7': expected a number from 0 to 1. Left at the defaults."]
     assert wrong.slider(key=keys.DEGRADATION_LEVEL).value == 0.3 and wrong.query_params["strength"] == "0.3"
+
+
+def test_an_applications_link_to_classification_keeps_its_features_and_classifier(saved_run, tmp_path):
+    query = {"tab": "classification", "features": "pixels", "classifier": "knn"}
+    at = opened_link("pages/applications.py", query, tmp_path / "runs", saved_run)
+    assert at.session_state[keys.APPLICATION_TAB] == "Classification" and not notes(at)
+    next(button for button in at.button if button.label == "Train the classifiers").click().run(timeout=600)
+    assert not at.exception, at.exception
+    assert at.selectbox(key=keys.CONFUSION_FEATURES).value == "pixels"
+    assert at.selectbox(key=keys.CONFUSION_CLASSIFIER).value == "knn"
+    assert at.query_params["features"] == "pixels" and at.query_params["classifier"] == "knn"

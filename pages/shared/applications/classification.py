@@ -8,6 +8,7 @@ from ae_core import user_text
 from ae_core.applications import classification
 from ae_core.figures.applications import accuracy_figure, confusion_figure
 from pages.shared import keys
+from pages.shared.session import setting
 
 FEATURE_TITLES = {"pixels": "raw pixels", "pca": "PCA codes", "codes": "latent codes"}
 CLASSIFIER_TITLES = {
@@ -65,7 +66,7 @@ def show_tables(rows: list[dict]) -> None:
 def confusion_controls(label_counts: tuple[int, ...]) -> tuple[str, str, int]:
     features_column, classifier_column, labels_column = st.columns(3)
     features = features_column.selectbox(
-        "Features", list(FEATURE_TITLES), format_func=FEATURE_TITLES.get, index=2, key=keys.CONFUSION_FEATURES
+        "Features", list(FEATURE_TITLES), format_func=FEATURE_TITLES.get, key=setting(keys.CONFUSION_FEATURES, "codes")
     )
     classifier = classifier_column.selectbox(
         "Classifier", list(CLASSIFIER_TITLES), key=keys.CONFUSION_CLASSIFIER, format_func=CLASSIFIER_TITLES.get
