@@ -52,6 +52,7 @@ WATCH_EVERY_S = 0.25
 PAGE_STATE = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
     const text = main ? main.innerText : '';
+    const notice = text.match(/Waiting for a turn:[^\\n]*/);
     const place = text.match(/Waiting for a turn:[^\\n]*this one is ([^\\n]*?)\\. Fewer images/);
     const iteration = text.match(/t-SNE is settling: iteration (\\d+) of (\\d+)/);
     const drawn = text.match(/Drawn in ([\\d.]+) s/);
@@ -62,7 +63,7 @@ PAGE_STATE = """() => {
     const error = document.querySelector('[data-testid="stException"], [data-testid="stAlertContentError"]');
     return {
         place: place ? place[1] : null,
-        notice: place ? place[0] + '.' : null,
+        notice: place ? notice[0].trim() : null,
         iteration: iteration ? Number(iteration[1]) : null,
         map: chart && drawn ? Number(drawn[1]) : null,
         error: error ? error.innerText.slice(0, 2000) : null,
