@@ -1,6 +1,6 @@
 """Workspaces on disk: ``root/TOKEN/`` holds ``runs/`` (the workspace's own runs, each a saved-run folder), ``upload/``
-(its one upload, ``ae_core.workspaces.uploads``) and ``opened``, an empty file whose modification time says when the
-workspace was last opened.
+(its one upload, ``ae_core.workspaces.uploads``), ``opened``, an empty file whose modification time says when the
+workspace was last opened, and ``lesson.json``, the lesson's steps this workspace has run (the Lesson page's).
 
 The token is the key to the workspace: 32 random bytes from ``secrets``, URL-safe (43 characters). Whoever holds
 it holds the workspace, so it is never written anywhere but the folder's name; a run saved to the shared runs folder
