@@ -225,16 +225,22 @@ def _anomaly(args) -> dict:
     return report.to_dict()
 
 
+def _out_file(out: str, suffix: str, example: str) -> Path:
+    """``--out`` as a path, refused unless it ends in ``suffix`` and its folder exists."""
+    path = Path(out)
+    if path.suffix != suffix:
+        raise ValueError(f"--out must name a {suffix} file, such as {example}; got {str(path)!r}.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"--out {path}: the folder {path.parent} does not exist; create it or write elsewhere.")
+    return path
+
+
 def _generate(args) -> dict:
     from ae_core.generation.report import generate_for_run
     from ae_core.runs.context import context_for, dataset_for
     from ae_core.runs.loading import load_run
 
-    out = Path(args.out)
-    if out.suffix != ".npz":
-        raise ValueError(f"--out must name a .npz file, such as samples.npz; got {str(out)!r}.")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"--out {out}: the folder {out.parent} does not exist; create it or write elsewhere.")
+    out = _out_file(args.out, ".npz", "samples.npz")
     run = load_run(args.run)
     context = context_for(run, dataset_for(run, args.data_dir))
     report = generate_for_run(context, args.sampler, args.n, args.seed, args.temperature)
@@ -248,11 +254,7 @@ def _notebook(args) -> dict:
     from ae_core.runs.notebook import run_notebook
     from ae_core.settings import environment
 
-    out = Path(args.out)
-    if out.suffix != ".ipynb":
-        raise ValueError(f"--out must name a .ipynb file, such as run.ipynb; got {str(out)!r}.")
-    if not out.parent.is_dir():
-        raise FileNotFoundError(f"--out {out}: the folder {out.parent} does not exist; create it or write elsewhere.")
+    out = _out_file(args.out, ".ipynb", "run.ipynb")
     data_dir = args.data_dir or environment.current().data_dir  # written into the notebook, which runs elsewhere
     out.write_text(run_notebook(args.run, data_dir), encoding="utf-8")
     if not args.json:
