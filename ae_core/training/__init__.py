@@ -7,5 +7,6 @@
 - ``jobs``: a training on a background thread, for user interfaces that must stay responsive.
 - ``queue``: the first-come, first-served queue that caps trainings running at once.
 - ``native_memory``: glibc's malloc tuned for a long-lived server that trains on threads.
+- ``gradient_registry``: TensorFlow's registry of gradient functions, emptied of what each training added.
 - ``progress_text`` and ``progress_bar``: progress in words, and the command line's progress bar.
 """

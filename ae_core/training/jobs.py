@@ -20,6 +20,7 @@ from ae_core.settings.environment import ServerEnvironment
 from ae_core.settings.model_config import ModelConfig, check_model_config
 from ae_core.settings.train_config import TrainConfig, check_train_config
 from ae_core.training.events import BatchProgress, EpochEnd, TrainingControl, TrainingListener
+from ae_core.training.gradient_registry import forget_custom_gradients, registered_gradients
 from ae_core.training.native_memory import release_free_memory
 from ae_core.training.progress_text import duration_text
 from ae_core.training.queue import QueuePlace, TrainingQueue
@@ -65,36 +66,6 @@ def _stopped_message(
         else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
     )
     return f"{cause} after {epochs}{partial}; the model so far is kept."
-
-
-def _gradient_registry() -> dict:
-    """TensorFlow's process-wide table of registered gradient functions, name -> entry (a private name, checked).
-
-    Every trace of a training step adds one entry to it that is never removed: Keras' optimizer sums gradients
-    with the replica context's all_reduce, which TensorFlow wraps in ``tf.custom_gradient``, and in a traced
-    function that registers a new "CustomGradient-<n>" gradient whose closure holds the step's whole graph
-    (about 1,000 operations, several MB with TensorFlow's C++ graph). So a server grew with every training started.
-    """
-    from tensorflow.python.framework import ops
-
-    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
-    if not isinstance(registry, dict):
-        raise RuntimeError(
-            "tensorflow.python.framework.ops._gradient_registry._registry is gone; TrainingJob "
-            "removes the gradients each training step registers from it. Install the tensorflow "
-            "version pinned in requirements.txt, or adapt ae_core/training/jobs.py."
-        )
-    return registry
-
-
-def _forget_custom_gradients(before: set) -> None:
-    """Remove the custom gradients registered since ``before`` (the registry's names then). Nothing looks them up
-    again: TensorFlow reads one only when differentiating through its all-reduce, and the optimizer applies
-    gradients after the gradient tape has closed. The lab itself defines no custom gradient."""
-    registry = _gradient_registry()
-    for name in set(registry) - before:
-        if name.startswith("CustomGradient-"):
-            registry.pop(name, None)
 
 
 class _JobControl(TrainingControl):
@@ -231,7 +202,7 @@ class TrainingJob(TrainingListener):
             self.queue.release(self)  # its slot, or its place in line, and its person's turn
 
     def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
-        registered = set(_gradient_registry())
+        registered = registered_gradients()
         try:
             run = train_run(
                 x_train,
@@ -250,7 +221,7 @@ class TrainingJob(TrainingListener):
                 self._state.error = f"Training failed: {type(error).__name__}: {error}"
             return
         finally:
-            _forget_custom_gradients(registered)
+            forget_custom_gradients(registered)
             release_free_memory()  # the training's graphs and batches; a server trains again and again
         with self._lock:
             self._state.run = run
