@@ -12,5 +12,6 @@
 - ``model_file``: a run's ``model.keras`` read as weights only, its config checked.
 - ``comparison``: runs side by side, one row of settings and scores each.
 - ``context``: a run with its dataset and every array derived from them, each computed once.
-- ``notebook``: a saved run's Jupyter notebook, which reopens it and measures and draws again, explained.
+- ``notebook``: a saved run's Jupyter notebook, which reopens it and measures and draws again, explained
+  (its words in ``notebook_text``).
 """
