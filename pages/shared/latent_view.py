@@ -12,10 +12,10 @@ from ae_core.figures.latent import SPOT_ROW
 from ae_core.latent.projection import PARAM_DEFAULTS
 from ae_core.latent.sampling import DEFAULT_SAMPLES
 from pages.shared import keys
+from pages.shared.address import SHOWN_TEXT, Choice, Number
 from pages.shared.session import setting
 from pages.shared.workspace import address_query
 
-SHOWN_TEXT = 40  # characters of a link's value quoted in a note; an address can hold far more
 # The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
 VIEW_FIELDS = {
     "method": (str, "pca", None, None),
@@ -67,18 +67,17 @@ def view_notes(query: dict[str, str], view: dict) -> list[str]:
     setting takes and what was used instead."""
     notes = []
     for name, (kind, _, low, high) in VIEW_FIELDS.items():
-        if name not in query or query[name] == str(view[name]):
+        if name not in query:
             continue
-        if kind is str:
-            expected = f"one of {', '.join(VIEW_PARAMS)}"
-        else:
-            expected = f"{'a whole number' if kind is int else 'a number'} from {low:g} to {high:g}"
+        field = (
+            Choice(VIEW_KEYS[name], {method: method for method in VIEW_PARAMS})
+            if kind is str
+            else Number(VIEW_KEYS[name], kind, low, high)
+        )
         try:
-            if kind(query[name]) == view[name]:  # the same value written another way ("2.50" for 2.5)
-                continue
-        except ValueError:
-            pass
-        notes.append(f"{name}={query[name][:SHOWN_TEXT]!r}: expected {expected}, so {view[name]} was used")
+            field.read(query[name])
+        except ValueError as expected:
+            notes.append(f"{name}={query[name][:SHOWN_TEXT]!r}: expected {expected}, so {view[name]} was used")
     rows = [row for row in query.get("points", "").split(",") if row.strip()]
     if any(not _is_row(row) for row in rows):
         notes.append("points: expected map rows as whole numbers separated by commas; the others were left out")
