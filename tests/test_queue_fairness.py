@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
 from ae_core.training.jobs import (
     DONE,
@@ -21,21 +20,11 @@ from ae_core.training.jobs import (
 )
 from ae_core.training.queue import FAIR_SHARE_ENV, MAX_CONCURRENT_ENV, TrainingQueue, configured_fair_share_s
 from pages.shared import keys, server
+from tests.test_jobs import WAIT_S, job, wait_until
 from tests.test_workspaces import opened
 
-SMALL = ModelConfig(preset="dense", latent_dim=4, hidden_units=(16,))
 LONG = TrainConfig(epochs=2000, batch_size=32)  # runs until stopped
 SHORT = TrainConfig(epochs=2, batch_size=64)
-WAIT_S = 120  # generous: the machine is shared
-
-
-def wait_until(condition, what: str, timeout_s: float = WAIT_S):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"{what} did not happen within {timeout_s} s")
 
 
 def admitted_on_thread(queue: TrainingQueue, name: str) -> threading.Event:
@@ -112,10 +101,6 @@ def test_the_fair_share_and_the_time_budget_come_from_the_environment(monkeypatc
         configured_run_time_budget_s()
 
 
-def job(digits, train_config=LONG, **options) -> TrainingJob:
-    return TrainingJob(digits.x_train, digits.x_val, "digits", SMALL, train_config, **options)
-
-
 def stop(*jobs: TrainingJob) -> None:
     for each in jobs:
         each.stop()
@@ -124,7 +109,7 @@ def stop(*jobs: TrainingJob) -> None:
 
 def test_a_long_run_yields_its_slot_so_another_persons_run_finishes_then_it_trains_on(digits):
     queue = TrainingQueue(1, fair_share_s=1.0)
-    long = job(digits, queue=queue, person="ann").start()
+    long = job(digits, LONG, queue=queue, person="ann").start()
     wait_until(lambda: long.snapshot().progress is not None, "the long run's first batch")
     short = job(digits, SHORT, queue=queue, person="bob").start()
     assert short.snapshot().status == QUEUED
@@ -141,7 +126,7 @@ def test_a_long_run_yields_its_slot_so_another_persons_run_finishes_then_it_trai
 
 def test_a_second_start_by_the_same_person_queues_behind_their_first(digits):
     queue = TrainingQueue(2, fair_share_s=30)
-    first = job(digits, queue=queue, person="ann").start()
+    first = job(digits, LONG, queue=queue, person="ann").start()
     second = job(digits, SHORT, queue=queue, person="ann").start()
     wait_until(lambda: first.snapshot().progress is not None, "the first run's first batch")
     time.sleep(1.0)  # time enough for the second to start, were it allowed to
@@ -153,7 +138,7 @@ def test_a_second_start_by_the_same_person_queues_behind_their_first(digits):
 
 def test_a_paused_run_leaves_its_slot_to_others_and_waits_for_one_when_resumed(digits):
     queue = TrainingQueue(1, fair_share_s=30)
-    paused = job(digits, queue=queue, person="ann").start()
+    paused = job(digits, LONG, queue=queue, person="ann").start()
     wait_until(lambda: paused.snapshot().progress is not None, "the first batch")
     other = job(digits, LONG, queue=queue, person="bob").start()
     paused.pause()
@@ -167,7 +152,7 @@ def test_a_paused_run_leaves_its_slot_to_others_and_waits_for_one_when_resumed(d
 
 
 def test_a_run_past_its_time_budget_stops_keeps_its_model_and_says_why(digits):
-    ended = job(digits, time_budget_s=1.5).start()
+    ended = job(digits, LONG, time_budget_s=1.5).start()
     assert ended.join(WAIT_S), "the run stopped by itself"
     snapshot = ended.snapshot()
     assert snapshot.status == STOPPED and snapshot.run is not None and snapshot.run.result.stopped
