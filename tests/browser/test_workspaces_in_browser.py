@@ -39,19 +39,24 @@ def run_picked(page: StreamlitPage) -> str:
     return box.locator("input").input_value()
 
 
+def train_one_epoch(page: StreamlitPage, name: str) -> None:
+    """Train the Dense preset on the chosen dataset for one epoch, as ``name``, from the Train page."""
+    page.go_to("Train")
+    page.select("Preset", "Dense")
+    page.set_number("Epochs", 1)
+    page.set_text("Run name", name)
+    page.click_button("Start training", wait=False)
+    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
+    page.wait_idle()
+
+
 def test_a_run_survives_a_reload_and_a_restart_and_only_its_workspace_deletes_it(browser, tmp_path):
     runs_dir = tmp_path / "runs"
     with served_app(runs_dir, "streamlit-workspaces-1.log") as url:
         page = opened(browser, url, "workspace")
         token = token_of(page)
         page.select("Dataset", "Digits", exact=False)
-        page.go_to("Train")
-        page.select("Preset", "Dense")
-        page.set_number("Epochs", 1)
-        page.set_text("Run name", "kept-run")
-        page.click_button("Start training", wait=False)
-        page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
-        page.wait_idle()
+        train_one_epoch(page, "kept-run")
         assert token_of(page) == token, "the token stays in the address on every page"
 
         page.reload()
@@ -109,13 +114,7 @@ def test_no_page_fetches_anything_from_another_host(browser, app_url):
 
 def test_a_latent_space_link_opens_the_same_saved_run_and_view_in_a_fresh_browser(browser, app_url):
     page = opened(browser, app_url, "link")
-    page.go_to("Train")
-    page.select("Preset", "Dense")
-    page.set_number("Epochs", 1)
-    page.set_text("Run name", "linked-run")
-    page.click_button("Start training", wait=False)
-    page.wait_for_text(re.compile(r"^Finished"), timeout_s=TRAINING_TIMEOUT_S)
-    page.wait_idle()
+    train_one_epoch(page, "linked-run")
     page.click_button("Save run")
     page.wait_for_text("everyone using this server can open it now")
     page.go_to("Latent space")
