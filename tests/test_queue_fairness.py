@@ -108,7 +108,7 @@ def stop(*jobs: TrainingJob) -> None:
 
 
 def test_a_long_run_yields_its_slot_so_another_persons_run_finishes_then_it_trains_on(digits):
-    queue = TrainingQueue(1, fair_share_s=1.0)
+    queue = TrainingQueue(1, fair_share_s=3.0)
     long = job(digits, LONG, queue=queue, person="ann").start()
     wait_until(lambda: long.snapshot().progress is not None, "the long run's first batch")
     short = job(digits, SHORT, queue=queue, person="bob").start()

@@ -41,6 +41,12 @@ def _add_train(commands) -> None:
     )
     training.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     training.add_argument("--data-dir", help="folder holding dataset files (default: $AE_DATA_DIR)")
+    training.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        help="train in a worker process (local) or on the Ray cluster RAY_ADDRESS names (ray), as the app does "
+        "(default: in this process)",
+    )
     training.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 

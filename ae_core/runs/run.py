@@ -118,7 +118,29 @@ def train_run(
     """
     check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
     model = build_autoencoder(model_config, x_train.shape[1:], seed=train_config.seed)
+    listener = listener or TrainingListener()
     result = train(model, x_train, x_val, model_config, train_config, listener, control)
+    listener.on_trained()
+    return finished_run(
+        model, result, x_train, x_val, dataset_name, model_config, train_config, name, split, excluded_class
+    )
+
+
+def finished_run(
+    model: keras.Model,
+    result: TrainingResult,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    dataset_name: str,
+    model_config: ModelConfig,
+    train_config: TrainConfig,
+    name: str | None = None,
+    split: dict | None = None,
+    excluded_class: int | None = None,
+) -> Run:
+    """The run of a trained ``model``: its name, validation reconstructions and metrics against its PCA baseline.
+    Arguments as ``train_run``'s; ``result``: what its training returned (or what reached the caller of a training
+    that ended abruptly)."""
     run_name = sanitize_run_name(name or f"{model_config.preset}-{dataset_name}-{datetime.now():%H%M%S}")
     val_reconstructions = reconstruct(model, x_val)
     baseline = pca_baseline(x_train, x_val, latent_dim_of(model), seed=train_config.seed)  # the run's one PCA

@@ -5,9 +5,9 @@
   at the next read. A blank value means unset. A malformed one is a ValueError in the lab's format
   (``ae_core.validation``): the variable, what it must be, the text found, and the default that unsetting it gives.
 - ``ServerEnvironment``: the runs folder, the data folder, the cap on trainings at once, the pause timeout, the
-  workspaces folder, their expiry, the admin token, whether to train example runs, and a run's time budget and fair
-  share of a slot; read it with ``current()``. The limits on files, images and models (``AE_MAX_*``) are
-  ``ae_core.settings.limits``, on the same base.
+  workspaces folder, their expiry, the admin token, whether to train example runs, where trainings run and what each
+  asks of a Ray cluster, and a run's time budget and fair share of a slot; read it with ``current()``. The limits on
+  files, images and models (``AE_MAX_*``) are ``ae_core.settings.limits``, on the same base.
 
 The README lists every variable ("Running the app for a class" and "Limits").
 """
@@ -15,7 +15,7 @@ The README lists every variable ("Running the app for a class" and "Limits").
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticUseDefault
@@ -67,6 +67,25 @@ def _switch(text: str) -> bool:
 
 
 Switch = Annotated[bool, _read_text(_switch), Expected("1 or 0 (true or false, yes or no)")]
+# Ray counts CPUs and GPUs in fractions: 0.5 lets two trainings share one
+RayCpus = Annotated[
+    float,
+    _read_text(lambda text: float(text.replace("_", ""))),
+    Field(gt=0, allow_inf_nan=False),
+    Expected("a number of CPUs above 0 (0.5 shares one between two trainings)"),
+]
+RayGpus = Annotated[
+    float,
+    _read_text(lambda text: float(text.replace("_", ""))),
+    Field(ge=0, allow_inf_nan=False),
+    Expected("a number of GPUs of at least 0 (0: none)"),
+]
+EXECUTORS = ("local", "ray")
+Executor = Annotated[
+    Literal[EXECUTORS],
+    _read_text(lambda text: text.strip().lower()),
+    Expected(f"one of {', '.join(EXECUTORS)}"),
+]
 Folder = Annotated[Path, _read_text(Path), Expected("a folder")]
 FolderOrNone = Annotated[Path | None, _read_text(Path), Expected("a folder")]
 # A secret to compare, never parsed; short ones are guessed
@@ -139,6 +158,11 @@ class ServerEnvironment(EnvironmentSettings):
     admin_token: Secret = None  # whoever gives it may delete any saved run; None: nobody may
     # A server whose runs folder holds no runs trains the lesson's textbook and convolutional runs at start
     example_runs: Switch = True
+    # Where trainings run: worker processes on this machine, or the Ray cluster that Ray's own RAY_ADDRESS names
+    executor: Executor = Field(default_factory=lambda: "ray" if os.environ.get("RAY_ADDRESS") else "local")
+    # What one training asks of a Ray cluster; a GPU only where the cluster has one
+    ray_cpus_per_training: RayCpus = 1.0
+    ray_gpus_per_training: RayGpus = 0.0
 
     # Sharing the compute: how long one run may train, and how long it keeps its slot while others wait
     run_time_budget_s: Seconds = DEFAULT_RUN_TIME_BUDGET_S  # training time (pauses and waits excluded) of one run
@@ -162,6 +186,12 @@ class ServerEnvironment(EnvironmentSettings):
             return "none (nobody may delete others' runs)"
         if name == "run_time_budget_s":
             return f"{DEFAULT_RUN_TIME_BUDGET_S:g} s (10 minutes)"
+        if name == "executor":
+            return "ray when RAY_ADDRESS is set, else local"
+        if name == "ray_cpus_per_training":
+            return "1 CPU"
+        if name == "ray_gpus_per_training":
+            return "0 (no GPU)"
         if name == "fair_share_s":
             return f"{DEFAULT_FAIR_SHARE_S:g} s"
         return super().default_in_words(name)

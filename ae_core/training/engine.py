@@ -144,7 +144,7 @@ class _TrainingLoop:
             end = self._end_epoch(epoch)
             timelines.append(end.preview_reconstructions)
             codes.append(end.preview_codes)
-            map_codes.append(self._map_codes())
+            map_codes.append(end.map_codes)
             listener.on_epoch_end(end)
             if self._sick(epoch, end, map_codes[-1]):
                 break
@@ -166,12 +166,6 @@ class _TrainingLoop:
         )
         self.result.notes.append(self.result.divergence.message)
         return True
-
-    def _map_codes(self) -> np.ndarray:
-        started = time.perf_counter()
-        codes = self.steps.encode(self.map_images, VALIDATION_BATCH_SIZE)  # (n_map, latent_dim)
-        self.result.train_seconds += time.perf_counter() - started
-        return codes
 
     def _epoch_inputs(self) -> tf.Tensor:
         if not self.model_config.corrupts_inputs:
@@ -265,6 +259,7 @@ class _TrainingLoop:
         logs = dict(self.epoch_means)
         logs.update(self.steps.evaluate(self.val_inputs, max(self.config.batch_size, VALIDATION_BATCH_SIZE)))
         reconstructions, codes = self.steps.preview(tf.constant(self.preview_images))
+        map_codes = self.steps.encode(self.map_images, VALIDATION_BATCH_SIZE)
         self.result.train_seconds += time.perf_counter() - started
         for name, value in logs.items():
             self.result.history.setdefault(name, []).append(value)
@@ -276,4 +271,6 @@ class _TrainingLoop:
             elapsed_seconds=self.result.train_seconds,
             preview_reconstructions=np.clip(reconstructions.numpy(), 0.0, 1.0),
             preview_codes=codes.numpy(),
+            map_codes=map_codes,
+            weights=self.good_weights,
         )

@@ -52,6 +52,8 @@ class EpochEnd:
     preview_reconstructions: np.ndarray  # (preview_size, height, width, channels) in [0, 1]
     preview_codes: np.ndarray  # (preview_size, latent_dim)
     elapsed_seconds: float
+    map_codes: np.ndarray  # (n_map, latent_dim): the codes of the map's validation images after this epoch
+    weights: list  # the model's weights after this epoch (model.get_weights()), kept should training end abruptly
 
 
 class TrainingListener:
@@ -62,6 +64,9 @@ class TrainingListener:
 
     def on_epoch_end(self, epoch: EpochEnd) -> None:
         pass
+
+    def on_trained(self) -> None:
+        """The training loop has ended (finished, stopped or diverged); the run's evaluation follows."""
 
 
 class TrainingControl:

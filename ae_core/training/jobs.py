@@ -1,7 +1,9 @@
-"""A training run in a background thread, for user interfaces that must stay responsive while it trains.
+"""A training run in a worker, driven from a background thread, for user interfaces that must stay responsive.
 
 The interface starts a ``TrainingJob``, keeps it (one per user session), and polls ``snapshot()`` to draw
-progress; ``pause``, ``resume`` and ``stop`` act between batches. Given a ``TrainingQueue``, a job waits its turn
+progress; ``pause``, ``resume`` and ``stop`` act between batches. The job trains in a worker process (or on a Ray
+cluster; see ``executors``), so the server never trains, and a worker that dies ends its job "failed", keeping the
+run of its last finished epoch. Given a ``TrainingQueue``, a job waits its turn
 first ("queued"); ``stop`` then cancels it. Once it trains, it shares its slot by the queue's rules: it yields the
 slot to a waiting person after its fair share and is "queued" again until its next turn, and a paused job lets
 others use the slot until it is resumed. A job paused longer than its pause timeout, or that has trained for its
@@ -9,21 +11,23 @@ time budget, stops by itself, keeping what it trained. Nothing here knows about 
 """
 
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from ae_core.models.training_cost import check_training_cost
-from ae_core.runs.run import Run, train_run
+from ae_core.runs.run import Run
 from ae_core.settings import environment
 from ae_core.settings.environment import ServerEnvironment
 from ae_core.settings.model_config import ModelConfig, check_model_config
 from ae_core.settings.train_config import TrainConfig, check_train_config
-from ae_core.training.events import BatchProgress, EpochEnd, TrainingControl, TrainingListener
-from ae_core.training.gradient_registry import forget_custom_gradients, registered_gradients
-from ae_core.training.native_memory import release_free_memory
+from ae_core.training import executors
+from ae_core.training.events import BatchProgress, TrainingControl
+from ae_core.training.job_state import JobState
 from ae_core.training.progress_text import duration_text
 from ae_core.training.queue import QueuePlace, TrainingQueue
+from ae_core.training.worker_protocol import BATCH, PAUSE, RESUME, STARTED, STOP, TrainingTask
 
 QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "failed", "cancelled"
@@ -31,6 +35,8 @@ UNFINISHED = (QUEUED, RUNNING, PAUSED)
 
 PAUSE_TIMEOUT_ENV = ServerEnvironment.variable("pause_timeout_s")
 RUN_TIME_BUDGET_ENV = ServerEnvironment.variable("run_time_budget_s")
+POLL_S = 0.1  # how often a job's thread passes requests on while no message arrives
+STOP_ANSWER_S = 5.0  # a worker that has not ended its training loop this long after a stop is ended
 
 
 def configured_pause_timeout_s() -> float:
@@ -69,31 +75,13 @@ def _stopped_message(
 
 
 class _JobControl(TrainingControl):
-    """A job's TrainingControl: a pause ends in a stop once it has lasted ``timeout_s``; with a queue, the slot is
-    freed while paused, yielded after a fair share while others wait, and waited for again before training on."""
+    """What the interface asks of a job (pause, resume, stop), which the job's thread passes on to its worker. A pause
+    that lasts ``timeout_s`` ends in a stop; a stop takes a job waiting in the queue out of the line."""
 
     def __init__(self, job, queue: TrainingQueue | None, timeout_s: float):
         super().__init__()
         self.job, self.queue, self.timeout_s = job, queue, timeout_s
         self.timed_out = False
-
-    @property
-    def interrupted(self) -> bool:
-        return super().interrupted or (self.queue is not None and self.queue.should_yield(self.job))
-
-    def wait_while_paused(self) -> None:
-        if self.paused:
-            if self.queue is not None:
-                self.queue.step_aside(self.job)  # a paused run leaves its slot to others
-            if not self._running.wait(self.timeout_s):
-                self.timed_out = True
-                self.stop()
-            if self.queue is not None and not self.stop_requested:
-                self.queue.rejoin(self.job)
-                self.wait_turn()
-        elif self.queue is not None and self.queue.should_yield(self.job):
-            self.queue.yield_turn(self.job)
-            self.wait_turn()
 
     def wait_turn(self) -> bool:
         """Wait in the queue's line until the job holds a slot (True) or is stopped (False)."""
@@ -120,6 +108,7 @@ class JobSnapshot:
     run: Run | None  # set once the job has ended with a model (done, stopped or diverged)
     message: str = ""  # what went wrong, for STOPPED / DIVERGED / FAILED / CANCELLED
     place: QueuePlace | None = None  # where a queued job stands; None without a queue
+    waiting: str = ""  # what a job queued by its executor (not by a queue) waits for, in words
 
     @property
     def finished(self) -> bool:
@@ -130,20 +119,9 @@ class JobSnapshot:
         return len(next(iter(self.history.values()), []))
 
 
-@dataclass
-class _JobState:
-    progress: BatchProgress | None = None
-    history: dict = field(default_factory=dict)
-    batch_losses: list = field(default_factory=list)
-    preview_reconstructions: np.ndarray | None = None
-    run: Run | None = None
-    error: str = ""
-    cancelled: bool = False  # stopped before its turn came: it never trained
-    out_of_time: bool = False  # stopped once it had trained for its time budget
-
-
-class TrainingJob(TrainingListener):
-    """Trains one model on its own thread. Settings are checked in the constructor, so a bad one fails at once."""
+class TrainingJob:
+    """Trains one model in a worker (``executors``), driven from a thread of its own. Settings are checked in the
+    constructor, so a bad one fails at once."""
 
     def __init__(
         self,
@@ -159,27 +137,31 @@ class TrainingJob(TrainingListener):
         pause_timeout_s: float | None = None,
         person=None,
         time_budget_s: float | None = None,
+        executor=None,
     ):
         """Arguments as ``runs.train_run``: ``x_train`` already without ``excluded_class``, ``split`` the dataset's
-        ``split.to_dict()``. ``queue``: wait for a slot of it before training, and share it by its rules.
-        ``pause_timeout_s``: seconds a pause may last before the job stops (when None,
-        ``configured_pause_timeout_s()``: 10 minutes unless configured). ``person``: who started it (hashable, e.g.
-        a workspace's owner id); the queue runs one job per person at a time (None: the job is a person of its own).
-        ``time_budget_s``: seconds of training (pauses and waits excluded) after which it stops, keeping its model
-        (when None, ``configured_run_time_budget_s()``: 10 minutes unless configured)."""
+        ``split.to_dict()``. ``queue``: wait for a slot of it before training, and share it by its rules (unused by
+        an executor that schedules by itself, as Ray does). ``pause_timeout_s``: seconds a pause may last before the
+        job stops (when None, ``configured_pause_timeout_s()``: 10 minutes unless configured). ``person``: who
+        started it (hashable, e.g. a workspace's owner id); the queue runs one job per person at a time (None: the
+        job is a person of its own). ``time_budget_s``: seconds of training (pauses and waits excluded) after which
+        it stops, keeping its model (when None, ``configured_run_time_budget_s()``: 10 minutes unless configured).
+        ``executor``: where it trains (None: ``executors.executor()``, the one AE_EXECUTOR chooses)."""
         check_model_config(model_config, x_train.shape[1:])
         check_train_config(train_config, len(x_train))
         check_training_cost(model_config, x_train.shape[1:], train_config.batch_size)
-        self.name, self.split, self.excluded_class, self.queue = name, split, excluded_class, queue
-        self.person = person
+        self.executor = executor if executor is not None else executors.executor()
+        self.queue = queue if self.executor.uses_queue else None
+        self.name, self.split, self.excluded_class, self.person = name, split, excluded_class, person
         self.time_budget_s = configured_run_time_budget_s() if time_budget_s is None else time_budget_s
         timeout_s = configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s
-        self.control = _JobControl(self, queue, timeout_s)
+        self.control = _JobControl(self, self.queue, timeout_s)
         self._lock = threading.Lock()
-        self._state = _JobState()
+        self._state = JobState()
+        self._worker = None  # the executor's end of the worker, once launched
         self._preview_images = np.array(x_val[: train_config.preview_size])  # a copy, as in training
-        arguments = (x_train, x_val, dataset_name, model_config, train_config)
-        self._thread = threading.Thread(target=self._work, args=arguments, daemon=True, name="training-job")
+        self._task = TrainingTask(x_train, x_val, dataset_name, model_config, train_config, name, split, excluded_class)
+        self._thread = threading.Thread(target=self._work, daemon=True, name="training-job")
 
     def start(self) -> "TrainingJob":
         """Start the thread; with a queue, the job joins the end of the line now, in the caller's order."""
@@ -188,57 +170,94 @@ class TrainingJob(TrainingListener):
         self._thread.start()
         return self
 
-    def _work(self, *arguments) -> None:
-        if self.queue is None:
-            self._train(*arguments)
-            return
+    def _work(self) -> None:
         try:
-            admitted = self.control.wait_turn()
+            admitted = self.control.wait_turn() if self.queue is not None else True
             with self._lock:
                 self._state.cancelled = not admitted or self.control.stop_requested
             if not self._state.cancelled:
-                self._train(*arguments)
-        finally:
-            self.queue.release(self)  # its slot, or its place in line, and its person's turn
-
-    def _train(self, x_train, x_val, dataset_name, model_config, train_config) -> None:
-        registered = registered_gradients()
-        try:
-            run = train_run(
-                x_train,
-                x_val,
-                dataset_name,
-                model_config,
-                train_config,
-                listener=self,
-                control=self.control,
-                name=self.name,
-                split=self.split,
-                excluded_class=self.excluded_class,
-            )
-        except Exception as error:  # reported to the user through the snapshot; the interface keeps running
+                worker = self.executor.launch(self._task)
+                with self._lock:
+                    self._worker = worker
+                self._drive(worker)
+        except Exception as error:  # e.g. a worker that could not start: reported, the interface keeps running
             with self._lock:
                 self._state.error = f"Training failed: {type(error).__name__}: {error}"
-            return
         finally:
-            forget_custom_gradients(registered)
-            release_free_memory()  # the training's graphs and batches; a server trains again and again
-        with self._lock:
-            self._state.run = run
+            if self.queue is not None:
+                self.queue.release(self)  # its slot, or its place in line, and its person's turn
+            self._task = None  # the job no longer needs its images
 
-    def on_batch(self, progress: BatchProgress) -> None:
-        with self._lock:
-            self._state.progress = progress
-            self._state.batch_losses.append((progress.epochs_done, progress.logs["loss"]))
-            if progress.elapsed_seconds >= self.time_budget_s and not self.control.stop_requested:
-                self._state.out_of_time = True
-                self.control.stop()
+    def _drive(self, worker) -> None:
+        """Pass the interface's requests and the queue's turns on to the worker, and its messages into the state,
+        until the worker has sent its run or is gone."""
+        paused_since = stop_sent_at = None
+        while True:
+            for message in worker.receive(POLL_S):
+                self._receive(message)
+            if self._state.ended:
+                worker.close()
+                return
+            if worker.lost is not None:
+                self._end_abruptly(f"the training process ended unexpectedly: {worker.lost}")
+                return
+            now = time.monotonic()
+            if self.control.stop_requested:
+                if stop_sent_at is None:
+                    worker.send(STOP)
+                    stop_sent_at = now
+                elif not self._state.trained and now - stop_sent_at > STOP_ANSWER_S:
+                    worker.kill()
+                    self._end_abruptly(f"the training process did not answer within {STOP_ANSWER_S:g} s", STOPPED)
+                    return
+            elif self.control.paused:
+                if paused_since is None:
+                    worker.send(PAUSE)
+                    paused_since = now
+                    if self.queue is not None:
+                        self.queue.step_aside(self)  # a paused run leaves its slot to others
+                elif now - paused_since > self.control.timeout_s:
+                    self.control.timed_out = True
+                    self.control.stop()
+            elif paused_since is not None:  # resumed
+                paused_since = None
+                if self.queue is None or self._back_in_line():
+                    worker.send(RESUME)
+            elif self.queue is not None and self.queue.should_yield(self):
+                worker.send(PAUSE)  # between two batches, its model so far kept in the worker
+                self.queue.yield_turn(self)
+                if self.control.wait_turn():
+                    worker.send(RESUME)
 
-    def on_epoch_end(self, epoch: EpochEnd) -> None:
+    def _back_in_line(self) -> bool:
+        """After a pause, wait in line for a slot again; False when stopped meanwhile."""
+        self.queue.rejoin(self)
+        return self.control.wait_turn()
+
+    def _receive(self, message: tuple) -> None:
+        if message[0] == STARTED and self.queue is not None:
+            self.queue.restart_turn(self)  # the turn is for training, not for waiting on a worker to start
         with self._lock:
-            for metric, value in epoch.logs.items():
-                self._state.history.setdefault(metric, []).append(value)
-            self._state.preview_reconstructions = epoch.preview_reconstructions
+            self._state.apply(message)
+            progress = self._state.progress
+            if message[0] == BATCH and progress.elapsed_seconds >= self.time_budget_s:
+                if not self.control.stop_requested:
+                    self._state.out_of_time = True
+                    self.control.stop()
+
+    def _end_abruptly(self, how: str, status: str = FAILED) -> None:
+        """The worker went without its run: keep the run of its last finished epoch and say what happened."""
+        kept = self._state.kept_run(self._task)
+        epochs = len(self._state.epochs)
+        if kept is None:
+            what = "it had not finished an epoch, so nothing was kept"
+        else:
+            what = f"the model of its last finished epoch, {epochs}, is kept as run {kept.name}"
+        with self._lock:
+            self._state.run = kept
+            self._state.ended_abruptly = f"{how[0].upper()}{how[1:]}; {what}."
+            if status == FAILED:
+                self._state.error = f"{self._state.ended_abruptly} Other sessions go on; press Start to train again."
 
     def pause(self) -> None:
         self.control.pause()
@@ -248,7 +267,8 @@ class TrainingJob(TrainingListener):
 
     def stop(self) -> None:
         """Stop between batches, keeping the model so far; a job still waiting for its first turn leaves the queue
-        untrained, one waiting for a later turn ends with the model it had."""
+        untrained, one waiting for a later turn ends with the model it had. A worker that does not answer within
+        ``STOP_ANSWER_S`` is ended, keeping its last finished epoch."""
         self.control.stop()
 
     def join(self, timeout: float | None = None) -> bool:
@@ -265,6 +285,8 @@ class TrainingJob(TrainingListener):
         if place is not None and place.position > 0:
             return QUEUED, ""
         if state.run is None:
+            if not state.started and self.queue is None and self._worker is not None and self._worker.waiting:
+                return QUEUED, ""
             return (PAUSED if self.control.paused else RUNNING), ""
         result = state.run.result
         if result.divergence is not None:
@@ -272,7 +294,8 @@ class TrainingJob(TrainingListener):
         if result.stopped:
             timeout = self.control.timeout_s if self.control.timed_out else None
             budget = self.time_budget_s if state.out_of_time else None
-            return STOPPED, _stopped_message(result.epochs_completed, state.progress, timeout, budget)
+            message = _stopped_message(result.epochs_completed, state.progress, timeout, budget)
+            return STOPPED, f"{message} {state.ended_abruptly}".strip()
         return DONE, ""
 
     def snapshot(self) -> JobSnapshot:
@@ -290,4 +313,5 @@ class TrainingJob(TrainingListener):
                 preview_reconstructions=state.preview_reconstructions,
                 run=state.run,
                 place=place,
+                waiting=self._worker.waiting if status == QUEUED and place is None else "",
             )

@@ -141,6 +141,12 @@ class TrainingQueue:
                 return False
             return self._next_in_line() is not None
 
+    def restart_turn(self, job) -> None:
+        """Count running ``job``'s turn from now: the time its worker took to get ready was not its training."""
+        with self._changed:
+            if job in self._running:
+                self._running[job] = time.monotonic()
+
     def yield_turn(self, job) -> None:
         """Give up ``job``'s slot and put it at the end of the line; ``wait_turn`` then waits for its next turn."""
         with self._changed:

@@ -24,18 +24,18 @@ def private_name(module, name: str, breaks: str):
 def keep_keras_state() -> None:
     """Stop Streamlit from calling keras.backend.clear_session() at the end of every script run.
 
-    Streamlit does that for scripts that rebuild their models on each run. Here models live on in session state
-    and train on background threads, and clear_session() swaps out Keras' global state (layer-name counters, seeds,
-    scopes) for every thread at once: a job building its model at that moment fails with 'The name "dense" is used
-    2 times in the model'. There is no setting for this, so the private hook is replaced.
+    Streamlit does that for scripts that rebuild their models on each run. Here models live on in session state,
+    and background threads build them: a job rebuilds its finished run's model from the weights its worker sent, the
+    background thread loads runs. clear_session() swaps out Keras' global state (layer-name counters, seeds, scopes)
+    for every thread at once: a model being built at that moment fails with 'The name "dense" is used 2 times in the
+    model'. There is no setting for this, so the private hook is replaced.
     """
     from streamlit.runtime.scriptrunner import script_runner
 
     private_name(
         script_runner,
         "_clean_problem_modules",
-        "every script run clears Keras' global state while "
-        "other sessions build models on their training threads, which then fail.",
+        "every script run clears Keras' global state while other threads build models, which then fail.",
     )
     script_runner._clean_problem_modules = lambda: None
 

@@ -1,0 +1,155 @@
+"""Trainings in worker processes on this machine: the lab's default executor.
+
+``LocalWorkers`` keeps ``warm`` processes started, each with TensorFlow imported, so a training handed to one starts
+at once. Each worker trains one ``TrainingTask`` and exits; a new one is started in its place at once. ``launch``
+returns a ``LocalTraining``: the server's end of that worker, to send commands to and read messages from. How many
+train at once is the caller's to decide (``TrainingJob`` asks the ``TrainingQueue`` first).
+"""
+
+import atexit
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ae_core.training.worker_process import READY
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# How long a worker may take to import TensorFlow and say it is ready (a loaded 2-core machine takes about 10 s).
+START_TIMEOUT_S = 120.0
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process ended or stayed silent before it was ready to train."""
+
+
+def ended_how(returncode: int | None) -> str:
+    """How a process ended, in words: "it was killed by signal SIGKILL", "it exited with code 1"."""
+    if returncode is None:
+        return "it stopped answering"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return f"it was killed by signal {name}"
+    return f"it exited with code {returncode}"
+
+
+class _WorkerProcess:
+    """One worker process and the server's end of its socket."""
+
+    def __init__(self):
+        server_end, worker_end = socket.socketpair()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ae_core.training.worker_process", str(worker_end.fileno())],
+            pass_fds=(worker_end.fileno(),),
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+        )
+        worker_end.close()
+        self.connection = Connection(server_end.detach())
+
+    def wait_ready(self) -> None:
+        """Block until the worker has imported TensorFlow; WorkerStartError if it ends or stays silent first."""
+        try:
+            if self.connection.poll(START_TIMEOUT_S) and self.connection.recv() == (READY,):
+                return
+        except (EOFError, OSError):
+            pass
+        returncode = self.process.poll()
+        how = f"it was not ready within {START_TIMEOUT_S:g} s" if returncode is None else ended_how(returncode)
+        self.kill()
+        raise WorkerStartError(f"A training process could not start: {how}. Press Start to try again.")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.connection.close()
+
+
+class LocalTraining:
+    """The server's end of one worker that trains one task: ``send`` commands, ``receive`` messages (see
+    ``worker_protocol``), ``kill`` it. ``lost`` says how the worker ended once it has gone without its last
+    message; ``waiting`` is empty: a local worker starts at once."""
+
+    waiting = ""
+
+    def __init__(self, worker: _WorkerProcess):
+        self._worker = worker
+        self.lost: str | None = None
+
+    def send(self, command: str) -> None:
+        try:
+            self._worker.connection.send(command)
+        except OSError:
+            pass  # it has gone; receive says how
+
+    def receive(self, timeout_s: float) -> list:
+        """The messages that arrived, waiting up to ``timeout_s`` for the first; sets ``lost`` when the worker went."""
+        messages = []
+        connection = self._worker.connection
+        try:
+            if connection.poll(timeout_s):
+                while connection.poll(0):
+                    messages.append(connection.recv())
+        except (EOFError, OSError):
+            self.lost = ended_how(self._worker.process.wait())
+            self._worker.connection.close()
+        return messages
+
+    def kill(self) -> None:
+        self._worker.kill()
+
+    def close(self) -> None:
+        """Let the worker go once its last message is read: it exits by itself."""
+        self._worker.connection.close()
+        self._worker.process.wait()
+
+
+class LocalWorkers:
+    """Worker processes on this machine, ``warm`` of them kept ready. Thread-safe."""
+
+    uses_queue = True  # the server's TrainingQueue says when a training may start
+
+    def __init__(self, warm: int):
+        self.warm = warm
+        self._lock = threading.Lock()
+        self._ready: list[_WorkerProcess] = []
+        self._closed = False
+        self._top_up()
+        atexit.register(self.close)
+
+    def _top_up(self) -> None:
+        with self._lock:
+            while not self._closed and len(self._ready) < self.warm:
+                self._ready.append(_WorkerProcess())
+
+    def launch(self, task) -> LocalTraining:
+        """Hand ``task`` (a ``TrainingTask``) to a warm worker, starting one when none is left; a replacement is
+        started at once. WorkerStartError when the worker could not start."""
+        with self._lock:
+            worker = self._ready.pop(0) if self._ready else None
+        if worker is None or worker.process.poll() is not None:
+            worker = _WorkerProcess()
+        self._top_up()
+        worker.wait_ready()
+        worker.connection.send(task)
+        return LocalTraining(worker)
+
+    def processes(self) -> list[int]:
+        """The process ids of the warm workers."""
+        with self._lock:
+            return [worker.process.pid for worker in self._ready]
+
+    def close(self) -> None:
+        """End the warm workers; trainings already launched are their callers' to end."""
+        with self._lock:
+            self._closed = True
+            ready, self._ready = self._ready, []
+        for worker in ready:
+            worker.kill()
