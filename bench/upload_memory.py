@@ -5,8 +5,8 @@ The upload is a .zip of 4,000 plain 256x256 PNGs in one class folder (about 1 MB
 256 float32 pixels, 1,000 MiB: just under AE_MAX_DECODED_BYTES (1 GiB). Each session decodes it as the Data page
 does (``ae_core.workspaces.upload_memory.decode_upload``) and holds what it got; then every session lets go, as the
 server does with a closed tab's state after ``server.disconnectedSessionTTL``. Prints, after each upload, whether
-it was held or refused, the budget's ledger and the process's resident memory (now and its peak, from /proc), and
-the same once the sessions have let go.
+it was held or refused (and why), how long that took, the budget's ledger and the process's resident memory (now
+and its peak, from /proc), and the same once the sessions have let go.
 
     PYTHONPATH=. .venv/bin/python bench/upload_memory.py --sessions 10
 """
@@ -64,7 +64,7 @@ def main() -> None:
             held.append(decode_upload(files))
             outcome = "held"
         except ValueError as refusal:
-            outcome = "refused: " + str(refusal).split(", so ")[0].removeprefix("The server's memory for uploads is ")
+            outcome = "refused: " + str(refusal).split(". Upload fewer")[0]
         took = time.perf_counter() - started
         now, peak = memory_mib()
         used = human_size(SERVER_UPLOADS.used())

@@ -13,12 +13,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ae_core.data import load_upload
+from ae_core.runs.disk_budget import folder_bytes
 from ae_core.runs.listing import list_runs
 from ae_core.runs.run import train_run
 from ae_core.runs.saving import delete_run, rename_run, save_run
 from ae_core.settings.limits import Limits
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
+from ae_core.units import human_size
 from ae_core.workspaces import store
 from pages.shared import keys, workspace
 from tests.test_pages import app
@@ -214,3 +216,34 @@ def test_only_the_workspace_that_saved_a_run_renames_or_deletes_it(digits_run, t
     assert not button(admin, "Delete run").disabled, "the admin token may delete any run"
     click(click(admin, "Delete run"), "Delete for everyone")
     assert list_runs(runs_dir).runs == []
+
+
+def test_a_workspace_deletes_its_own_kept_runs_after_a_confirmation_freeing_its_quota(digits_run, upload_run, tmp_path):
+    mine, other = (store.create_workspace(tmp_path / "workspaces") for _ in range(2))
+    # as the workspace keeps a run it trained; earlier tests may have renamed the runs, so their names are read back
+    first, second = (
+        save_run(run, mine.runs_dir, overwrite=True, owner=mine.owner).name for run in (digits_run, upload_run)
+    )
+    save_run(digits_run, other.runs_dir, overwrite=True, owner=other.owner)
+    kept = {name: folder_bytes(mine.runs_dir / name) for name in (first, second)}
+    at = in_workspace(mine.token)
+    assert set(at.session_state[keys.RUNS]) == {first, second}, "the kept runs joined the session"
+    picker = at.selectbox(key=keys.KEPT_RUN)
+    assert sorted(picker.options) == sorted(f"{name} · {human_size(size)}" for name, size in kept.items())
+    assert any(
+        f"Runs kept in this workspace ({human_size(sum(kept.values()))} of 256 MiB)" in e.label for e in at.expander
+    )
+    picker.set_value(first).run()
+    click(at, "Delete kept run")
+    assert f"Delete {first} ({human_size(kept[first])}) from this workspace?" in at.warning[0].value
+    assert (mine.runs_dir / first).is_dir(), "nothing is deleted before the confirmation"
+    click(at, "Keep the run")
+    assert not at.warning and (mine.runs_dir / first).is_dir()
+    click(click(at, "Delete kept run"), "Delete it from this workspace")
+    assert not (mine.runs_dir / first).exists() and (mine.runs_dir / second).is_dir()
+    assert (other.runs_dir / first).is_dir(), "another workspace's run of that name is its own"
+    deleted = f"Deleted {first} from this workspace: {human_size(kept[first])} of its quota is free again"
+    assert any(success.value.startswith(deleted) for success in at.success)
+    assert list(at.session_state[keys.RUNS]) == [second], "this tab let go of it too"
+    assert at.selectbox(key=keys.KEPT_RUN).options == [f"{second} · {human_size(kept[second])}"]
+    assert first not in in_workspace(mine.token).session_state[keys.RUNS], "a reload no longer finds it"

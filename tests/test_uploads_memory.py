@@ -4,14 +4,16 @@ upload is let go, by a replacing upload or by a closed tab's session. Real uploa
 import gc
 import io
 import time
+import zipfile
 from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.runtime.state import SafeSessionState, SessionState
 
-from ae_core.data import load_upload
+from ae_core.data import DataFileError, load_upload, readers, readers_images
 from ae_core.units import human_size
 from ae_core.workspaces import uploads
 from ae_core.workspaces.upload_memory import BUDGET_ENV, UploadMemory, dataset_bytes, decode_upload
@@ -120,3 +122,54 @@ def test_uploads_decode_one_at_a_time_within_the_budget(monkeypatch):
         decode_upload(files, memory=memory)
     assert memory.used() == 300 * 16 * 16 * 4
     assert decode_upload(files, replacing=held, memory=memory).n_train == held.n_train, "a replacement fits"
+
+
+def zipped_pngs(n_images: int, side: int) -> bytes:
+    """A .zip of ``n_images`` plain grey ``side`` x ``side`` PNGs in one class folder: a few KiB that decode to
+    ``n_images * side * side * 4`` bytes of float32 pixels."""
+    png = io.BytesIO()
+    Image.fromarray(np.full((side, side), 128, np.uint8)).save(png, format="PNG")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for index in range(n_images):
+            zipped.writestr(f"plain/{index:04d}.png", png.getvalue())
+    return archive.getvalue()
+
+
+def plain_upload(kind: str, n_images: int, side: int) -> list[tuple[str, bytes]]:
+    """An upload of ``n_images`` plain grey ``side`` x ``side`` images: a .zip of PNGs or a compressed .npz of
+    uint8."""
+    if kind == "zip":
+        return [("plain.zip", zipped_pngs(n_images, side))]
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, images=np.full((n_images, side, side), 128, np.uint8))
+    return [("plain.npz", buffer.getvalue())]
+
+
+@pytest.mark.parametrize("kind", ["zip", "npz"])
+def test_an_upload_larger_than_the_room_left_is_refused_by_the_readers_before_decoding_its_image_set(monkeypatch, kind):
+    memory, held = UploadMemory(), upload(1_000)
+    budget = dataset_bytes(held) + 2**20
+    monkeypatch.setenv(BUDGET_ENV, str(budget))
+    memory.admit(held, "set0.npz")
+    decoded = 400 * 64 * 64 * 4  # 6.25 MiB of float32 pixels, over the 1 MiB left
+    files = plain_upload(kind, 400, 64)
+    # what makes the image set: a zip's images are decoded one by one into it, a .npz's array is read after its header
+    module, reader = (readers_images, "_decode") if kind == "zip" else (readers, "read_at_most")
+    calls = []
+    real = getattr(module, reader)
+    monkeypatch.setattr(module, reader, lambda *args: calls.append(args) or real(*args))
+    with pytest.raises(DataFileError) as refused:
+        decode_upload(files, memory=memory)
+    shape = {"zip": "plain.zip: 400 x 64 x 64 x 1", "npz": "plain.npz: images: 400 x 64 x 64"}[kind]
+    assert str(refused.value) == (
+        f"{shape} float32 pixels would take {human_size(decoded)}, over the 1 MiB left of the server's "
+        f"{human_size(budget)} memory for uploads (AE_MAX_UPLOAD_MEMORY_BYTES; other uploads open now hold "
+        f"{human_size(dataset_bytes(held))}). Upload fewer or smaller images, or try again in a few minutes: an "
+        "upload's memory comes back once its tab has been closed for a few minutes."
+    )
+    assert calls == [], "refused from the sizes its headers state, before its image set was made"
+    assert memory.used() == dataset_bytes(held), "a refused upload holds nothing"
+    fits = decode_upload(plain_upload(kind, 60, 64), memory=memory)  # 960 KiB
+    assert fits.n_train + fits.n_val == 60 and memory.used() == dataset_bytes(held) + dataset_bytes(fits)
+    assert calls, "the one that fits was read by the same readers"

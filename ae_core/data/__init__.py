@@ -15,7 +15,7 @@ from ae_core.data.builtin import (
     dataset_status,
     default_dataset_name,
 )
-from ae_core.data.common import DataFileError
+from ae_core.data.common import DataFileError, DecodedLimit
 from ae_core.data.loading import load_dataset, load_upload
 from ae_core.data.sources import resolve_data_dir
 from ae_core.data.split import Dataset, Split, split_train_val
@@ -27,6 +27,7 @@ __all__ = [
     "DatasetSpec",
     "DatasetStatus",
     "DatasetUnavailableError",
+    "DecodedLimit",
     "Split",
     "dataset_status",
     "default_dataset_name",

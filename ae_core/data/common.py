@@ -11,6 +11,9 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -66,28 +69,62 @@ class LoadedArrays:
     array_names: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DecodedLimit:
+    """A limit on what an image set's float32 pixels may take, below max_decoded_bytes, and how a refusal words it.
+
+    n_bytes : the limit, at least 1. name : what it is, e.g. "the 96 MiB left of the server's 4 GiB memory for
+    uploads (AE_MAX_UPLOAD_MEMORY_BYTES)". advice : what to do instead, a sentence.
+    """
+
+    n_bytes: int
+    name: str
+    advice: str
+
+
+# The limit that the loading in progress on this thread (or task) decodes within, when a caller set one; a context
+# variable, so that every reader and normalise check it without each passing it on.
+_decoded_limit: ContextVar[DecodedLimit | None] = ContextVar("decoded_limit", default=None)
+
+
+@contextmanager
+def decoding_within(limit: DecodedLimit | None) -> Iterator[None]:
+    """Within this block, check_image_set refuses image sets over ``limit`` too (None: max_decoded_bytes alone)."""
+    token = _decoded_limit.set(limit)
+    try:
+        yield
+    finally:
+        _decoded_limit.reset(token)
+
+
 def check_image_set(shape: tuple[int, ...], what: str) -> None:
     """Refuse an image set, shape (n, height, width[, channels]), with more images than max_images or whose
-    float32 pixels would pass max_decoded_bytes; called with shapes from headers, before reading pixels."""
+    float32 pixels would pass max_decoded_bytes, or the tighter limit of ``decoding_within``; called with shapes
+    from headers, before reading pixels."""
     current = limits.current()
     if shape[0] > current.max_images:
         raise DataFileError(
             f"{what} holds {shape[0]:,} images; the limit is {current.max_images:,} "
             f"(AE_MAX_IMAGES). Use a subset, e.g. the first {current.max_images:,}."
         )
+    tighter = _decoded_limit.get()
+    if tighter is not None and tighter.n_bytes < current.max_decoded_bytes:
+        limit, over, advice = tighter.n_bytes, f"over {tighter.name}.", (tighter.advice, tighter.advice)
+    else:
+        limit = current.max_decoded_bytes
+        over = f"over the {human_size(limit)} limit (AE_MAX_DECODED_BYTES);"
+        advice = ("use smaller images.", "use fewer images or a smaller image_size such as (64, 64).")
     image_bytes = math.prod(shape[1:]) * 4
-    if image_bytes > current.max_decoded_bytes:  # checked alone too: a set of 0 images has 0 pixels in all
+    if image_bytes > limit:  # checked alone too: a set of 0 images has 0 pixels in all
         raise DataFileError(
             f"{what}: one image of {' x '.join(f'{side:,}' for side in shape[1:])} float32 pixels would take "
-            f"{human_size(image_bytes)}, over the {human_size(current.max_decoded_bytes)} limit "
-            "(AE_MAX_DECODED_BYTES); use smaller images."
+            f"{human_size(image_bytes)}, {over} {advice[0]}"
         )
     n_bytes = shape[0] * image_bytes
-    if n_bytes > current.max_decoded_bytes:
+    if n_bytes > limit:
         raise DataFileError(
             f"{what}: {' x '.join(f'{side:,}' for side in shape)} float32 pixels would take {human_size(n_bytes)}, "
-            f"over the {human_size(current.max_decoded_bytes)} limit (AE_MAX_DECODED_BYTES); use fewer images or a "
-            "smaller image_size such as (64, 64)."
+            f"{over} {advice[1]}"
         )
 
 

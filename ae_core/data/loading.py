@@ -9,6 +9,7 @@ from typing import Annotated
 
 from ae_core.data import readers
 from ae_core.data.builtin import DATASETS, find_builtin
+from ae_core.data.common import DecodedLimit, decoding_within
 from ae_core.data.normalise import normalise
 from ae_core.data.sources import Source, find_path, find_upload, resolve_data_dir
 from ae_core.data.split import Dataset, check_split_args, make_dataset
@@ -63,15 +64,19 @@ def load_upload(
     seed: int = 0,
     image_size: tuple[int, int] | None = None,
     resize: bool = True,
+    decoded_limit: DecodedLimit | None = None,
 ) -> Dataset:
     """Load what the app's uploader gives, as (file name, content) pairs: one .npz, one .zip of images, or
     IDX files (an images file and optionally its labels file, in any order, gzipped or raw).
 
     Other arguments as in load_dataset. Uploads over the max_upload_bytes limit in total are refused.
+    decoded_limit : a limit on each image set's float32 pixels below max_decoded_bytes (such as the room left in a
+    server's memory for uploads), checked as that one is, from headers before any pixel is decoded.
     """
     check_split_args(val_fraction, seed)
     image_size = _check_image_size(image_size)
-    return _load(find_upload(files), val_fraction, seed, image_size, resize)
+    with decoding_within(decoded_limit):
+        return _load(find_upload(files), val_fraction, seed, image_size, resize)
 
 
 def _load(source: Source, val_fraction: float, seed: int, image_size: tuple[int, int] | None, resize: bool) -> Dataset:

@@ -24,6 +24,7 @@ HEAVY_MAP_IMAGES = 2_000
 MAX_HEAVY_MAP_IMAGES = 5_000
 MAX_TSNE_ITERATIONS = 500
 MAX_TSNE_PERPLEXITY = 50.0
+MAX_UMAP_NEIGHBOURS = 100  # the top of umap-learn's own advice (2 to 100); its cost grows with them
 
 
 def is_heavy_map(method: str, samples: int) -> bool:

@@ -4,8 +4,10 @@ session holds at once.
 An upload is counted from the moment it is admitted until its arrays are freed: each admitted array carries a
 ``weakref.finalize`` that gives its bytes back, so whatever lets go of an upload (a new upload replacing it, a closed
 tab's session state released after its timeout, a workspace restored and then dropped) returns its share without
-anyone having to remember to. Decoding is done one upload at a time (``decoding()``), so beyond the budget the
-server holds at most one decode in progress, whose size the per-upload limit ``AE_MAX_DECODED_BYTES`` bounds.
+anyone having to remember to. Decoding is done one upload at a time (``decoding()``), each within the room left in
+the budget: the readers refuse an image set that would not fit from its headers, before its pixels are decoded. So
+the server holds at most the budget, and beyond it only the copy that the one upload decoding now makes while it is
+split into training and validation.
 """
 
 import threading
@@ -15,12 +17,16 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ae_core.data import load_upload
+from ae_core.data import DecodedLimit, load_upload
 from ae_core.data.split import Dataset
 from ae_core.settings import limits
 from ae_core.units import human_size
 
 BUDGET_ENV = limits.Limits.variable("max_upload_memory_bytes")
+WHAT_TO_DO = (
+    "Upload fewer or smaller images, or try again in a few minutes: an upload's memory comes back once its tab has "
+    "been closed for a few minutes."
+)
 
 
 def dataset_bytes(dataset: Dataset) -> int:
@@ -50,14 +56,21 @@ class UploadMemory:
         with self._lock:
             return self._held_bytes()
 
-    def check_room(self, what: str, replacing: Dataset | None = None) -> None:
-        """ValueError when the budget is used up, not counting ``replacing``, before ``what`` (e.g. "a.zip") is
-        decoded."""
+    def check_room(self, what: str, replacing: Dataset | None = None) -> DecodedLimit:
+        """The room left in the budget, not counting ``replacing``, as the limit to decode ``what`` (e.g. "a.zip")
+        within; ValueError when the budget is used up."""
         with self._lock:
             used = self._held_bytes()
-            freed = self._bytes_of(replacing)
-        if used - freed >= limits.current().max_upload_memory_bytes:
+            held = used - self._bytes_of(replacing)
+        budget = limits.current().max_upload_memory_bytes
+        if held >= budget:
             raise ValueError(_refusal(what, used, None))
+        return DecodedLimit(
+            budget - held,
+            f"the {human_size(budget - held)} left of the server's {human_size(budget)} memory for uploads "
+            f"({BUDGET_ENV}; other uploads open now hold {human_size(held)})",
+            WHAT_TO_DO,
+        )
 
     def _bytes_of(self, dataset: Dataset | None) -> int:
         """Bytes counted for ``dataset``'s arrays; call with the lock held."""
@@ -97,12 +110,13 @@ def decode_upload(
     """Decode an upload ((file name, content) pairs, as ``ae_core.data.load_upload`` takes them) one at a time on the
     server, and count it against ``memory`` until its arrays are freed. ``replacing``: the upload it replaces.
     Raises DataFileError or ValueError, saying why, for files that cannot be read or when the budget has no room;
-    nothing is held then."""
+    nothing is held then. An image set larger than the room left in the budget is refused by the readers, from its
+    headers, before its pixels are decoded."""
     what = ", ".join(name for name, _ in files)
     memory.check_room(what, replacing)  # at once, without waiting for another upload's decoding
     with memory.decoding():
-        memory.check_room(what, replacing)  # the uploads decoded meanwhile may have filled it
-        return memory.admit(load_upload(files), what, replacing=replacing)
+        room = memory.check_room(what, replacing)  # the uploads decoded meanwhile may have used some
+        return memory.admit(load_upload(files, decoded_limit=room), what, replacing=replacing)
 
 
 def _refusal(what: str, used: int, needed: int | None) -> str:
@@ -111,9 +125,7 @@ def _refusal(what: str, used: int, needed: int | None) -> str:
     size = "" if needed is None else f", and {what} decodes to {human_size(needed)}"
     return (
         f"The server's memory for uploads is in use: the uploads open now hold {human_size(used)} of its "
-        f"{human_size(budget)} budget ({BUDGET_ENV}){size}, so {what} was not loaded. Upload fewer or smaller "
-        "images, or try again in a few minutes: an upload's memory comes back once its tab has been closed for a "
-        "few minutes."
+        f"{human_size(budget)} budget ({BUDGET_ENV}){size}, so {what} was not loaded. {WHAT_TO_DO}"
     )
 
 

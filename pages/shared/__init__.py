@@ -9,6 +9,7 @@ The session and the server
 - ``server``: what one server shares between sessions: the training queue, the background worker (and the judges
   it trains), the watchdog.
 - ``sharing``: the runs folder everyone on the server shares: save, open and delete runs.
+- ``kept_runs``: the runs this workspace keeps for a reload, what they take of its quota, and deleting them.
 - ``streamlit_patches``: the two changes to private Streamlit behaviour, checked at import.
 - ``layout``: rows of controls and of metrics that wrap, whole, onto more lines on a narrow screen.
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ae_core import user_text
 from ae_core.figures.latent import SPOT_ROW
+from ae_core.latent.maps import MAX_TSNE_ITERATIONS, MAX_TSNE_PERPLEXITY, MAX_UMAP_NEIGHBOURS
 from ae_core.latent.projection import PARAM_DEFAULTS
 from ae_core.latent.sampling import DEFAULT_SAMPLES
 from pages.shared import keys
@@ -16,15 +17,17 @@ from pages.shared.address import SHOWN_TEXT, Choice, Number
 from pages.shared.session import setting
 from pages.shared.workspace import address_query
 
-# The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart
+# The view of a map that a link holds: query parameter -> (type, default, lowest, highest); "points" apart. t-SNE's
+# and UMAP's own settings go only as high as this server maps with them (``ae_core.latent.maps``), so a link asking
+# more gets a note naming the highest; "samples" goes as high as PCA maps, and map_panel lowers it for t-SNE and UMAP.
 VIEW_FIELDS = {
     "method": (str, "pca", None, None),
     "dims": (int, 2, 2, 3),
     "samples": (int, DEFAULT_SAMPLES, 100, 20_000),
     "seed": (int, 0, 0, 2**31 - 1),
-    "perplexity": (float, 30.0, 2.0, 100.0),
-    "iterations": (int, PARAM_DEFAULTS["tsne"]["iterations"], 50, 2_000),
-    "n_neighbors": (int, 15, 2, 200),
+    "perplexity": (float, 30.0, 2.0, MAX_TSNE_PERPLEXITY),
+    "iterations": (int, PARAM_DEFAULTS["tsne"]["iterations"], 50, MAX_TSNE_ITERATIONS),
+    "n_neighbors": (int, 15, 2, MAX_UMAP_NEIGHBOURS),
     "min_dist": (float, 0.1, 0.0, 1.0),
 }
 VIEW_PARAMS = {"pca": (), "tsne": ("perplexity", "iterations"), "umap": ("n_neighbors", "min_dist")}

@@ -3,6 +3,9 @@ scores, and its CSV download; the view is kept in the link. Heavy maps (``ae_cor
 for a turn in the server's queue of maps, and their settings are bounded by what the server can do."""
 
 import threading
+import time
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -15,11 +18,13 @@ from ae_core.latent.maps import (
     MAX_HEAVY_MAP_IMAGES,
     MAX_TSNE_ITERATIONS,
     MAX_TSNE_PERPLEXITY,
+    MAX_UMAP_NEIGHBOURS,
     is_heavy_map,
     map_key,
     run_map,
 )
 from ae_core.latent.projection import EARLY_EXAGGERATION_ITERATIONS, warm_up_umap
+from ae_core.training.progress_text import duration_text
 from ae_core.training.queue import TrainingQueue
 from pages.shared import keys, server, workspace
 from pages.shared.latent_view import (
@@ -38,12 +43,19 @@ from pages.shared.map_inspector import side_panel
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 MAX_IMAGES = 20_000  # a PCA map; t-SNE and UMAP take MAX_HEAVY_MAP_IMAGES
-# What a heavy map may ask of the server: session-state key -> the highest value
-HEAVY_BOUNDS = {
-    keys.LATENT_SAMPLES: MAX_HEAVY_MAP_IMAGES,
-    keys.LATENT_ITERATIONS: MAX_TSNE_ITERATIONS,
-    keys.LATENT_PERPLEXITY: MAX_TSNE_PERPLEXITY,
-}
+
+
+@dataclass(frozen=True)
+class TimeInLine:
+    """Seconds a heavy map waited in the queue of maps: before its first turn, and between its turns (t-SNE waits
+    for its next turn inside its callback, so its projection's own seconds hold that wait)."""
+
+    before: float
+    between: float
+
+
+# The time in line of the maps drawn here, by map; weak, so an entry goes with its map, which the run's context holds
+_time_in_line: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @st.cache_resource(show_spinner=False)
@@ -64,13 +76,10 @@ def map_queue() -> TrainingQueue:
 
 
 def bound_to_server(method: str) -> None:
-    """Lower the settings a link or an earlier method left above what this server maps with ``method``; call
-    before their widgets are drawn."""
-    if method not in HEAVY_METHODS:
-        return
-    for key, highest in HEAVY_BOUNDS.items():
-        if st.session_state.get(key, 0) > highest:
-            st.session_state[key] = highest
+    """Lower the number of images a link or PCA left above what this server maps with ``method``; call before its
+    widget is drawn. (t-SNE's and UMAP's own settings are bounded where a link is read: latent_view.VIEW_FIELDS.)"""
+    if method in HEAVY_METHODS and st.session_state.get(keys.LATENT_SAMPLES, 0) > MAX_HEAVY_MAP_IMAGES:
+        st.session_state[keys.LATENT_SAMPLES] = MAX_HEAVY_MAP_IMAGES
 
 
 def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
@@ -108,7 +117,14 @@ def settings_ui(warm_up: threading.Thread) -> tuple[str, int, int, int, dict]:
             key=keys.LATENT_ITERATIONS,
         )
     elif method == "umap":
-        left.slider("Neighbours", 2, 200, key=keys.LATENT_NEIGHBOURS)
+        left.slider(
+            "Neighbours",
+            2,
+            MAX_UMAP_NEIGHBOURS,
+            key=keys.LATENT_NEIGHBOURS,
+            help=f"How many nearest codes shape each point's place: few keep small groups apart, many show the "
+            f"overall layout. Up to {MAX_UMAP_NEIGHBOURS} on this shared server.",
+        )
         right.slider("Minimum distance", 0.0, 1.0, step=0.05, key=keys.LATENT_MIN_DIST)
     params = {name: st.session_state[VIEW_KEYS[name]] for name in VIEW_PARAMS[method]}
     return method, dims, samples, seed, params
@@ -128,22 +144,27 @@ def compute_map(context, warm_up, method, dims, samples, seed, params, slot):
     names = context.dataset.class_names
     queue, ticket = map_queue(), object()
     queued = is_heavy_map(method, samples) and not context.holds(key)
+    waited = {"before": 0.0, "between": 0.0}
     if queued:
         queue.enqueue(ticket, getattr(workspace.current(), "owner", None))
 
     def draw(iteration: int, coords: np.ndarray, labels) -> None:
         if queued and queue.should_yield(ticket):
             queue.yield_turn(ticket)
-            take_turn(queue, ticket, slot)
+            waited["between"] += take_turn(queue, ticket, slot)
         with slot.container():
             st.progress(min(iteration / total, 1.0), text=f"t-SNE is settling: iteration {iteration} of {total}")
             st.plotly_chart(latent_figure(coords, labels, names, dims, title="t-SNE map, still settling"))
 
     try:
         if queued:
-            take_turn(queue, ticket, slot)
+            waited["before"] = take_turn(queue, ticket, slot)
+        fresh = not context.holds(key)  # else another's turn drew it meanwhile
         with st.spinner(f"Mapping with {METHODS[method]}…"):
-            return run_map(context, method, dims, samples, seed, draw if method == "tsne" else None, **params)
+            latent_map = run_map(context, method, dims, samples, seed, draw if method == "tsne" else None, **params)
+        if queued and fresh:
+            _time_in_line.setdefault(latent_map, TimeInLine(**waited))
+        return latent_map
     except ValueError as error:
         slot.error(f"No map could be drawn: {user_text.markdown(error)}")
         st.stop()
@@ -151,13 +172,23 @@ def compute_map(context, warm_up, method, dims, samples, seed, params, slot):
         queue.release(ticket)  # also when the page is left or rerun midway
 
 
-def take_turn(queue: TrainingQueue, ticket, slot) -> None:
-    """Wait until ``ticket`` holds the queue's slot, saying in ``slot`` where it stands."""
+def take_turn(queue: TrainingQueue, ticket, slot) -> float:
+    """Wait until ``ticket`` holds the queue's slot, saying in ``slot`` where it stands; return the seconds waited."""
+    started = time.monotonic()
     while not queue.wait_turn(ticket, timeout_s=1.0):
         slot.info(
             f"Waiting for a turn: t-SNE and UMAP maps of over {HEAVY_MAP_IMAGES:,} images take turns on this "
             f"server; this one is {queue.place(ticket).describe()}. Fewer images draw at once."
         )
+    return time.monotonic() - started
+
+
+def drawn_in(latent_map) -> str:
+    """How long the map took to draw, without its time in the queue of maps; that time apart when it waited."""
+    waited = _time_in_line.get(latent_map, TimeInLine(0.0, 0.0))
+    drawn = f"Drawn in {latent_map.projection.seconds - waited.between:.1f} s"
+    in_line = round(waited.before + waited.between)
+    return f"{drawn} after {duration_text(in_line)} in line." if in_line >= 1 else f"{drawn}."
 
 
 def map_ui(context, latent_map, dims: int) -> None:
@@ -182,7 +213,7 @@ def map_ui(context, latent_map, dims: int) -> None:
     with side:
         side_panel(context, latent_map)
     st.caption(
-        f"Mapped: {latent_map.sample.description}. Drawn in {projection.seconds:.1f} s. Hover a point to name "
+        f"Mapped: {latent_map.sample.description}. {drawn_in(latent_map)} Hover a point to name "
         "it; click one (or drag a box or lasso from the tools above the map) to see its images; click an empty "
         "spot to decode it."
     )

@@ -13,6 +13,7 @@ from ae_core import user_text
 from ae_core.data import DATASETS
 from ae_core.runs.names import default_runs_dir
 from pages.shared import keys, session, workspace
+from pages.shared.kept_runs import kept_runs_ui
 
 SHARED_NOTE = (
     "A saved run is visible to everyone using this server: anyone can open it; only this workspace can rename or "
@@ -239,11 +240,16 @@ def _open(name: str) -> None:
 
 def saved_runs_ui() -> None:
     """Pick a run saved under runs_dir(), open it into this session's runs or delete it (after a
-    confirmation); malformed folders are named."""
-    from ae_core.runs.listing import list_runs
-
+    confirmation); malformed folders are named. Then the runs this workspace keeps, to delete the ones not needed."""
     _clean_staging_once(str(runs_dir()))
     _show_outcome(keys.CHANGE_OUTCOME)
+    _shared_runs_ui()
+    kept_runs_ui()
+
+
+def _shared_runs_ui() -> None:
+    from ae_core.runs.listing import list_runs
+
     try:
         listing = list_runs(runs_dir())
     except OSError as error:

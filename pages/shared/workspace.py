@@ -119,7 +119,10 @@ def keep_run(run) -> None:
     try:
         save_run(run, workspace.runs_dir, overwrite=True, owner=workspace.owner)
     except (OSError, ValueError) as error:
-        st.warning(f"Run {user_text.markdown(run.name)} could not be kept for a reload: {user_text.markdown(error)}")
+        st.warning(
+            f"Run {user_text.markdown(run.name)} could not be kept for a reload: {user_text.markdown(error)} The "
+            "runs this workspace keeps are listed, to delete, under “Runs kept in this workspace” on the Train page."
+        )
 
 
 def rename_kept(name: str, new_name: str) -> None:
