@@ -166,6 +166,23 @@ def test_train_then_evaluate_gives_the_same_metrics(shared_data_dir, digits, tmp
     assert json.loads(evaluated.stdout)["val_mse"] == pytest.approx(report["val_mse"], rel=1e-5)
 
 
+def test_train_through_a_local_worker_gives_the_run_training_here_gives(shared_data_dir, tmp_path):
+    reports = {}
+    for where in ("here", "local"):
+        executor = () if where == "here" else ("--executor", where)
+        options = ("--model", "dense", "--epochs", "2", "--batch-size", "64", "--json", *executor)
+        trained = run_cli(
+            "train", "--dataset", "digits", *options, "--out", str(tmp_path / where), data_dir=shared_data_dir
+        )
+        assert trained.returncode == 0, trained.stderr
+        assert "epoch 2/2" in trained.stderr  # the progress bar follows the worker
+        reports[where] = json.loads(trained.stdout)
+    assert reports["local"]["epochs"] == 2 and (tmp_path / "local" / "model.keras").is_file()
+    assert reports["local"]["val_mse"] == pytest.approx(reports["here"]["val_mse"], rel=1e-4), (
+        "the same engine and seed"
+    )
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

@@ -200,8 +200,8 @@ def test_a_session_gone_past_its_time_to_live_lets_go_of_its_state(digits, monke
 
 
 def test_a_finished_job_leaves_no_training_graph_behind(digits):
-    """Keras' optimizer registers a custom gradient holding the step's graph on each trace; the job removes it, so a
-    server's memory does not grow with each training started."""
+    """A trace of Keras' training step registers a custom gradient holding the step's graph, for the life of the
+    process; a job trains in a worker process, so the server's registry and memory do not grow with each training."""
     import gc
 
     from tensorflow.python.framework import ops

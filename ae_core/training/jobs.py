@@ -115,6 +115,11 @@ class JobSnapshot:
         return self.status not in UNFINISHED
 
     @property
+    def waits_for(self) -> str:
+        """Where a queued job stands, in words: its place in the queue's line, or what its executor waits for."""
+        return self.place.describe() if self.place is not None else self.waiting
+
+    @property
     def epochs_completed(self) -> int:
         return len(next(iter(self.history.values()), []))
 

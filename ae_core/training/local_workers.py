@@ -20,6 +20,7 @@ from ae_core.training.worker_process import READY
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # How long a worker may take to import TensorFlow and say it is ready (a loaded 2-core machine takes about 10 s).
 START_TIMEOUT_S = 120.0
+EXIT_WAIT_S = 10.0  # a worker that sent its run exits within a second
 
 
 class WorkerStartError(RuntimeError):
@@ -106,9 +107,12 @@ class LocalTraining:
         self._worker.kill()
 
     def close(self) -> None:
-        """Let the worker go once its last message is read: it exits by itself."""
+        """Let the worker go once its last message is read: it exits by itself, or is ended after EXIT_WAIT_S."""
         self._worker.connection.close()
-        self._worker.process.wait()
+        try:
+            self._worker.process.wait(EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            self._worker.kill()
 
 
 class LocalWorkers:

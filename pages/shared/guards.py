@@ -15,7 +15,7 @@ def training_text(snapshot) -> str:
 
     progress = snapshot.progress
     if snapshot.status == QUEUED:
-        return f"waiting its turn, {snapshot.place.describe()}"
+        return f"waiting its turn, {snapshot.waits_for}"
     if progress is None:
         return "building the model"
     state = "paused in" if snapshot.status == PAUSED else "in"

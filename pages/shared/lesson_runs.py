@@ -79,7 +79,7 @@ def progress_ui(step: int) -> None:
     snapshots = [job.snapshot() for job in jobs]
     for snapshot in snapshots:
         if snapshot.status == QUEUED:
-            st.progress(0.0, text=f"Waiting for the server: {snapshot.place.describe()}.")
+            st.progress(0.0, text=f"Waiting for the server: {snapshot.waits_for}.")
         elif snapshot.status in UNFINISHED:
             progress = snapshot.progress
             done = progress.fraction_done if progress is not None else 0.0

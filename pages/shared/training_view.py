@@ -137,8 +137,7 @@ def live_view(drawn_status: str) -> None:
     if snapshot.status != drawn_status:
         st.rerun()  # the whole page, once: its buttons follow the status; an ended job shows its outcome
     if snapshot.status == QUEUED:
-        where = snapshot.place.describe() if snapshot.place is not None else snapshot.waiting
-        st.info(f"Waiting for a free slot: {where}. Cancel takes it out of the line.")
+        st.info(f"Waiting for a free slot: {snapshot.waits_for}. Cancel takes it out of the line.")
         return
     progress = snapshot.progress
     text = progress_caption(progress, paused=snapshot.status == PAUSED, stopping=job.control.stop_requested)
