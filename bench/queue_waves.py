@@ -60,7 +60,6 @@ def main() -> None:
     parser.add_argument("--waves", type=int, default=8)
     parser.add_argument("--thread-per-map", action="store_true", help="a new thread for each run's map")
     arguments = parser.parse_args()
-    native_memory.limit_malloc_arenas()  # as the app's pages do
     digits, queue = load_dataset("digits"), TrainingQueue(QUEUE_CAP)
     worker = None if arguments.thread_per_map else ThreadPoolExecutor(max_workers=1)
     for number in range(1, arguments.waves + 1):

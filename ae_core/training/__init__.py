@@ -9,6 +9,6 @@
 - ``executors``: where jobs train: ``local_workers`` (worker processes on this machine, each running
   ``worker_process``) or ``ray_workers`` (a Ray cluster); ``worker_protocol`` is what the server and a worker say.
 - ``queue``: the first-come, first-served queue that caps trainings running at once.
-- ``native_memory``: glibc's malloc tuned for a long-lived server that runs scripts on threads.
+- ``native_memory``: freed memory handed back to the operating system by a long-lived server.
 - ``progress_text`` and ``progress_bar``: progress in words, and the command line's progress bar.
 """

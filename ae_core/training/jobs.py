@@ -208,6 +208,11 @@ class TrainingJob:
                 return
             now = time.monotonic()
             if self.control.stop_requested:
+                if not self._state.started and worker.waiting:  # its executor has not started it: nothing trained
+                    worker.kill()
+                    with self._lock:
+                        self._state.cancelled = True
+                    return
                 if stop_sent_at is None:
                     worker.send(STOP)
                     stop_sent_at = now

@@ -22,13 +22,12 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ae_core.training import executors
-from ae_core.training.native_memory import limit_malloc_arenas, release_free_memory
+from ae_core.training.native_memory import release_free_memory
 from ae_core.training.queue import TrainingQueue, max_concurrent_trainings
 
 DISCONNECT_GRACE_S = 20.0  # a page reload reconnects in about a second; a lost phone connection in a few
 POLL_S = 2.0  # how often the watchdog looks; it costs a dictionary lookup per training job
 
-limit_malloc_arenas()  # every script run is on a new thread; see ae_core/training/native_memory.py
 executors.executor()  # started with the server, so the first training finds its workers ready
 
 
