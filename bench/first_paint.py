@@ -66,6 +66,14 @@ def click_to_first_result(page, title: str) -> float:
     return time.perf_counter() - start
 
 
+def judge_was_training(page) -> bool:
+    """Whether Generate, once it shows either, shows the judge's training progress rather than its scores: the grids
+    come first, and then one or the other below them."""
+    scores = page.locator('[data-testid="stMetric"]').filter(has_text="Recognisable")
+    page.wait_until(lambda: scores.count() > 0 or page.progress_text(), "the judge's scores or its progress", TIMEOUT_S)
+    return "Training the judge" in page.progress_text() or "waits to train" in page.progress_text()
+
+
 def run_benchmark(args) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -88,9 +96,7 @@ def run_benchmark(args) -> dict:
                     for title in PAGES:
                         seconds[title] = click_to_first_result(page, title)
                         if title == "Generate" and judge_training is None:
-                            judge_training = "Training the judge" in page.progress_text() or "waits to train" in (
-                                page.progress_text()
-                            )
+                            judge_training = judge_was_training(page)
                         page.wait_idle(timeout_s=TIMEOUT_S)
                     rounds.append({"seconds": seconds, "judge_training": judge_training})
         finally:

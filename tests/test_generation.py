@@ -9,8 +9,10 @@ from ae_core.cli.commands import main
 from ae_core.figures.images import grid_png
 from ae_core.generation.judge import judge_for, nearest_distances, normalised_entropy
 from ae_core.generation.paths import interpolate_codes, interpolate_images, manifold_grid, traverse
+from ae_core.generation.report import generate_for_run
 from ae_core.generation.samplers import GaussianSampler, MixtureSampler, NormalSampler, generate, make_sampler
 from ae_core.models.architectures import decode, encode
+from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
 from ae_core.runs.saving import save_run
 from ae_core.settings.model_config import ModelConfig
@@ -74,6 +76,16 @@ def test_normal_sampler_ignores_the_codes_distribution(digits_codes):
     samples = NormalSampler().fit(digits_codes + 100.0).sample(10_000, seed=0)
     np.testing.assert_allclose(samples.mean(axis=0), 0.0, atol=0.05)
     np.testing.assert_allclose(samples.std(axis=0), 1.0, atol=0.05)
+
+
+def test_n01_samples_of_a_run_need_only_its_code_size_not_its_training_codes(digits, digits_run, digits_codes):
+    context = RunContext(digits_run, digits)
+    report = generate_for_run(context, "normal", 16, seed=3, scored=False)
+    assert not context.holds(("codes", "training")), "the training codes were not computed"
+    np.testing.assert_array_equal(report.generation.codes, NormalSampler().fit(digits_codes).sample(16, seed=3))
+    np.testing.assert_allclose(report.generation.images, decode(digits_run.model, report.generation.codes), atol=1e-6)
+    with pytest.raises(ValueError, match="latent_dim must be an integer of at least 1; got 0"):
+        NormalSampler(0)
 
 
 def test_generate_decodes_one_image_per_code(digits_run, digits_codes):

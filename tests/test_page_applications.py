@@ -222,3 +222,31 @@ def test_the_restoration_verdict_says_when_every_restorer_makes_things_worse():
     )
     better = {**scores, "noisy": {"psnr": 10.0}}
     assert restoration_verdict(better).startswith("Best: median at 14.50 dB, +4.50 dB over the degraded input")
+
+
+def test_a_finished_run_has_its_compression_rows_computed_before_the_page_opens(digits_data, monkeypatch):
+    from ae_core.applications import compression
+    from ae_core.training.jobs import TrainingJob
+    from pages.shared import server
+
+    config = ModelConfig(preset="dense", latent_dim=8, hidden_units=(32,))
+    job = TrainingJob(
+        digits_data.x_train, digits_data.x_val, "digits", config, TrainConfig(epochs=1, batch_size=64), name="fresh"
+    ).start()
+    assert job.join(timeout=120)
+    at = app(**{keys.JOB: job})  # any page collects the finished job, and the server's worker prepares its run
+    server.background_worker().submit(lambda: None).result(timeout=120)  # runs after that preparation
+    computed_by_the_page, original = [], compression.compare_compression
+
+    def compare_compression(*args, **kwargs):
+        computed_by_the_page.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compression, "compare_compression", compare_compression)
+    at.session_state[keys.APPLICATION_TAB] = "Compression"
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert not computed_by_the_page, "the page found the rows computed"
+    report = compression_report(RunContext(job.snapshot().run, digits_data))
+    assert report.verdict in info_texts(at)
+    assert list(at.dataframe[0].value["bytes per image"]) == [row.bytes_per_image for row in report.rows]

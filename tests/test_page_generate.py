@@ -153,6 +153,32 @@ def test_the_samples_show_before_the_judge_is_trained_and_its_scores_after(autoe
     assert any(caption.value.startswith("The judge classifies") for caption in sample.caption)
 
 
+def test_each_grid_shows_once_decoded_before_the_next_samplers_fit_and_the_scores(autoencoder_run, monkeypatch):
+    import streamlit as st
+
+    from ae_core.generation.samplers import MixtureSampler
+    from pages.shared import sampling_panel
+
+    order = []
+
+    def logged(event: str, original):
+        def call(*args, **kwargs):
+            order.append(event)
+            return original(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(st, "image", logged("grid", st.image))
+    monkeypatch.setattr(MixtureSampler, "fit", logged("mixture fitted", MixtureSampler.fit))
+    monkeypatch.setattr(sampling_panel, "scored_report", logged("scored", sampling_panel.scored_report))
+    at = generate_page(autoencoder_run)
+    order.clear()
+    at.selectbox(key=keys.MIXTURE_COMPONENTS).set_value(2).run()  # a mixture not fitted yet; N(0, I) as before
+    assert not at.exception
+    assert order[:4] == ["grid", "mixture fitted", "grid", "scored"], "N(0, I)'s grid waits for no fit or score"
+    assert len(tab(at, "Sample").metric) == 2, "both batches' scores, once they came"
+
+
 def sampled_digits(at: AppTest, media: dict, side_count: int = 8) -> np.ndarray:
     """Each Sample grid's digits as shown, one pixel per digit pixel: (grids, side_count**2, 8, 8) uint8."""
     step = 9 * SCALE  # a tile and the gap after it

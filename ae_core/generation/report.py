@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from ae_core.generation.judge import CONFIDENCE, Scores, judge_for
-from ae_core.generation.samplers import Generation, check_sample_args, generate, make_sampler
+from ae_core.generation.samplers import Generation, NormalSampler, check_sample_args, generate, make_sampler
+from ae_core.models.architectures import latent_dim_of
 from ae_core.runs.context import RunContext
 
 
@@ -62,7 +63,10 @@ DEFAULT_VAE_SAMPLER, DEFAULT_FITTED_SAMPLER = "normal", "gmm"
 
 def fitted_sampler(context: RunContext, sampler_name: str, n_components: int | None = None):
     """``sampler_name`` fitted on the run's training codes, once per run and settings (kept in ``context``); the
-    codes and a mixture's choice by BIC take seconds, so a server fits the default sampler when a run finishes."""
+    codes and a mixture's choice by BIC take seconds, so a server fits the default sampler when a run finishes.
+    N(0, I) needs only the code's size, so it never waits for the codes."""
+    if sampler_name == "normal":
+        return NormalSampler(latent_dim_of(context.run.model))
     return context.cached(
         ("sampler", sampler_name, n_components),
         lambda: make_sampler(sampler_name, n_components).fit(context.codes("training")),
@@ -89,13 +93,20 @@ def generate_for_run(
     judge is trained or waited for."""
     n, seed, temperature = check_sample_args(n, seed, temperature)  # before the fit, which can take seconds
     generation = generate(context.run.model, fitted_sampler(context, sampler_name, n_components), n, seed, temperature)
-    if context.labels("training") is None or not scored:
-        return GenerationReport(sampler_name, temperature, generation, None, None)
+    report = GenerationReport(sampler_name, temperature, generation, None, None)
+    return scored_report(context, report) if scored else report
+
+
+def scored_report(context: RunContext, report: GenerationReport) -> GenerationReport:
+    """``report``'s images with the judge's scores, beside the same scores of the real validation images (the
+    judge is trained on first need); unscored for an unlabeled dataset, which gives a judge no classes to learn."""
+    if context.labels("training") is None:
+        return report
     judge = judge_for(context.dataset)
     reference = context.cached(("judge_reference",), lambda: judge.score_images(context.images("validation")))
     # The real images' Fréchet distance is measured at the batch's size, since the distance shrinks as sets grow.
-    reference = replace(reference, frechet_distance=judge.real_frechet_distance(n))
-    return GenerationReport(sampler_name, temperature, generation, judge.score_images(generation.images), reference)
+    reference = replace(reference, frechet_distance=judge.real_frechet_distance(len(report.generation.images)))
+    return replace(report, scores=judge.score_images(report.generation.images), reference=reference)
 
 
 def _number(value: float | None) -> str:

@@ -34,6 +34,7 @@ MAX_SAMPLES = 10_000
 SAMPLE_COUNT = Integer(1, MAX_SAMPLES)
 TEMPERATURE = Number(0, 10, low_open=True)
 COMPONENTS = Integer(1, 100)
+LATENT_DIM = Integer(1)
 COVARIANCE_TYPES = ("full", "diag")
 SAMPLER, COVARIANCE_TYPE = OneOf(SAMPLERS), OneOf(COVARIANCE_TYPES)
 JITTER = 1e-6  # added to covariance diagonals so a code dimension that never varies still factorises
@@ -72,6 +73,12 @@ class NormalSampler:
     """N(0, I) in the codes' dimension, whatever the codes look like: the prior a VAE is trained towards."""
 
     name = "normal"
+
+    def __init__(self, latent_dim: int | None = None):
+        """latent_dim : the code's size when it is known without codes, which N(0, I) needs alone; else ``fit``
+        reads it from the codes."""
+        if latent_dim is not None:
+            self.latent_dim = check("latent_dim", latent_dim, LATENT_DIM, "It is the code's size.")
 
     def fit(self, codes: np.ndarray) -> "NormalSampler":
         self.latent_dim = _checked_codes(codes, 1).shape[1]

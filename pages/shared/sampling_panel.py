@@ -12,6 +12,7 @@ from ae_core.generation.report import (
     DEFAULT_VAE_SAMPLER,
     RECOGNISABLE,
     generate_for_run,
+    scored_report,
     scores_table,
 )
 from ae_core.generation.samplers import SAMPLER_TITLES
@@ -35,6 +36,11 @@ SCORES_EXPLAINED = (
     "digits are: copies of training images, or blurred averages, which lie near everything; the grid shows which. "
     "A low value says nothing good on its own."
 )
+WAITING = {  # what a batch waits for before its grid shows: fitting a sampler to the codes takes seconds
+    "normal": "Sampling and decoding…",
+    "gaussian": "Fitting a Gaussian to the training codes…",
+    "gmm": "Fitting a Gaussian mixture to the training codes…",
+}
 JUDGE_POLL_S = 1.0  # how often the judge's progress is redrawn while it trains
 
 
@@ -78,16 +84,22 @@ def sampler_choices(is_vae: bool) -> tuple[list[str], int | None, float, int, in
     return shown, components or None, temperature, int(seed), side
 
 
-def generated(
-    context, sampler: str, components: int | None, side: int, seed: int, temperature: float, scored: bool = True
-):
-    """The GenerationReport of side x side images, computed once per run, sampler and parameters; unscored when
-    ``scored`` is False (the same images, drawn from the same seed)."""
-    components = components if sampler == "gmm" else None
+def generation_key(sampler: str, components: int | None, side: int, seed: int, temperature: float) -> tuple:
+    """What one batch is known by in the run's context: its sampler, mixture size, count, seed and temperature."""
+    return ("generation", sampler, components if sampler == "gmm" else None, side * side, seed, temperature)
+
+
+def generated(context, key: tuple):
+    """The unscored GenerationReport of batch ``key`` (``generation_key``), computed once per run."""
+    _, sampler, components, n, seed, temperature = key
     return context.cached(
-        ("generation", sampler, components, side * side, seed, temperature, scored),
-        lambda: generate_for_run(context, sampler, side * side, seed, temperature, components, scored),
+        key, lambda: generate_for_run(context, sampler, n, seed, temperature, components, scored=False)
     )
+
+
+def scored(context, key: tuple):
+    """Batch ``key``'s report with the judge's scores: the same images, scored once per run."""
+    return context.cached((*key, "scored"), lambda: scored_report(context, generated(context, key)))
 
 
 def judge_can_score(context) -> bool:
@@ -117,24 +129,38 @@ def judge_progress_ui(context) -> None:
         st.progress(done, text=f"Training the judge, a small classifier, on {count}: {done:.0%}. Scores follow.")
 
 
-def batch_ui(title: str, report, side: int, file_name: str, download_key: str) -> None:
-    images = report.generation.images
+def batch_ui(context, key: tuple, title: str, side: int, file_name: str):
+    """Batch ``key``'s grid, drawn as soon as it is decoded (a fitted sampler first waits for its fit, with a
+    spinner); returns the empty slot where its recognisable share goes once the judge has scored it."""
+    name = key[1]
     st.markdown(f"**{title}**")
+    with st.spinner(WAITING[name]):
+        report = generated(context, key)
+    images = report.generation.images
     st.image(
         enlarge(image_grid(images, side, side), images.shape[1]),
         caption=f"{len(images)} images, sampled and decoded in {report.generation.seconds:.2f} s",
         output_format="PNG",
     )
-    if report.scores is not None:
-        share, real = report.scores.confident_share, report.reference.confident_share
-        st.metric(
-            f"Recognisable (confidence > {CONFIDENCE})",
-            f"{share:.1%}",
-            delta=f"{100 * (share - real):+.1f} points vs real images",
-            help=f"Share the judge classifies with probability above {CONFIDENCE}; real images: {real:.1%}",
-        )
+    share_slot = st.empty()
     st.download_button(
-        "Download grid (PNG)", grid_png(images, side), file_name=file_name, mime="image/png", key=download_key
+        "Download grid (PNG)",
+        grid_png(images, side),
+        file_name=file_name,
+        mime="image/png",
+        key=keys.GRID_DOWNLOAD_PREFIX + name,
+    )
+    return share_slot
+
+
+def share_ui(slot, report) -> None:
+    """The share of ``report``'s images the judge recognises, against real images', in ``slot``."""
+    share, real = report.scores.confident_share, report.reference.confident_share
+    slot.metric(
+        f"Recognisable (confidence > {CONFIDENCE})",
+        f"{share:.1%}",
+        delta=f"{100 * (share - real):+.1f} points vs real images",
+        help=f"Share the judge classifies with probability above {CONFIDENCE}; real images: {real:.1%}",
     )
 
 
@@ -161,6 +187,7 @@ def scores_ui(context, reports: dict) -> None:
 
 
 def samplers_ui(context) -> None:
+    """The batches side by side, each shown once decoded; then, once the judge is trained, their scores."""
     is_vae = context.run.model_config.preset == "vae"
     shown, components, temperature, seed, side = sampler_choices(is_vae)
     if is_vae:
@@ -170,19 +197,24 @@ def samplers_ui(context) -> None:
             "A plain autoencoder's codes follow no set law: N(0, I) noise lands where the decoder has never "
             "been. A distribution fitted to the training codes samples where they are."
         )
-    scored = judge_can_score(context)
-    with st.spinner("Fitting the sampler, decoding and scoring…"):
-        reports = {name: generated(context, name, components, side, seed, temperature, scored) for name in shown}
-    for column, (name, report) in zip(st.columns(len(reports)), reports.items()):
+    can_score = judge_can_score(context)
+    batches = {name: generation_key(name, components, side, seed, temperature) for name in shown}
+    share_slots = {}  # sampler name -> where its recognisable share goes once scored
+    for column, (name, key) in zip(st.columns(len(batches)), batches.items()):
         with column:
-            batch_ui(
+            share_slots[name] = batch_ui(
+                context,
+                key,
                 SAMPLER_TITLES[name] if is_vae else AUTOENCODER_TITLES[name],
-                report,
                 side,
                 user_text.file_name(f"{context.run.name}-{name}-seed{seed}", "png"),
-                keys.GRID_DOWNLOAD_PREFIX + name,
             )
-    if scored:
-        scores_ui(context, reports)
-    else:
+    if not can_score:
         judge_progress_ui(context)
+        return
+    with st.spinner("Scoring the images with the judge…"):
+        reports = {name: scored(context, key) for name, key in batches.items()}
+    if next(iter(reports.values())).scores is not None:
+        for name, report in reports.items():
+            share_ui(share_slots[name], report)
+    scores_ui(context, reports)

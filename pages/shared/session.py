@@ -100,14 +100,16 @@ def _map_in_background(run) -> None:
 
 
 def _default_map(context) -> None:
-    """Computes the default latent map and the default sampler into the run's context, where the Latent space and
-    Generate pages find them."""
+    """Computes the default latent map, the default sampler and the compression rows into the run's context, where
+    the Latent space, Generate and Applications pages find them."""
+    from ae_core.applications.compression import compression_report
     from ae_core.generation.report import default_sampler_name, fitted_sampler
     from ae_core.latent.maps import default_run_map
 
     try:
         default_run_map(context)
         fitted_sampler(context, default_sampler_name(context))
+        compression_report(context)
     except ValueError:  # e.g. a diverged model's codes; the page says why when it is opened
         pass
 
