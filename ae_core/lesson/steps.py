@@ -75,12 +75,12 @@ STEPS = (
         "A **convolutional layer** looks at small patches of neighbouring pixels, 3 × 3 at a time, and uses the "
         "same weights at every place in the image, so it spots a stroke wherever the stroke is. This model's "
         "encoder has two such layers and squeezes each image into a code of only **8 numbers**. PCA gets 8 "
-        "numbers too. It trains for 40 epochs.",
+        "numbers too. It trains for 20 epochs.",
         Prediction(
             "With 8 numbers per image, which rebuilds the validation images with a smaller error?",
             ("PCA", "The convolutional autoencoder"),
             1,
-            "The convolutional autoencoder: its error is about half of PCA's. PCA can only add up fixed patterns, "
+            "The convolutional autoencoder: its error is about 60% of PCA's. PCA can only add up fixed patterns, "
             "each times one number; the network can combine and bend strokes, and looking at neighbouring pixels "
             "together suits images. This is the chapter's first real result: built for its data, an autoencoder "
             "finds a better short code than the best method of weighted sums.",

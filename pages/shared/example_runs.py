@@ -1,5 +1,5 @@
 """Ready-made runs: a server whose runs folder holds no saved run trains two example runs on the bundled digits when
-it starts (the lesson's textbook model and its convolutional default), and every session lists them in its run
+it starts (the lesson's textbook model and its convolutional run), and every session lists them in its run
 pickers, so Latent space, Generate and Applications work before anyone trains. They are the lesson's shared
 trainings, so its steps on them are ready too. AE_EXAMPLE_RUNS=0 turns them off."""
 
