@@ -163,7 +163,7 @@ def test_the_variance_chart_greys_out_unused_dimensions():
 
 def test_a_link_gives_its_view_and_unreadable_or_out_of_range_values_fall_back():
     view = parse_view({"method": "umap", "n_neighbors": "500", "min_dist": "nan", "seed": "x", "points": "3,oops,12"})
-    assert view["method"] == "umap" and view["n_neighbors"] == 200 and view["min_dist"] == 0.1 and view["seed"] == 0
+    assert view["method"] == "umap" and view["n_neighbors"] == 100 and view["min_dist"] == 0.1 and view["seed"] == 0
     assert view["points"] == [3, 12]
     assert parse_view({"method": "spectral"})["method"] == "pca"
     assert view_query(view) == {
@@ -171,7 +171,7 @@ def test_a_link_gives_its_view_and_unreadable_or_out_of_range_values_fall_back()
         "dims": "2",
         "samples": "5000",
         "seed": "0",
-        "n_neighbors": "200",
+        "n_neighbors": "100",
         "min_dist": "0.1",
         "points": "3,12",
     }

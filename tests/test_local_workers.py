@@ -22,7 +22,7 @@ def workers():
 
 
 def worker_pid(training_job) -> int:
-    return training_job._worker._worker.process.pid
+    return training_job.worker.pid
 
 
 def finished_epochs(training_job, count: int):

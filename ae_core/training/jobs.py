@@ -168,6 +168,12 @@ class TrainingJob:
         self._task = TrainingTask(x_train, x_val, dataset_name, model_config, train_config, name, split, excluded_class)
         self._thread = threading.Thread(target=self._work, daemon=True, name="training-job")
 
+    @property
+    def worker(self):
+        """The executor's end of the job's worker (``local_workers.LocalTraining`` or ``ray_workers.RayTraining``),
+        None before it is launched."""
+        return self._worker
+
     def start(self) -> "TrainingJob":
         """Start the thread; with a queue, the job joins the end of the line now, in the caller's order."""
         if self.queue is not None:

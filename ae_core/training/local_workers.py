@@ -1,7 +1,8 @@
 """Trainings in worker processes on this machine: the lab's default executor.
 
 ``LocalWorkers`` keeps ``warm`` processes started, each with TensorFlow imported, so a training handed to one starts
-at once. Each worker trains one ``TrainingTask`` and exits; a new one is started in its place at once. ``launch``
+at once. Each worker trains one ``TrainingTask`` and exits; a new one is started in its place once that training has
+its first batch. ``launch``
 returns a ``LocalTraining``: the server's end of that worker, to send commands to and read messages from. How many
 train at once is the caller's to decide (``TrainingJob`` asks the ``TrainingQueue`` first).
 """
@@ -16,6 +17,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ae_core.training.worker_process import READY
+from ae_core.training.worker_protocol import BATCH
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # How long a worker may take to import TensorFlow and say it is ready (a loaded 2-core machine takes about 10 s).
@@ -53,11 +55,15 @@ class _WorkerProcess:
         )
         worker_end.close()
         self.connection = Connection(server_end.detach())
+        self.ready = False  # it has said so
 
     def wait_ready(self) -> None:
         """Block until the worker has imported TensorFlow; WorkerStartError if it ends or stays silent first."""
+        if self.ready:
+            return
         try:
             if self.connection.poll(START_TIMEOUT_S) and self.connection.recv() == (READY,):
+                self.ready = True
                 return
         except (EOFError, OSError):
             pass
@@ -76,13 +82,25 @@ class _WorkerProcess:
 class LocalTraining:
     """The server's end of one worker that trains one task: ``send`` commands, ``receive`` messages (see
     ``worker_protocol``), ``kill`` it. ``lost`` says how the worker ended once it has gone without its last
-    message; ``waiting`` is empty: a local worker starts at once."""
+    message; ``waiting`` is empty: a local worker starts at once. ``on_first_batch`` is called once, at the
+    training's first batch or its end if sooner."""
 
     waiting = ""
 
-    def __init__(self, worker: _WorkerProcess):
+    def __init__(self, worker: _WorkerProcess, on_first_batch):
         self._worker = worker
+        self._on_first_batch = on_first_batch
         self.lost: str | None = None
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self._worker.process.pid
+
+    def _first_batch_done(self) -> None:
+        if self._on_first_batch is not None:
+            self._on_first_batch, call = None, self._on_first_batch
+            call()
 
     def send(self, command: str) -> None:
         try:
@@ -101,10 +119,13 @@ class LocalTraining:
         except (EOFError, OSError):
             self.lost = ended_how(self._worker.process.wait())
             self._worker.connection.close()
+        if self.lost is not None or any(message[0] == BATCH for message in messages):
+            self._first_batch_done()
         return messages
 
     def kill(self) -> None:
         self._worker.kill()
+        self._first_batch_done()
 
     def close(self) -> None:
         """Let the worker go once its last message is read: it exits by itself, or is ended after EXIT_WAIT_S."""
@@ -113,6 +134,7 @@ class LocalTraining:
             self._worker.process.wait(EXIT_WAIT_S)
         except subprocess.TimeoutExpired:
             self._worker.kill()
+        self._first_batch_done()
 
 
 class LocalWorkers:
@@ -134,21 +156,28 @@ class LocalWorkers:
                 self._ready.append(_WorkerProcess())
 
     def launch(self, task) -> LocalTraining:
-        """Hand ``task`` (a ``TrainingTask``) to a warm worker, starting one when none is left; a replacement is
-        started at once. WorkerStartError when the worker could not start."""
+        """Hand ``task`` (a ``TrainingTask``) to a warm worker, starting one when none is left; its replacement
+        starts once the training has its first batch, so that loading TensorFlow does not slow that first batch.
+        WorkerStartError when the worker could not start."""
         with self._lock:
             worker = self._ready.pop(0) if self._ready else None
         if worker is None or worker.process.poll() is not None:
             worker = _WorkerProcess()
-        self._top_up()
-        worker.wait_ready()
+        try:
+            worker.wait_ready()
+        except WorkerStartError:
+            self._top_up()
+            raise
         worker.connection.send(task)
-        return LocalTraining(worker)
+        return LocalTraining(worker, on_first_batch=self._top_up)
 
-    def processes(self) -> list[int]:
-        """The process ids of the warm workers."""
+    def wait_warm(self) -> None:
+        """Block until every warm worker is ready to train (WorkerStartError if one could not start)."""
         with self._lock:
-            return [worker.process.pid for worker in self._ready]
+            ready = list(self._ready)
+        for worker in ready:
+            if not worker.ready:
+                worker.wait_ready()
 
     def close(self) -> None:
         """End the warm workers; trainings already launched are their callers' to end."""
