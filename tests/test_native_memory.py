@@ -17,6 +17,7 @@ SOAK_CYCLES = 20
 # on the server's threads 5 to 10 MB before its arenas were capped, and 2 MB while each step graph stayed alive.
 GROWTH_BOUND_MB = 1.0
 
+
 @pytest.mark.skipif(platform.system() != "Linux", reason="reads the process's memory from /proc")
 def test_start_and_stop_cycles_through_the_train_page_keep_memory_flat_and_charts_fresh(tmp_path):
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "AE_RUNS_DIR": str(tmp_path)}
