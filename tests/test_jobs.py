@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from ae_core.settings.model_config import ModelConfig
 from ae_core.settings.train_config import TrainConfig
+from ae_core.training.job_state import stopped_message
 from ae_core.training.jobs import (
     CANCELLED,
     DONE,
@@ -19,7 +20,6 @@ from ae_core.training.jobs import (
     RUNNING,
     STOPPED,
     TrainingJob,
-    _stopped_message,
     configured_pause_timeout_s,
 )
 from ae_core.training.queue import MAX_CONCURRENT_ENV, QueuePlace, TrainingQueue, max_concurrent_trainings
@@ -144,9 +144,9 @@ def test_a_paused_job_stops_after_its_pause_timeout_and_keeps_its_model(digits, 
 
 
 def test_the_stop_message_counts_one_epoch_in_the_singular_and_more_in_the_plural():
-    assert _stopped_message(1, None, None) == "Stopped after 1 finished epoch; the model so far is kept."
-    assert _stopped_message(0, None, None).startswith("Stopped after 0 finished epochs;")
-    assert _stopped_message(2, None, 3.0).endswith("stopped after 2 finished epochs; the model so far is kept.")
+    assert stopped_message(1, None, None) == "Stopped after 1 finished epoch; the model so far is kept."
+    assert stopped_message(0, None, None).startswith("Stopped after 0 finished epochs;")
+    assert stopped_message(2, None, 3.0).endswith("stopped after 2 finished epochs; the model so far is kept.")
 
 
 def test_a_resumed_job_does_not_time_out(digits):

@@ -1,11 +1,13 @@
 """What has reached the server of one training: its progress, finished epochs and, at the end, its run. A training
-whose worker ended abruptly still leaves a run behind, made here from its last finished epoch."""
+whose worker ended abruptly still leaves a run behind, made here from its last finished epoch. And why a run that
+stopped early stopped, in words."""
 
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ae_core.training.events import BatchProgress, TrainingResult
+from ae_core.training.progress_text import duration_text
 from ae_core.training.worker_protocol import (
     BATCH,
     EPOCH,
@@ -16,6 +18,31 @@ from ae_core.training.worker_protocol import (
     TrainingTask,
     model_with_weights,
 )
+
+
+def stopped_message(
+    epochs_completed: int,
+    progress: BatchProgress | None,
+    paused_too_long_s: float | None,
+    time_budget_s: float | None = None,
+) -> str:
+    """Why a run stopped and how far it got. ``paused_too_long_s``: the pause timeout it passed; ``time_budget_s``:
+    the time budget it used up; both None for a stop asked for."""
+    partial = ""
+    if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
+        partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
+    epochs = f"{epochs_completed} finished epoch" + ("" if epochs_completed == 1 else "s")
+    if time_budget_s is not None:
+        return (
+            f"Trained for this server's time budget of {duration_text(time_budget_s)} per run, so training stopped "
+            f"after {epochs}{partial}; the model so far is kept. For a run that finishes, ask for fewer epochs."
+        )
+    cause = (
+        "Stopped"
+        if paused_too_long_s is None
+        else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
+    )
+    return f"{cause} after {epochs}{partial}; the model so far is kept."
 
 
 @dataclass

@@ -24,8 +24,7 @@ from ae_core.settings.model_config import ModelConfig, check_model_config
 from ae_core.settings.train_config import TrainConfig, check_train_config
 from ae_core.training import executors
 from ae_core.training.events import BatchProgress, TrainingControl
-from ae_core.training.job_state import JobState
-from ae_core.training.progress_text import duration_text
+from ae_core.training.job_state import JobState, stopped_message
 from ae_core.training.queue import QueuePlace, TrainingQueue
 from ae_core.training.worker_protocol import BATCH, PAUSE, RESUME, STARTED, STOP, TrainingTask
 
@@ -47,31 +46,6 @@ def configured_pause_timeout_s() -> float:
 def configured_run_time_budget_s() -> float:
     """Seconds of training a job may take before it stops: AE_RUN_TIME_BUDGET_S when set, else 600 (10 minutes)."""
     return environment.current().run_time_budget_s
-
-
-def _stopped_message(
-    epochs_completed: int,
-    progress: BatchProgress | None,
-    paused_too_long_s: float | None,
-    time_budget_s: float | None = None,
-) -> str:
-    """Why a run stopped and how far it got. ``paused_too_long_s``: the pause timeout it passed; ``time_budget_s``:
-    the time budget it used up; both None for a stop asked for."""
-    partial = ""
-    if progress is not None and progress.batch < progress.batches_per_epoch and progress.epoch > epochs_completed:
-        partial = f" and {progress.batch} of {progress.batches_per_epoch} batches of epoch {progress.epoch}"
-    epochs = f"{epochs_completed} finished epoch" + ("" if epochs_completed == 1 else "s")
-    if time_budget_s is not None:
-        return (
-            f"Trained for this server's time budget of {duration_text(time_budget_s)} per run, so training stopped "
-            f"after {epochs}{partial}; the model so far is kept. For a run that finishes, ask for fewer epochs."
-        )
-    cause = (
-        "Stopped"
-        if paused_too_long_s is None
-        else (f"Paused for more than {duration_text(paused_too_long_s)}, so training stopped")
-    )
-    return f"{cause} after {epochs}{partial}; the model so far is kept."
 
 
 class _JobControl(TrainingControl):
@@ -310,7 +284,7 @@ class TrainingJob:
         if result.stopped:
             timeout = self.control.timeout_s if self.control.timed_out else None
             budget = self.time_budget_s if state.out_of_time else None
-            message = _stopped_message(result.epochs_completed, state.progress, timeout, budget)
+            message = stopped_message(result.epochs_completed, state.progress, timeout, budget)
             return STOPPED, f"{message} {state.ended_abruptly}".strip()
         return DONE, ""
 
