@@ -87,3 +87,16 @@ def test_a_worker_that_cannot_start_fails_the_job_with_what_happened(digits, mon
     assert snapshot.status == FAILED
     assert "A training process could not start: it was not ready within 0.01 s." in snapshot.message
     assert snapshot.run is None
+
+
+def test_a_stop_unanswered_before_the_first_epoch_ends_the_job_stopped_with_nothing_kept(digits, workers):
+    frozen = job(digits, LONG, executor=workers).start()
+    wait_until(lambda: frozen.worker is not None, "a worker taking the training")
+    os.kill(frozen.worker.pid, signal.SIGSTOP)  # as a worker stuck before its first epoch
+    time.sleep(0.5)  # for the messages already sent to arrive
+    assert frozen.snapshot().epochs_completed == 0
+    frozen.stop()
+    assert frozen.join(WAIT_S)
+    snapshot = frozen.snapshot()
+    assert snapshot.status == STOPPED and snapshot.run is None
+    assert snapshot.message.endswith("it had not finished an epoch, so nothing was kept.")

@@ -107,9 +107,9 @@ def _train_in_worker(executor: str, arguments: tuple, options: dict, progress):
         if snapshot.progress is not None:
             progress.on_batch(snapshot.progress)
     snapshot = job.snapshot()
+    if snapshot.run is None:
+        raise ChildProcessError(snapshot.message)
     if snapshot.status == FAILED:
-        if snapshot.run is None:
-            raise ChildProcessError(snapshot.message)
         print(snapshot.message, file=sys.stderr)
     return snapshot.run
 

@@ -11,7 +11,8 @@ AE_EXECUTOR chooses; unset, it is ``ray`` when ``RAY_ADDRESS`` is set, else ``lo
 from functools import cache
 
 from ae_core.settings import environment
-from ae_core.settings.environment import ServerEnvironment
+from ae_core.settings.environment import EXECUTORS, ServerEnvironment
+from ae_core.validation import OneOf, check
 
 EXECUTOR_ENV = ServerEnvironment.variable("executor")
 
@@ -27,7 +28,7 @@ def local_workers():
 def executor(name: str | None = None, one_training: bool = False):
     """The executor called ``name`` ("local" or "ray"); None: the one AE_EXECUTOR chooses. A server shares one;
     ``one_training`` gives a caller that trains once (the command line) local workers started on demand, none warm."""
-    name = name or environment.current().executor
+    name = check("executor", name or environment.current().executor, OneOf(EXECUTORS))
     if name == "ray":
         from ae_core.training.ray_workers import ray_workers
 

@@ -84,7 +84,7 @@ class JobState:
         elif kind == TRAINED:
             self.trained = True
         elif kind == FINISHED:
-            self.run = message[1].as_run()
+            self.run = message[1]  # the Run, its model rebuilt from the FinishedRun by the receiver
             self.epochs, self.last_weights = [], None  # the run holds them now
         elif kind == FAILED:
             self.error = message[1]

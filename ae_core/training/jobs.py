@@ -26,7 +26,7 @@ from ae_core.training import executors
 from ae_core.training.events import BatchProgress, TrainingControl
 from ae_core.training.job_state import JobState, stopped_message
 from ae_core.training.queue import QueuePlace, TrainingQueue
-from ae_core.training.worker_protocol import BATCH, PAUSE, RESUME, STARTED, STOP, TrainingTask
+from ae_core.training.worker_protocol import BATCH, FINISHED, PAUSE, RESUME, STARTED, STOP, TrainingTask
 
 QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 DONE, STOPPED, DIVERGED, FAILED, CANCELLED = "done", "stopped", "diverged", "failed", "cancelled"
@@ -166,6 +166,8 @@ class TrainingJob:
                     self._worker = worker
                 self._drive(worker)
         except Exception as error:  # e.g. a worker that could not start: reported, the interface keeps running
+            if self._worker is not None:
+                self._worker.kill()  # nobody reads it any more, and its slot is given back below
             with self._lock:
                 self._state.error = f"Training failed: {type(error).__name__}: {error}"
         finally:
@@ -177,11 +179,16 @@ class TrainingJob:
         """Pass the interface's requests and the queue's turns on to the worker, and its messages into the state,
         until the worker has sent its run or is gone."""
         paused_since = stop_sent_at = None
+        last_message_at = time.monotonic()
         while True:
             for message in worker.receive(POLL_S):
                 self._receive(message)
+                last_message_at = time.monotonic()
             if self._state.ended:
-                worker.close()
+                try:
+                    worker.close()
+                except Exception:  # noqa: BLE001 - the run has arrived; a worker that ends untidily changes nothing
+                    pass
                 return
             if worker.lost is not None:
                 self._end_abruptly(f"the training process ended unexpectedly: {worker.lost}")
@@ -196,7 +203,7 @@ class TrainingJob:
                 if stop_sent_at is None:
                     worker.send(STOP)
                     stop_sent_at = now
-                elif not self._state.trained and now - stop_sent_at > STOP_ANSWER_S:
+                elif not self._state.trained and now - max(stop_sent_at, last_message_at) > STOP_ANSWER_S:
                     worker.kill()
                     self._end_abruptly(f"the training process did not answer within {STOP_ANSWER_S:g} s", STOPPED)
                     return
@@ -216,7 +223,7 @@ class TrainingJob:
             elif self.queue is not None and self.queue.should_yield(self):
                 worker.send(PAUSE)  # between two batches, its model so far kept in the worker
                 self.queue.yield_turn(self)
-                if self.control.wait_turn():
+                if self.control.wait_turn() and not self.control.paused:  # a pause meanwhile holds
                     worker.send(RESUME)
 
     def _back_in_line(self) -> bool:
@@ -227,6 +234,8 @@ class TrainingJob:
     def _receive(self, message: tuple) -> None:
         if message[0] == STARTED and self.queue is not None:
             self.queue.restart_turn(self)  # the turn is for training, not for waiting on a worker to start
+        if message[0] == FINISHED:
+            message = (FINISHED, message[1].as_run())  # its model rebuilt before the lock: snapshots go on meanwhile
         with self._lock:
             self._state.apply(message)
             progress = self._state.progress
@@ -274,6 +283,8 @@ class TrainingJob:
             return CANCELLED, "Cancelled before its turn came; nothing was trained."
         if place is not None and place.position > 0:
             return QUEUED, ""
+        if state.run is None and state.ended_abruptly:  # stopped by ending its worker before its first epoch
+            return STOPPED, state.ended_abruptly
         if state.run is None:
             if not state.started and self.queue is None and self._worker is not None and self._worker.waiting:
                 return QUEUED, ""

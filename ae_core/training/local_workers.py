@@ -29,10 +29,8 @@ class WorkerStartError(RuntimeError):
     """A worker process ended or stayed silent before it was ready to train."""
 
 
-def ended_how(returncode: int | None) -> str:
+def ended_how(returncode: int) -> str:
     """How a process ended, in words: "it was killed by signal SIGKILL", "it exited with code 1"."""
-    if returncode is None:
-        return "it stopped answering"
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -100,7 +98,10 @@ class LocalTraining:
     def _first_batch_done(self) -> None:
         if self._on_first_batch is not None:
             self._on_first_batch, call = None, self._on_first_batch
-            call()
+            try:
+                call()
+            except OSError:
+                pass  # no replacement now (out of memory, say); the next launch starts its own worker
 
     def send(self, command: str) -> None:
         try:
@@ -117,7 +118,11 @@ class LocalTraining:
                 while connection.poll(0):
                     messages.append(connection.recv())
         except (EOFError, OSError):
-            self.lost = ended_how(self._worker.process.wait())
+            try:
+                self.lost = ended_how(self._worker.process.wait(EXIT_WAIT_S))
+            except subprocess.TimeoutExpired:  # its socket closed, the process hangs on: end it
+                self._worker.kill()
+                self.lost = "it closed its connection and hung"
             self._worker.connection.close()
         if self.lost is not None or any(message[0] == BATCH for message in messages):
             self._first_batch_done()

@@ -29,6 +29,7 @@ import ray
 from ray.exceptions import ActorUnavailableError, RayError
 
 from ae_core.settings import environment
+from ae_core.settings.environment import ServerEnvironment
 from ae_core.training.events import TrainingControl
 from ae_core.training.worker_protocol import STARTED, STOP, TrainingTask, obey, train_task
 
@@ -38,6 +39,8 @@ MESSAGES_WAIT_S = 1.0
 CONNECT_TIMEOUT_S = 5.0
 # Training, a request for messages and a command run at once in the actor, each in a thread of its own.
 ACTOR_THREADS = 3
+# A server setting the actors are not given: a secret stays on the server
+SECRET_SETTINGS = {ServerEnvironment.variable("admin_token")}
 
 
 def _amount(count: float, unit: str) -> str:
@@ -228,7 +231,8 @@ class RayWorkers:
             else ("CPU", _amount(cpus, "CPU"))
         )
         # The server's settings (AE_*: its limits) hold in the actor too, whatever the node's environment
-        settings_here = {"env_vars": {name: value for name, value in os.environ.items() if name.startswith("AE_")}}
+        shared = {name: value for name, value in os.environ.items() if name.startswith("AE_")}
+        settings_here = {"env_vars": {name: value for name, value in shared.items() if name not in SECRET_SETTINGS}}
         actor = TrainingActor.options(
             num_cpus=cpus, num_gpus=gpus, max_concurrency=ACTOR_THREADS, runtime_env=settings_here
         ).remote()

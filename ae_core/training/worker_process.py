@@ -7,6 +7,7 @@ whatever a training leaves behind in TensorFlow or the C allocator goes with it.
 socket; the worker then stops its training and exits.
 """
 
+import signal
 import sys
 import threading
 from multiprocessing.connection import Connection
@@ -44,6 +45,9 @@ def _warm_up() -> None:
 
 
 def main(descriptor: int) -> None:
+    # Ctrl-C in the terminal of a command that trains through a worker reaches its whole process group: the command
+    # stops the training through the socket, keeping the run; the server's going away closes the socket.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = Connection(descriptor)
     import ae_core.runs.run  # noqa: F401 - TensorFlow and Keras, loaded before the task arrives
     from ae_core.training.events import TrainingControl
