@@ -4,7 +4,6 @@ Errors a user can cause end with a one-line message and exit status 2, never a t
 """
 
 import json
-import math
 import signal
 import sys
 from dataclasses import fields, replace
@@ -12,13 +11,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ae_core.cli.parser import build_parser
+from ae_core.cli.worker_training import train_in_worker
 from ae_core.data import DataFileError, DatasetUnavailableError, dataset_status, load_dataset
 from ae_core.settings.model_config import ModelConfig, parse_layer_sizes
 from ae_core.settings.recommended import recommended_settings
 from ae_core.settings.train_config import TrainConfig
 from ae_core.validation import Number, OneOf, check
 
-POLL_S = 0.2  # how often the progress bar follows a training in a worker
 USER_ERRORS = (ValueError, DataFileError, DatasetUnavailableError, FileNotFoundError, FileExistsError, OSError)
 
 
@@ -82,36 +81,12 @@ def _train(args) -> dict:
             signal.signal(signal.SIGINT, lambda *_: control.stop())  # Ctrl-C stops after this batch and keeps the run
             run = train_run(*arguments, listener=progress, control=control, **options)
         else:
-            run = _train_in_worker(args.executor, arguments, options, progress)
+            run = train_in_worker(args.executor, arguments, options, progress)
     path = save_run(run, runs_dir, overwrite=args.overwrite)
     report = _report(run, path)
     if not args.json:
         _print_report(report)
     return report
-
-
-def _train_in_worker(executor: str, arguments: tuple, options: dict, progress):
-    """Train through the app's executor ``executor`` ("local" or "ray"), without its queue or time budget; the run,
-    or the run of the last finished epoch when the worker ended abruptly (its message then printed)."""
-    from ae_core.training import executors
-    from ae_core.training.jobs import FAILED, TrainingJob
-
-    job = TrainingJob(
-        *arguments, executor=executors.executor(executor, one_training=True), time_budget_s=math.inf, **options
-    ).start()
-    signal.signal(signal.SIGINT, lambda *_: job.stop())  # Ctrl-C stops after this batch and keeps the run
-    while not job.join(POLL_S):
-        snapshot = job.snapshot()
-        if snapshot.history.get("val_loss"):
-            progress.last_epoch_logs = {"val_loss": f"{snapshot.history['val_loss'][-1]:.4f}"}
-        if snapshot.progress is not None:
-            progress.on_batch(snapshot.progress)
-    snapshot = job.snapshot()
-    if snapshot.run is None:
-        raise ChildProcessError(snapshot.message)
-    if snapshot.status == FAILED:
-        print(snapshot.message, file=sys.stderr)
-    return snapshot.run
 
 
 def _report(run, path: Path) -> dict:

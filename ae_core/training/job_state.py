@@ -1,13 +1,14 @@
 """What has reached the server of one training: its progress, finished epochs and, at the end, its run. A training
-whose worker ended abruptly still leaves a run behind, made here from its last finished epoch. And why a run that
-stopped early stopped, in words."""
+whose worker ended abruptly still leaves a run behind, made here from its last finished epoch. And what the interface
+asks of a job (``JobControl``), and why a run that stopped early stopped, in words."""
 
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ae_core.training.events import BatchProgress, TrainingResult
+from ae_core.training.events import BatchProgress, TrainingControl, TrainingResult
 from ae_core.training.progress_text import duration_text
+from ae_core.training.queue import TrainingQueue
 from ae_core.training.worker_protocol import (
     BATCH,
     EPOCH,
@@ -18,6 +19,27 @@ from ae_core.training.worker_protocol import (
     TrainingTask,
     model_with_weights,
 )
+
+
+class JobControl(TrainingControl):
+    """What the interface asks of a job (pause, resume, stop), which the job's thread passes on to its worker. A pause
+    that lasts ``timeout_s`` ends in a stop; a stop takes a job waiting in the queue out of the line."""
+
+    def __init__(self, job, queue: TrainingQueue | None, timeout_s: float):
+        super().__init__()
+        self.job, self.queue, self.timeout_s = job, queue, timeout_s
+        self.timed_out = False
+
+    def wait_turn(self) -> bool:
+        """Wait in the queue's line until the job holds a slot (True) or is stopped (False)."""
+        if self.stop_requested:  # a stop that came before the job joined the line found nothing to cancel
+            self.queue.cancel(self.job)
+        return self.queue.wait_turn(self.job)
+
+    def stop(self) -> None:
+        super().stop()
+        if self.queue is not None:
+            self.queue.cancel(self.job)  # a job waiting for its turn leaves the line
 
 
 def stopped_message(

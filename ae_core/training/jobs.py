@@ -23,8 +23,8 @@ from ae_core.settings.environment import ServerEnvironment
 from ae_core.settings.model_config import ModelConfig, check_model_config
 from ae_core.settings.train_config import TrainConfig, check_train_config
 from ae_core.training import executors
-from ae_core.training.events import BatchProgress, TrainingControl
-from ae_core.training.job_state import JobState, stopped_message
+from ae_core.training.events import BatchProgress
+from ae_core.training.job_state import JobControl, JobState, stopped_message
 from ae_core.training.queue import QueuePlace, TrainingQueue
 from ae_core.training.worker_protocol import BATCH, FINISHED, PAUSE, RESUME, STARTED, STOP, TrainingTask
 
@@ -46,27 +46,6 @@ def configured_pause_timeout_s() -> float:
 def configured_run_time_budget_s() -> float:
     """Seconds of training a job may take before it stops: AE_RUN_TIME_BUDGET_S when set, else 600 (10 minutes)."""
     return environment.current().run_time_budget_s
-
-
-class _JobControl(TrainingControl):
-    """What the interface asks of a job (pause, resume, stop), which the job's thread passes on to its worker. A pause
-    that lasts ``timeout_s`` ends in a stop; a stop takes a job waiting in the queue out of the line."""
-
-    def __init__(self, job, queue: TrainingQueue | None, timeout_s: float):
-        super().__init__()
-        self.job, self.queue, self.timeout_s = job, queue, timeout_s
-        self.timed_out = False
-
-    def wait_turn(self) -> bool:
-        """Wait in the queue's line until the job holds a slot (True) or is stopped (False)."""
-        if self.stop_requested:  # a stop that came before the job joined the line found nothing to cancel
-            self.queue.cancel(self.job)
-        return self.queue.wait_turn(self.job)
-
-    def stop(self) -> None:
-        super().stop()
-        if self.queue is not None:
-            self.queue.cancel(self.job)  # a job waiting for its turn leaves the line
 
 
 @dataclass(frozen=True)
@@ -134,7 +113,7 @@ class TrainingJob:
         self.name, self.split, self.excluded_class, self.person = name, split, excluded_class, person
         self.time_budget_s = configured_run_time_budget_s() if time_budget_s is None else time_budget_s
         timeout_s = configured_pause_timeout_s() if pause_timeout_s is None else pause_timeout_s
-        self.control = _JobControl(self, self.queue, timeout_s)
+        self.control = JobControl(self, self.queue, timeout_s)
         self._lock = threading.Lock()
         self._state = JobState()
         self._worker = None  # the executor's end of the worker, once launched
