@@ -7,11 +7,14 @@ from ae_core.latent.maps import default_run_map
 from ae_core.lesson.experiments import WITHOUT_ZEROS
 from ae_core.lesson.steps import STEPS, step
 from ae_core.runs.context import context_for
+from pages.shared import server
 from pages.shared.drawn_digit import LESSON_CANVAS, drawn_digit_ui
 from pages.shared.lesson_runs import lesson_dataset, progress_ui, step_runs
 from pages.shared.lesson_state import FAILURE, NAVIGATION, current_step, go_to, mark_ran, ran_steps
 from pages.shared.lesson_view import lab_link, prediction_ui, result_ui, run_note, step_result
 from pages.shared.session import start_page
+
+FIRST_JUDGED_STEP = 5  # from here on, steps score images with the judge
 
 
 def navigation_ui(number: int) -> None:
@@ -58,6 +61,8 @@ st.header(f"Step {number} of {len(STEPS)}: {current.title}")
 st.markdown(current.idea)
 prediction_ui(current)
 dataset = lesson_dataset()
+if number >= FIRST_JUDGED_STEP - 1:  # the judge trains at full priority while the step before is read
+    server.judge_in_background(dataset)
 experiment_ui(number, dataset)
 if number in ran_steps():
     lab_link(current, dataset)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from ae_core.data import load_upload
+from ae_core.data import load_dataset, load_upload
 from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import enlarge, scale_for
 from ae_core.generation import judge as judge_module
@@ -120,7 +120,7 @@ def test_a_plain_autoencoder_shows_noise_beside_a_fitted_sampler_scored_as_the_l
 def test_the_samples_show_before_the_judge_is_trained_and_its_scores_after(autoencoder_run, digits, media):
     judge_module._JUDGES.pop(judge_module.judge_key(digits))  # as on a server that has not trained it yet
     release = threading.Event()
-    busy = server.background_worker().submit(release.wait, TIMEOUT)  # the worker busy: the judge waits its turn
+    busy = server.judge_worker().submit(release.wait, TIMEOUT)  # the judges' worker busy: the judge waits its turn
     try:
         at = generate_page(autoencoder_run)
         sample = tab(at, "Sample")
@@ -318,19 +318,41 @@ def test_the_score_table_and_figures_hold_every_batchs_scores():
     assert [list(histogram.x) for histogram in histograms] == [[1.5, 1.0, 1.25, 2.0], [0.5, 0.25]]
 
 
-def test_the_server_pretrains_the_builtin_judges_after_the_work_already_waiting(digits):
-    worker, order = server.background_worker(), []
+def test_the_server_pretrains_the_builtin_judges_beside_its_background_work_and_after_judges_asked_for(digits):
+    judges, order = server.judge_worker(), []
     release = threading.Event()
-    busy = worker.submit(release.wait, TIMEOUT)  # what the worker is doing when the server starts
+    busy = judges.submit(release.wait, TIMEOUT)  # a judge training when the server starts
     judge_module._JUDGES.pop(judge_module.judge_key(digits))
-    worker.submit(server._when_idle, lambda: order.append("pretraining"))
-    worker.submit(order.append, "a run's latent map")  # arrives later, but waits in line
+    judges.submit(server._when_idle, lambda: order.append("pretraining"))
+    judges.submit(order.append, "an upload's judge")  # asked for later, but waits in line
+    server.background_worker().submit(order.append, "a run's latent map").result(TIMEOUT)
+    assert order == ["a run's latent map"], "a run's map does not wait for the judges"
     release.set()
     busy.result(TIMEOUT)
     deadline = time.monotonic() + TIMEOUT
-    while len(order) < 2 and time.monotonic() < deadline:
+    while len(order) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert order == ["a run's latent map", "pretraining"], "the pretraining yields to work waiting in line"
+    assert order == ["a run's latent map", "an upload's judge", "pretraining"], "the pretraining yields"
 
     server._pretrain_judges(["digits", "fashion_mnist"])  # not in this data folder: skipped, nothing raised
     assert judge_ready(digits), "the digits judge is trained, as the pages then find it"
+
+
+def test_a_pretraining_gives_way_to_another_judge_a_page_waits_for_and_then_goes_on(digits):
+    other = load_dataset("digits", seed=1)  # another split, so another judge
+    assert judge_module.judge_key(other) != judge_module.judge_key(digits)
+    judge_module._JUDGES.pop(judge_module.judge_key(digits))
+    pretraining = server.judge_worker().submit(server._pretrain_judges, ["digits"])
+    deadline = time.monotonic() + TIMEOUT
+    while not judge_progress(digits) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert judge_progress(digits), "the pretraining has begun"
+    server.judge_in_background(other).result(TIMEOUT)
+    assert judge_ready(other) and not judge_ready(digits), "the judge a page waits for comes first"
+    pretraining.result(TIMEOUT)
+    while not judge_progress(digits) and not judge_ready(digits) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert judge_for(other) and judge_progress(digits), "a judge that is ready is handed out while another trains"
+    while not judge_ready(digits) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert judge_ready(digits), "the pretraining went on after it"

@@ -72,7 +72,9 @@ class Scores:
 class Judge:
     """A small CNN (after keras-io's examples/vision/mnist_convnet.py) trained on one dataset's training split."""
 
-    def __init__(self, dataset: Dataset, seed: int = 0, on_step=None):
+    def __init__(self, dataset: Dataset, seed: int = 0, on_step=None, train_classifier=None):
+        """``train_classifier(x_train, y_train, n_classes, seed, on_step)`` trains the classifier: here by default,
+        or elsewhere (``judge_process.train_classifier_in_child``)."""
         if dataset.y_train is None:
             raise ValueError(
                 f"{dataset.name} is unlabeled; judging generated images needs a labeled dataset such as "
@@ -80,7 +82,8 @@ class Judge:
             )
         self.n_classes = len(dataset.class_names)
         self.x_train = dataset.x_train
-        self.classifier = _train_classifier(dataset.x_train, dataset.y_train, self.n_classes, seed, on_step)
+        train_classifier = train_classifier or _train_classifier
+        self.classifier = train_classifier(dataset.x_train, dataset.y_train, self.n_classes, seed, on_step)
         self.feature_model = keras.Model(self.classifier.inputs, self.classifier.get_layer(FEATURES).output)
         # The real reference: validation images, in two halves. The second half's feature statistics are what every
         # batch is compared with; the first half, cut to a batch's size, gives the real-against-real distance.
@@ -213,7 +216,8 @@ class _StepCallback(keras.callbacks.Callback):
 
 
 _JUDGES: dict[tuple, Judge] = {}
-_JUDGES_LOCK = threading.Lock()
+_JUDGES_LOCK = threading.Lock()  # guards _TRAINING_LOCKS
+_TRAINING_LOCKS: dict[tuple, threading.Lock] = {}  # judge_key -> held while that judge trains
 _PROGRESS: dict[tuple, float] = {}  # judge_key -> share of the training steps done, while it trains
 _USERS: dict[tuple, weakref.WeakSet] = {}  # judge_key -> the live datasets that asked for that judge
 
@@ -240,25 +244,37 @@ def _release(key: tuple) -> None:
     if users is not None and not list(users):
         _USERS.pop(key, None)
         _JUDGES.pop(key, None)
+        _TRAINING_LOCKS.pop(key, None)
 
 
-def judge_for(dataset: Dataset) -> Judge:
+def judge_for(dataset: Dataset, train_classifier=None) -> Judge:
     """The process's judge for ``dataset``'s content (``judge_key``), trained on first use (seconds) and reused
-    until the last dataset object with that content is freed."""
+    until the last dataset object with that content is freed; ``train_classifier`` as ``Judge``'s."""
     key = judge_key(dataset)
     _used_by(key, dataset)
-    with _JUDGES_LOCK:  # held while training, so two sessions asking at once train one judge
+    judge = _JUDGES.get(key)
+    if judge is not None:
+        return judge
+    with _JUDGES_LOCK:
+        training_lock = _TRAINING_LOCKS.setdefault(key, threading.Lock())
+    # held while training, so two sessions asking at once train one judge, and a judge that trains keeps nobody
+    # from another judge that is ready
+    with training_lock:
         if key not in _JUDGES:
             _PROGRESS[key] = 0.0
             try:
-                _JUDGES[key] = Judge(dataset, on_step=lambda done, total: _PROGRESS.__setitem__(key, done / total))
+                _JUDGES[key] = Judge(
+                    dataset,
+                    on_step=lambda done, total: _PROGRESS.__setitem__(key, done / total),
+                    train_classifier=train_classifier,
+                )
             finally:
                 del _PROGRESS[key]
         return _JUDGES[key]
 
 
 def judge_ready(dataset: Dataset) -> bool:
-    """Whether ``judge_for(dataset)`` returns at once, its judge trained already; read without the lock, which a
+    """Whether ``judge_for(dataset)`` returns at once, its judge trained already; read without the lock that a
     training judge holds, so a page can say a wait is coming."""
     return judge_key(dataset) in _JUDGES
 

@@ -1,5 +1,6 @@
-"""What one server shares between its browser sessions: the training queue, the background worker (which also trains
-the judges of generated images, those of the built-in datasets once the server starts), and the watchdog that stops the
+"""What one server shares between its browser sessions: the training queue, the background worker, the judges' worker
+(which trains the judges of generated images in a child process of lower priority, those of the built-in datasets
+once the server starts), and the watchdog that stops the
 training of a session whose browser has gone (a closed tab, a lost connection that never comes back) and later
 lets go of everything the session held.
 
@@ -45,27 +46,55 @@ def background_worker() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="background")
 
 
+@st.cache_resource(show_spinner=False)
+def judge_worker() -> ThreadPoolExecutor:
+    """The server's one thread that has judges trained, one at a time, each in a child process of lower priority
+    (``judge_process``): it mostly waits, so a run's latent map on the background worker never waits for a judge,
+    and the trainings of people take the CPU before it."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="judges")
+
+
 _judge_lock = threading.Lock()
-_judge_futures: dict = {}  # judge_key(dataset) -> Future of its judge's training on the background worker
+_judge_futures: dict = {}  # judge_key(dataset) -> Future of its judge's training on the judges' worker
+_judges_waited_for: set = set()  # judge_key of each judge a page waits for, until its training ends
 
 
 def judge_in_background(dataset) -> Future:
-    """The training of ``dataset``'s judge on the server's background worker, submitted once per dataset and split;
-    its result is None, the judge then at ``judge_for(dataset)`` (an upload's judge trains on first need)."""
+    """The training of ``dataset``'s judge on the judges' worker, submitted once per dataset and split; its result
+    is None, the judge then at ``judge_for(dataset)`` (an upload's judge trains on first need). A page waits for
+    it: a pretraining under way at low priority goes on at full priority if it is this judge's, and gives way if it
+    is another's."""
     from ae_core.generation.judge import judge_key
 
     with _judge_lock:
         key = judge_key(dataset)
         earlier = _judge_futures.get(key)
         if earlier is None or earlier.cancelled() or (earlier.done() and earlier.exception() is None):
-            _judge_futures[key] = background_worker().submit(_train_judge, dataset)
+            _judges_waited_for.add(key)
+            training = judge_worker().submit(_train_judge, dataset)
+            training.add_done_callback(lambda _: _judges_waited_for.discard(key))
+            _judge_futures[key] = training
         return _judge_futures[key]
 
 
-def _train_judge(dataset) -> None:
-    from ae_core.generation.judge import judge_for
+class _GaveWayError(Exception):
+    """A pretraining stopped: a page waits for another judge."""
 
-    judge_for(dataset)
+
+def _train_judge(dataset, pretraining: bool = False) -> None:
+    """Train ``dataset``'s judge in a child process: at full priority, or, for a pretraining, at low priority until
+    a page waits for it; a pretraining gives way (``_GaveWayError``) when a page waits for another judge."""
+    from ae_core.generation.judge import judge_for, judge_key
+    from ae_core.generation.judge_process import train_classifier_in_child
+
+    key = judge_key(dataset)
+
+    def urgent() -> bool:
+        if _judges_waited_for - {key}:
+            raise _GaveWayError
+        return key in _judges_waited_for
+
+    judge_for(dataset, partial(train_classifier_in_child, urgent=urgent if pretraining else None))
 
 
 def served() -> bool:
@@ -76,9 +105,10 @@ def served() -> bool:
 
 @st.cache_resource(show_spinner=False)
 def pretrain_builtin_judges() -> bool:
-    """Train the judges of the built-in datasets found on this server, one after another on the background worker,
-    each only once nothing else waits there (a run's latent map goes first). Once per server; not in a script that
-    no server runs (AppTest), where it would only slow the tests. Returns whether it started."""
+    """Train the judges of the built-in datasets found on this server, one after another on the judges' worker,
+    each only once nothing else waits there (an upload's judge goes first), and at low priority until a page asks
+    for it (``judge_process``). Once per server; not in a script that no server runs (AppTest), where it would only
+    slow the tests. Returns whether it started."""
     if not served():
         return False
     from ae_core.data import DATASETS, default_dataset_name
@@ -86,15 +116,15 @@ def pretrain_builtin_judges() -> bool:
 
     first = default_dataset_name(datasets.data_dir())
     names = [first] + [name for name in DATASETS if name != first]
-    background_worker().submit(_when_idle, partial(_pretrain_judges, names))
+    judge_worker().submit(_when_idle, partial(_pretrain_judges, names))
     return True
 
 
 def _when_idle(task: Callable[[], None]) -> None:
-    """Run ``task`` on the background worker once nothing else waits for it; else go to the back of its line."""
-    waiting = getattr(background_worker(), "_work_queue", None)  # the executor's queue, a private name
+    """Run ``task`` on the judges' worker once nothing else waits for it; else go to the back of its line."""
+    waiting = getattr(judge_worker(), "_work_queue", None)  # the executor's queue, a private name
     if waiting is not None and waiting.qsize() > 0:
-        background_worker().submit(_when_idle, task)
+        judge_worker().submit(_when_idle, task)
     else:
         task()
 
@@ -102,17 +132,22 @@ def _when_idle(task: Callable[[], None]) -> None:
 def _pretrain_judges(names: list) -> None:
     """Train the judge of ``names[0]`` when it is found without a download, then queue the rest."""
     from ae_core.data import DataFileError, DatasetUnavailableError
-    from ae_core.generation.judge import judge_for
+    from ae_core.generation.judge_process import JudgeTrainingError
     from pages.shared import datasets
 
     try:
         dataset = datasets.load_builtin(names[0], datasets.data_dir())
         if dataset.y_train is not None:
-            judge_for(dataset)
+            _train_judge(dataset, pretraining=True)
+    except _GaveWayError:
+        judge_worker().submit(_when_idle, partial(_pretrain_judges, names))  # after the judge a page waits for
+        return
     except (DatasetUnavailableError, DataFileError, ValueError, OSError):
         pass  # not on this server: its judge trains if someone uploads or downloads it
+    except JudgeTrainingError:
+        pass  # a killed child, say: the judge trains again when a page needs it, and says so if it fails then
     if len(names) > 1:
-        background_worker().submit(_when_idle, partial(_pretrain_judges, names[1:]))
+        judge_worker().submit(_when_idle, partial(_pretrain_judges, names[1:]))
 
 
 class SessionWatchdog:
