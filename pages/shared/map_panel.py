@@ -27,6 +27,7 @@ from ae_core.latent.projection import EARLY_EXAGGERATION_ITERATIONS, warm_up_uma
 from ae_core.training.progress_text import duration_text
 from ae_core.training.queue import TrainingQueue
 from pages.shared import keys, server, workspace
+from pages.shared.hover_images import hover_images
 from pages.shared.latent_view import (
     VIEW_KEYS,
     VIEW_PARAMS,
@@ -210,11 +211,12 @@ def map_ui(context, latent_map, dims: int) -> None:
     figure.update_layout(height=600)
     with chart_column:
         st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=keys.LATENT_CHART)
+        hover_images(keys.LATENT_CHART, context, latent_map)
     with side:
         side_panel(context, latent_map)
     st.caption(
-        f"Mapped: {latent_map.sample.description}. {drawn_in(latent_map)} Hover a point to name "
-        "it; click one (or drag a box or lasso from the tools above the map) to see its images; click an empty "
+        f"Mapped: {latent_map.sample.description}. {drawn_in(latent_map)} Hover a point to see its "
+        "image; click one (or drag a box or lasso from the tools above the map) to see its images; click an empty "
         "spot to decode it."
     )
     columns = metric_row(1 + (projection.explained_variance_ratio is not None) * projection.dims)

@@ -1,13 +1,13 @@
-"""The Latent space page in real Chromium: train on digits, open the map, click a point and an empty spot, switch
-to t-SNE, lasso a group of points on the WebGL scatter and look at the inspector. Screenshots land in
-test-artifacts/browser/."""
+"""The Latent space page in real Chromium: train on digits, open the map, hover a point to see its image, click a
+point and an empty spot, switch to t-SNE, lasso a group of points on the WebGL scatter and look at the inspector.
+Screenshots land in test-artifacts/browser/."""
 
 import re
 from pathlib import Path
 
 import pytest
+from conftest import ARTIFACTS, lasso_middle_of_map
 from conftest import LATENT_MAP as MAP
-from conftest import lasso_middle_of_map
 
 pytestmark = pytest.mark.browser
 
@@ -36,20 +36,33 @@ def train_digits(page) -> None:
     page.wait_idle()
 
 
-def click_first_point(page, trace_name: str | None = None) -> None:
-    """Click the first point of the map's trace named ``trace_name`` (default: its first) where Plotly draws it."""
+def first_point(page, trace_name: str | None = None) -> tuple:
+    """Where Plotly draws the first point of the map's trace named ``trace_name`` (default: its first), and its map
+    row: (x, y, row)."""
     page.locator(f"{MAP} .nsewdrag").scroll_into_view_if_needed()
-    x, y = page.evaluate(
+    return page.evaluate(
         """(name) => {
         const plot = document.querySelector('.st-key-latent_chart .js-plotly-plot');
         const trace = plot._fullData.find(t => name === null || t.name === name);
         const layout = plot._fullLayout, box = plot.getBoundingClientRect();
         return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
-                box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0])];
+                box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0]), trace.customdata[0]];
     }""",
         trace_name,
     )
+
+
+def click_first_point(page, trace_name: str | None = None) -> None:
+    x, y, _ = first_point(page, trace_name)
     page.mouse.click(x, y)
+
+
+def hover_first_point(page) -> int:
+    """Move the pointer over the map's first point; the map row of that point."""
+    x, y, row = first_point(page)
+    page.mouse.move(x - 30, y - 30)
+    page.mouse.move(x, y, steps=5)
+    return row
 
 
 def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
@@ -59,6 +72,14 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     page.wait_until(lambda: map_point_count(page) == 1797, "all 1,797 digits on the PCA map")
     page.wait_for_text(re.compile(r"^Map's faith to the codes \(trustworthiness, k=10\)"))
     page.screenshot("latent-01-pca")
+    row = hover_first_point(page)
+    image = page.locator('[data-testid="map-hover-image"]')
+    page.wait_until(lambda: image.is_visible() and image.get_attribute("data-row") == str(row), "its hover image")
+    size = image.bounding_box()
+    assert size["width"] >= 100 and size["height"] >= 100, size  # an 8x8 digit, large enough to read
+    page.page.screenshot(path=ARTIFACTS / "latent-01-hover.png")  # the screen as it is: a whole-page shot moves it
+    page.mouse.move(5, 5)
+    page.wait_until(lambda: not image.is_visible(), "the hover image hidden again")
     click_first_point(page)
     page.wait_idle()
     page.wait_for_text(INSPECTED)

@@ -1,0 +1,100 @@
+"""Hovering a point of a map shows its image beside the pointer, as the Embedding Projector's thumbnails do.
+
+Plotly's hover labels hold text only, and Streamlit passes no hover event to Python, so a small component does it in
+the browser: it is handed the map's images as one sprite sheet (every image of the map in one PNG, a row of the map
+per tile in map order) and listens to the chart's own ``plotly_hover`` events, whose points carry their map row as
+``customdata`` (``ae_core.figures.latent``). A point of no image (an empty spot to decode) shows nothing.
+"""
+
+import base64
+import math
+import weakref
+
+import numpy as np
+import streamlit as st
+
+from ae_core.figures.images import PREVIEW_TILE_PIXELS, grid_png, scale_for
+
+SHOWN_PIXELS = 2 * PREVIEW_TILE_PIXELS  # about how tall an image shows beside the pointer
+
+_JS = """
+export default function (component) {
+  const { data } = component;
+  const shown = data.tile_height * data.scale, wide = data.tile_width * data.scale;
+  const tip = document.createElement("div");
+  tip.setAttribute("data-testid", "map-hover-image");
+  Object.assign(tip.style, {
+    position: "fixed", display: "none", pointerEvents: "none", zIndex: 1000,
+    width: wide + "px", height: shown + "px", border: "2px solid #444", background: "#fff",
+    backgroundImage: `url(${data.sprite})`, backgroundRepeat: "no-repeat", imageRendering: "pixelated",
+    backgroundSize: `${data.columns * wide}px auto`,
+  });
+  document.body.appendChild(tip);
+  const hover = (event) => {
+    const row = event.points && event.points.length ? event.points[0].customdata : -1;
+    if (typeof row !== "number" || row < 0 || row >= data.count) { tip.style.display = "none"; return; }
+    tip.style.backgroundPosition =
+      `${-(row % data.columns) * wide}px ${-Math.floor(row / data.columns) * shown}px`;
+    tip.style.left = (event.event.clientX + 18) + "px";
+    tip.style.top = (event.event.clientY + 18) + "px";
+    tip.style.display = "block";
+    tip.setAttribute("data-row", String(row));
+  };
+  const unhover = () => { tip.style.display = "none"; };
+  let chart = null;
+  // The chart is drawn again (a new element) when its figure changes: look for the current one.
+  const attach = () => {
+    const found = document.querySelector(`.st-key-${data.chart_key} .js-plotly-plot`);
+    if (found && found !== chart && typeof found.on === "function") {
+      chart = found;
+      chart.on("plotly_hover", hover);
+      chart.on("plotly_unhover", unhover);
+    }
+  };
+  attach();
+  const timer = setInterval(attach, 500);
+  return () => {
+    clearInterval(timer);
+    tip.remove();
+    if (chart && typeof chart.removeListener === "function") {
+      chart.removeListener("plotly_hover", hover);
+      chart.removeListener("plotly_unhover", unhover);
+    }
+  };
+}
+"""
+
+_component = st.components.v2.component("map_hover_images", js=_JS)
+_sprites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # latent map -> its sprite's data, made once
+
+
+def hover_images(chart_key: str, context, latent_map) -> None:
+    """Show the image of each point of ``latent_map`` (a map of ``context``'s run) when the pointer is over it on the
+    chart with key ``chart_key``."""
+    data = _sprites.get(latent_map)
+    if data is None:
+        images = map_images(context, latent_map.sample)
+        columns = math.ceil(math.sqrt(len(images)))
+        height, width = images.shape[1:3]
+        data = {
+            "sprite": "data:image/png;base64," + base64.b64encode(grid_png(images, columns, gap=0)).decode(),
+            "columns": columns,
+            "count": len(images),
+            "tile_height": height,
+            "tile_width": width,
+            "scale": scale_for(height, SHOWN_PIXELS),
+        }
+        _sprites[latent_map] = data
+    _component(data={**data, "chart_key": chart_key}, key=chart_key + "_hover")
+
+
+def map_images(context, sample) -> np.ndarray:
+    """The images of a map's rows, in row order: (n, height, width, channels) float32 in [0, 1]."""
+    images = None
+    for split in np.unique(sample.splits):
+        rows = np.flatnonzero(sample.splits == split)
+        split_images = context.images(split)
+        if images is None:
+            images = np.empty((len(sample.splits), *split_images.shape[1:]), np.float32)
+        images[rows] = split_images[sample.indices[rows]]
+    return images
