@@ -1,6 +1,7 @@
-"""How soon each page shows something, in real Chromium, on the digits default run.
+"""How soon each page shows something, in real Chromium, on a dataset's default run.
 
-Trains the digits default run with the command line (``python -m ae_core train --dataset digits``, every default),
+Trains the default run of ``--dataset`` (digits unless told) with the command line (``python -m ae_core train
+--dataset DATASET``, every default but ``--epochs`` when given: a page's time does not depend on them),
 starts a fresh server whose runs folder holds it, opens it on the Train page and then, for every page in turn,
 measures from the click on the page's navigation link to its first chart or image drawn (a Plotly chart's SVG, or
 an image loaded), on the new page and not a stale element of the one before. Generate comes first, straight after
@@ -8,7 +9,8 @@ opening the run on the fresh server, while the judges that the server trains in 
 training; the table says whether the judge was still training when the samples appeared. A second round visits every
 page again. Target: at most 1 s for every page.
 
-Usage: .venv/bin/python bench/first_paint.py [--rounds 2] [--width 1400]
+Usage: [AE_DATA_DIR=../shared/data] .venv/bin/python bench/first_paint.py [--rounds 2] [--width 1400]
+       [--dataset digits|mnist] [--epochs N]
 Prints a markdown table headed by the command that produced it.
 """
 
@@ -49,11 +51,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2, help="visits of every page, the first on a fresh server")
     parser.add_argument("--width", type=int, default=1400, help="the browser window's width in pixels")
+    parser.add_argument("--dataset", choices=("digits", "mnist"), default="digits", help="whose default run")
+    parser.add_argument("--epochs", type=int, help="the run's epochs, instead of the default's")
     return parser.parse_args()
 
 
-def train_default_run(runs_dir: Path) -> None:
-    command = [sys.executable, "-m", "ae_core", "train", "--dataset", "digits", "--out", str(runs_dir / "digits")]
+def train_default_run(runs_dir: Path, dataset: str, epochs: int | None) -> None:
+    command = [sys.executable, "-m", "ae_core", "train", "--dataset", dataset, "--out", str(runs_dir / dataset)]
+    if epochs is not None:
+        command += ["--epochs", str(epochs)]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=TIMEOUT_S)
 
 
@@ -80,7 +86,7 @@ def run_benchmark(args) -> dict:
     rounds = []
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         runs_dir = Path(folder) / "runs"
-        train_default_run(runs_dir)
+        train_default_run(runs_dir, args.dataset, args.epochs)
         browser = harness.launch_chromium(playwright)
         try:
             with harness.served_app(runs_dir, "streamlit-first-paint.log") as url:
@@ -90,7 +96,7 @@ def run_benchmark(args) -> dict:
                 page.wait_idle()
                 page.go_to("Train")
                 page.click_button("Open run")
-                page.wait_for_text(re.compile(r"^Opened digits"))
+                page.wait_for_text(re.compile(rf"^Opened {args.dataset}"))
                 for _ in range(args.rounds):
                     seconds, judge_training = {}, None
                     for title in PAGES:
@@ -105,11 +111,16 @@ def run_benchmark(args) -> dict:
 
 
 def print_table(args, results: dict) -> None:
-    print(f"`.venv/bin/python bench/{Path(__file__).name} --rounds {args.rounds} --width {args.width}`\n")
+    epochs = "" if args.epochs is None else f" --epochs {args.epochs}"
+    print(
+        f"`.venv/bin/python bench/{Path(__file__).name} --rounds {args.rounds} --width {args.width} "
+        f"--dataset {args.dataset}{epochs}`\n"
+    )
+    trained = "the default epochs" if args.epochs is None else f"{args.epochs} epochs"
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; Chromium {args.width} px wide; the "
-        "digits default run (conv, latent 8, 40 epochs); seconds from the click on a page's link to its first "
-        "chart or image drawn.\n"
+        f"{args.dataset} default run ({trained}); seconds from the click on a page's link to its first chart or "
+        "image drawn.\n"
     )
     header = " | ".join(f"round {number}" for number in range(1, len(results["rounds"]) + 1))
     print(f"| page | {header} |")

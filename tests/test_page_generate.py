@@ -17,6 +17,7 @@ from ae_core.figures.generation import class_share_figure, distance_figure
 from ae_core.figures.images import enlarge, scale_for
 from ae_core.generation import judge as judge_module
 from ae_core.generation.judge import Scores, judge_for, judge_progress, judge_ready, normalised_entropy
+from ae_core.generation.judge_process import URGENCY_POLL_S
 from ae_core.generation.report import FRECHET, RECOGNISABLE, RELATIVE_DISTANCE, generate_for_run, scores_table
 from ae_core.runs.context import RunContext
 from ae_core.runs.run import train_run
@@ -353,6 +354,10 @@ def test_a_pretraining_gives_way_to_another_judge_a_page_waits_for_and_then_goes
     while not judge_progress(digits) and not judge_ready(digits) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert judge_for(other) and judge_progress(digits), "a judge that is ready is handed out while another trains"
+    before = judge_progress(digits)
+    assert server.judge_in_background(other).done(), "a trained judge asked for again: nothing to train"
+    time.sleep(2 * URGENCY_POLL_S)
+    assert judge_ready(digits) or (judge_progress(digits) or 0) >= before, "the pretraining did not give way for it"
     while not judge_ready(digits) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert judge_ready(digits), "the pretraining went on after it"

@@ -35,12 +35,16 @@ export default function (component) {
     if (typeof row !== "number" || row < 0 || row >= data.count) { tip.style.display = "none"; return; }
     tip.style.backgroundPosition =
       `${-(row % data.columns) * wide}px ${-Math.floor(row / data.columns) * shown}px`;
-    tip.style.left = (event.event.clientX + 18) + "px";
-    tip.style.top = (event.event.clientY + 18) + "px";
+    tip.style.left = (pointer.x + 18) + "px";
+    tip.style.top = (pointer.y + 18) + "px";
     tip.style.display = "block";
     tip.setAttribute("data-row", String(row));
   };
   const unhover = () => { tip.style.display = "none"; };
+  // Where the pointer is, read from the document: the same for 2-D and 3-D charts, whatever their events carry.
+  const pointer = { x: 0, y: 0 };
+  const follow = (event) => { pointer.x = event.clientX; pointer.y = event.clientY; };
+  document.addEventListener("mousemove", follow, true);
   let chart = null;
   // The chart is drawn again (a new element) when its figure changes: look for the current one.
   const attach = () => {
@@ -55,6 +59,7 @@ export default function (component) {
   const timer = setInterval(attach, 500);
   return () => {
     clearInterval(timer);
+    document.removeEventListener("mousemove", follow, true);
     tip.remove();
     if (chart && typeof chart.removeListener === "function") {
       chart.removeListener("plotly_hover", hover);

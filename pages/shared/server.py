@@ -64,10 +64,14 @@ def judge_in_background(dataset) -> Future:
     is None, the judge then at ``judge_for(dataset)`` (an upload's judge trains on first need). A page waits for
     it: a pretraining under way at low priority goes on at full priority if it is this judge's, and gives way if it
     is another's."""
-    from ae_core.generation.judge import judge_key
+    from ae_core.generation.judge import judge_key, judge_ready
 
     with _judge_lock:
         key = judge_key(dataset)
+        if judge_ready(dataset):  # asked for again: no training, and no pretraining disturbed
+            trained = Future()
+            trained.set_result(None)
+            return trained
         earlier = _judge_futures.get(key)
         if earlier is None or earlier.cancelled() or (earlier.done() and earlier.exception() is None):
             _judges_waited_for.add(key)
