@@ -35,8 +35,10 @@ export default function (component) {
     if (typeof row !== "number" || row < 0 || row >= data.count) { tip.style.display = "none"; return; }
     tip.style.backgroundPosition =
       `${-(row % data.columns) * wide}px ${-Math.floor(row / data.columns) * shown}px`;
-    tip.style.left = (pointer.x + 18) + "px";
-    tip.style.top = (pointer.y + 18) + "px";
+    // left of the pointer, where Plotly's own label (to its right) is not hidden; right of it at the screen's edge
+    const left = pointer.x - wide - 24;
+    tip.style.left = (left >= 0 ? left : pointer.x + 24) + "px";
+    tip.style.top = Math.max(0, pointer.y - shown / 2) + "px";
     tip.style.display = "block";
     tip.setAttribute("data-row", String(row));
   };
