@@ -1,8 +1,7 @@
 """What one server shares between its browser sessions: the training queue, the background worker, the judges' worker
-(which trains the judges of generated images in a child process of lower priority, those of the built-in datasets
-once the server starts), and the watchdog that stops the
-training of a session whose browser has gone (a closed tab, a lost connection that never comes back) and later
-lets go of everything the session held.
+(which has the judges of generated images trained in child processes, those of the built-in datasets once the server
+starts), and the watchdog that stops the training of a session whose browser has gone (a closed tab, a lost
+connection that never comes back) and later lets go of everything the session held.
 
 Streamlit counts a session as active while its websocket is connected; a closed tab makes it inactive at once, and
 Streamlit keeps its state ``server.disconnectedSessionTTL`` (120 s) for a reconnect. The watchdog stops a job once
