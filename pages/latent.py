@@ -8,6 +8,7 @@ from ae_core.latent.maps import epoch_trustworthiness, training_maps
 from pages.shared import keys
 from pages.shared.drawn_digit import LATENT_CANVAS, drawn_digit_ui
 from pages.shared.guards import require_context
+from pages.shared.hover_images import hover_images
 from pages.shared.layout import metric_row
 from pages.shared.map_inspector import decode_ui, inspector_ui
 from pages.shared.map_panel import map_panel
@@ -36,10 +37,11 @@ def training_ui(context) -> None:
         help="Near 100%: the codes lie on a line (a collapse), whatever the map looks like.",
     )
     st.plotly_chart(epoch_figure(maps, labels, epoch, context.dataset.class_names), key=keys.LATENT_EPOCH_CHART)
+    hover_images(keys.LATENT_EPOCH_CHART, context, lambda: context.images("validation")[: maps.shape[1]])
     st.caption(
         f"PCA maps of the codes of the first {maps.shape[1]:,} validation images after every epoch, each "
         "turned (orthogonal Procrustes) to match the last epoch's, on fixed axes, so what moves is the codes. "
-        "Play steps through the epochs."
+        "Play steps through the epochs; hover a point to see its image."
     )
 
 

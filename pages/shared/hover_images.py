@@ -9,6 +9,7 @@ per tile in map order) and listens to the chart's own ``plotly_hover`` events, w
 import base64
 import math
 import weakref
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -72,26 +73,27 @@ export default function (component) {
 """
 
 _component = st.components.v2.component("map_hover_images", js=_JS)
-_sprites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # latent map -> its sprite's data, made once
+_sprites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a chart's owner -> its sprite's data, made once
 
 
-def hover_images(chart_key: str, context, latent_map) -> None:
-    """Show the image of each point of ``latent_map`` (a map of ``context``'s run) when the pointer is over it on the
-    chart with key ``chart_key``."""
-    data = _sprites.get(latent_map)
+def hover_images(chart_key: str, owner, images: Callable[[], np.ndarray]) -> None:
+    """Show, while the pointer is over a point of the chart with key ``chart_key``, the image of that point's row:
+    ``images()`` gives them, (n, height, width, channels) in [0, 1] in row order, made into a sprite once per
+    ``owner`` (what the rows belong to: a map, or a run context; hashable and weakly referable)."""
+    data = _sprites.get(owner)
     if data is None:
-        images = map_images(context, latent_map.sample)
-        columns = math.ceil(math.sqrt(len(images)))
-        height, width = images.shape[1:3]
+        pictures = images()
+        columns = math.ceil(math.sqrt(len(pictures)))
+        height, width = pictures.shape[1:3]
         data = {
-            "sprite": "data:image/png;base64," + base64.b64encode(grid_png(images, columns, gap=0)).decode(),
+            "sprite": "data:image/png;base64," + base64.b64encode(grid_png(pictures, columns, gap=0)).decode(),
             "columns": columns,
-            "count": len(images),
+            "count": len(pictures),
             "tile_height": height,
             "tile_width": width,
             "scale": scale_for(height, SHOWN_PIXELS),
         }
-        _sprites[latent_map] = data
+        _sprites[owner] = data
     _component(data={**data, "chart_key": chart_key}, key=chart_key + "_hover")
 
 

@@ -36,19 +36,19 @@ def train_digits(page) -> None:
     page.wait_idle()
 
 
-def first_point(page, trace_name: str | None = None) -> tuple:
-    """Where Plotly draws the first point of the map's trace named ``trace_name`` (default: its first), and its map
-    row: (x, y, row)."""
-    page.locator(f"{MAP} .nsewdrag").scroll_into_view_if_needed()
+def first_point(page, trace_name: str | None = None, chart: str = MAP) -> tuple:
+    """Where Plotly draws the first point of the trace named ``trace_name`` (default: the first) of the map
+    ``chart`` (a selector), and its map row: (x, y, row)."""
+    page.locator(f"{chart} .nsewdrag").scroll_into_view_if_needed()
     return page.evaluate(
-        """(name) => {
-        const plot = document.querySelector('.st-key-latent_chart .js-plotly-plot');
+        """([name, chart]) => {
+        const plot = document.querySelector(chart);
         const trace = plot._fullData.find(t => name === null || t.name === name);
         const layout = plot._fullLayout, box = plot.getBoundingClientRect();
         return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
                 box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0]), trace.customdata[0]];
     }""",
-        trace_name,
+        [trace_name, chart],
     )
 
 
@@ -57,12 +57,19 @@ def click_first_point(page, trace_name: str | None = None) -> None:
     page.mouse.click(x, y)
 
 
-def hover_first_point(page) -> int:
-    """Move the pointer over the map's first point; the map row of that point."""
-    x, y, row = first_point(page)
+def hover_shows_the_first_points_image(page, chart: str, shot: str) -> None:
+    """Move the pointer over the first point of the map ``chart`` (a selector): that point's image shows, large
+    enough to read (screenshot ``shot``), and goes when the pointer leaves."""
+    x, y, row = first_point(page, chart=chart)
     page.mouse.move(x - 30, y - 30)
     page.mouse.move(x, y, steps=5)
-    return row
+    image = page.locator('[data-testid="map-hover-image"]').filter(visible=True)
+    page.wait_until(lambda: image.count() == 1 and image.get_attribute("data-row") == str(row), "its hover image")
+    size = image.bounding_box()
+    assert size["width"] >= 100 and size["height"] >= 100, size  # an 8x8 digit, large enough to read
+    page.page.screenshot(path=ARTIFACTS / f"{shot}.png")  # the screen as it is: a whole-page shot moves the pointer
+    page.mouse.move(5, 5)
+    page.wait_until(lambda: image.count() == 0, "the hover image hidden again")
 
 
 def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
@@ -72,14 +79,8 @@ def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):
     page.wait_until(lambda: map_point_count(page) == 1797, "all 1,797 digits on the PCA map")
     page.wait_for_text(re.compile(r"^Map's faith to the codes \(trustworthiness, k=10\)"))
     page.screenshot("latent-01-pca")
-    row = hover_first_point(page)
-    image = page.locator('[data-testid="map-hover-image"]')
-    page.wait_until(lambda: image.is_visible() and image.get_attribute("data-row") == str(row), "its hover image")
-    size = image.bounding_box()
-    assert size["width"] >= 100 and size["height"] >= 100, size  # an 8x8 digit, large enough to read
-    page.page.screenshot(path=ARTIFACTS / "latent-01-hover.png")  # the screen as it is: a whole-page shot moves it
-    page.mouse.move(5, 5)
-    page.wait_until(lambda: not image.is_visible(), "the hover image hidden again")
+    hover_shows_the_first_points_image(page, MAP, "latent-01-hover")
+    hover_shows_the_first_points_image(page, ".st-key-latent_epoch_chart .js-plotly-plot", "latent-01-hover-epochs")
     click_first_point(page)
     page.wait_idle()
     page.wait_for_text(INSPECTED)
