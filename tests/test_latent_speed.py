@@ -81,16 +81,19 @@ def test_umap_compiles_once_per_machine_not_once_per_process(tmp_path):
     assert restarted[0] < 0.5 * first_process[0], (first_process, restarted)
 
 
-def test_a_2d_map_has_clickable_spots_and_marks_the_decoded_spot():
+def test_a_clickable_2d_map_has_clickable_spots_says_so_on_hover_and_marks_the_decoded_spot():
     coords = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)
-    figure = latent_figure(coords, None, spot=np.array([0.5, -0.25]), clickable_spots=True)
+    figure = latent_figure(coords, None, spot=np.array([0.5, -0.25]), clickable=True)
     spots = next(trace for trace in figure.data if trace.name == "spots")
     assert len(spots.x) == SPOT_GRID**2 and set(spots.customdata) == {SPOT_ROW}
     assert min(spots.x) == pytest.approx(coords[:, 0].min()) and max(spots.y) == pytest.approx(coords[:, 1].max())
     marker = next(trace for trace in figure.data if trace.name == SPOT_NAME)
     assert (marker.x[0], marker.y[0]) == (0.5, -0.25)
     assert figure.layout.dragmode == "pan", "Streamlit turns a click into a selection in pan mode only"
-    assert not any(trace.name == "spots" for trace in latent_figure(coords, None).data)
+    assert figure.data[0].hovertemplate == "%{fullData.name}<br>image %{customdata}: click to see it<extra></extra>"
+    unclickable = latent_figure(coords, None)  # a map whose page does nothing on a click: the map over training
+    assert not any(trace.name == "spots" for trace in unclickable.data)
+    assert unclickable.data[0].hovertemplate == "%{fullData.name}<br>image %{customdata}<extra></extra>"
 
 
 def test_the_map_over_training_has_one_frame_per_epoch_and_a_play_button():

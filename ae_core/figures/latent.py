@@ -19,21 +19,23 @@ def latent_figure(
     dims: int = 2,
     title: str = "",
     spot: np.ndarray | None = None,
-    clickable_spots: bool = False,
+    clickable: bool = False,
 ) -> go.Figure:
     """Points coloured by label: Scattergl for 2-D, Scatter3d for 3-D, one trace per class.
 
     coords : (n, 2 or 3); labels : (n,) int indices into class_names (names default to the numbers), or None.
     Each point's customdata is its row in ``coords``, so a page maps a selection back to its image. Class names are
     shown as typed; ``title`` is the app's own text. spot : (dims,) a decoded spot, marked with a cross.
-    clickable_spots : a 2-D map gets a SPOT_GRID x SPOT_GRID grid of invisible points (customdata SPOT_ROW) over its
-    range, so a click on an empty spot selects the grid point there (Plotly reports clicks on points only).
+    clickable : the page turns a click into a selection: the points' hover text says so, and a 2-D map gets a
+    SPOT_GRID x SPOT_GRID grid of invisible points (customdata SPOT_ROW) over its range, so a click on an empty spot
+    selects the grid point there (Plotly reports clicks on points only).
     The drag mode is pan, where Streamlit turns a click into a selection; box and lasso stay in the mode bar.
     """
     dims = min(dims, coords.shape[1])
     rows = np.arange(len(coords))
     groups = [(None, rows)] if labels is None else [(label, rows[labels == label]) for label in np.unique(labels)]
     figure = go.Figure()
+    click = ": click to see it" if clickable else ""
     for label, members in groups:
         name = "codes" if label is None else (class_names[label] if label < len(class_names) else label)
         hue = palette.colour(0 if label is None else label)  # a class keeps its colour on every map
@@ -42,7 +44,7 @@ def latent_figure(
             "mode": "markers",
             "customdata": members,
             # the name comes from the trace, not the template, where a name's "%{...}" would be filled in
-            "hovertemplate": "%{fullData.name}<br>image %{customdata}: click to see it<extra></extra>",
+            "hovertemplate": f"%{{fullData.name}}<br>image %{{customdata}}{click}<extra></extra>",
         }
         if dims == 3:
             x, y, z = coords[members].T
@@ -50,7 +52,7 @@ def latent_figure(
         else:
             x, y = coords[members, 0], coords[members, 1]
             figure.add_trace(go.Scattergl(x=x, y=y, marker={"size": 4, "opacity": 0.8, "color": hue}, **common))
-    if clickable_spots and dims == 2:
+    if clickable and dims == 2:
         figure.add_trace(_spot_grid(coords))
     if spot is not None:
         figure.add_trace(_spot_marker(np.asarray(spot, dtype=np.float32), dims))

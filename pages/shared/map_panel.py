@@ -206,7 +206,7 @@ def map_ui(context, latent_map, dims: int) -> None:
         dims,
         title,
         spot=spot_point(projection),
-        clickable_spots=True,
+        clickable=True,
     )
     figure.update_layout(height=600)
     with chart_column:
