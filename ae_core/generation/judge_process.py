@@ -13,7 +13,6 @@ reports each training step and sends the weights.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -49,18 +48,10 @@ def train_classifier_in_child(x_train, y_train, n_classes: int, seed: int, on_st
 
 def _train_in_child(task: tuple, on_step, urgent) -> list | None:
     """The weights the child sends; None when ``urgent`` (given only to a niced child) turned true first."""
-    from ae_core.training.local_workers import PROJECT_ROOT, ended_how
+    from ae_core.training.local_workers import ended_after_closing, start_child
 
-    server_end, child_end = socket.socketpair()
     niceness = JUDGE_NICENESS if urgent is not None else 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ae_core.generation.judge_process", str(child_end.fileno()), str(niceness)],
-        pass_fds=(child_end.fileno(),),
-        cwd=PROJECT_ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-    child_end.close()
-    connection = Connection(server_end.detach())
+    process, connection = start_child("ae_core.generation.judge_process", str(niceness))
     weights_sent = False
     try:
         connection.send(task)
@@ -81,10 +72,7 @@ def _train_in_child(task: tuple, on_step, urgent) -> list | None:
                 weights_sent = True
                 return message[1]
     except (EOFError, OSError):
-        try:
-            how = ended_how(process.wait(EXIT_WAIT_S))
-        except subprocess.TimeoutExpired:
-            how = "it closed its connection and hung"
+        how = ended_after_closing(process)
         raise JudgeTrainingError(f"its training process ended unexpectedly: {how}") from None
     finally:
         connection.close()

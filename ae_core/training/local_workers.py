@@ -40,19 +40,36 @@ def ended_how(returncode: int) -> str:
     return f"it exited with code {returncode}"
 
 
+def start_child(module: str, *arguments: str) -> tuple[subprocess.Popen, Connection]:
+    """``python -m module FD *arguments`` started in the project's folder, and this process's end of the socket whose
+    other end the child has as file descriptor FD."""
+    parent_end, child_end = socket.socketpair()
+    process = subprocess.Popen(
+        [sys.executable, "-m", module, str(child_end.fileno()), *arguments],
+        pass_fds=(child_end.fileno(),),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+    child_end.close()
+    return process, Connection(parent_end.detach())
+
+
+def ended_after_closing(process: subprocess.Popen) -> str:
+    """How a child whose socket closed ended (``ended_how``), waiting EXIT_WAIT_S for it; one still running then is
+    killed."""
+    try:
+        return ended_how(process.wait(EXIT_WAIT_S))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return "it closed its connection and hung"
+
+
 class _WorkerProcess:
     """One worker process and the server's end of its socket."""
 
     def __init__(self):
-        server_end, worker_end = socket.socketpair()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ae_core.training.worker_process", str(worker_end.fileno())],
-            pass_fds=(worker_end.fileno(),),
-            cwd=PROJECT_ROOT,
-            stdin=subprocess.DEVNULL,
-        )
-        worker_end.close()
-        self.connection = Connection(server_end.detach())
+        self.process, self.connection = start_child("ae_core.training.worker_process")
         self.ready = False  # it has said so
 
     def wait_ready(self) -> None:
@@ -118,11 +135,7 @@ class LocalTraining:
                 while connection.poll(0):
                     messages.append(connection.recv())
         except (EOFError, OSError):
-            try:
-                self.lost = ended_how(self._worker.process.wait(EXIT_WAIT_S))
-            except subprocess.TimeoutExpired:  # its socket closed, the process hangs on: end it
-                self._worker.kill()
-                self.lost = "it closed its connection and hung"
+            self.lost = ended_after_closing(self._worker.process)
             self._worker.connection.close()
         if self.lost is not None or any(message[0] == BATCH for message in messages):
             self._first_batch_done()

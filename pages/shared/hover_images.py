@@ -95,15 +95,3 @@ def hover_images(chart_key: str, owner, images: Callable[[], np.ndarray]) -> Non
         }
         _sprites[owner] = data
     _component(data={**data, "chart_key": chart_key}, key=chart_key + "_hover")
-
-
-def map_images(context, sample) -> np.ndarray:
-    """The images of a map's rows, in row order: (n, height, width, channels) float32 in [0, 1]."""
-    images = None
-    for split in np.unique(sample.splits):
-        rows = np.flatnonzero(sample.splits == split)
-        split_images = context.images(split)
-        if images is None:
-            images = np.empty((len(sample.splits), *split_images.shape[1:]), np.float32)
-        images[rows] = split_images[sample.indices[rows]]
-    return images

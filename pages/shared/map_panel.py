@@ -23,11 +23,12 @@ from ae_core.latent.maps import (
     map_key,
     run_map,
 )
+from ae_core.latent.neighbours import mapped_images
 from ae_core.latent.projection import EARLY_EXAGGERATION_ITERATIONS, warm_up_umap
 from ae_core.training.progress_text import duration_text
 from ae_core.training.queue import TrainingQueue
 from pages.shared import keys, server, workspace
-from pages.shared.hover_images import hover_images, map_images
+from pages.shared.hover_images import hover_images
 from pages.shared.latent_view import (
     VIEW_KEYS,
     VIEW_PARAMS,
@@ -211,7 +212,7 @@ def map_ui(context, latent_map, dims: int) -> None:
     figure.update_layout(height=600)
     with chart_column:
         st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=keys.LATENT_CHART)
-        hover_images(keys.LATENT_CHART, latent_map, lambda: map_images(context, latent_map.sample))
+        hover_images(keys.LATENT_CHART, latent_map, lambda: mapped_images(context, latent_map))
     with side:
         side_panel(context, latent_map)
     st.caption(
