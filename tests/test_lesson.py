@@ -77,6 +77,15 @@ def test_step_4_images_of_one_digit_sit_together(digits, lesson_runs):
     assert answer(4).startswith("Yes")
 
 
+def test_step_4_hands_the_page_each_map_points_image_in_row_order(digits, lesson_runs):
+    shown = result(4, digits, lesson_runs)
+    sample = default_run_map(context_for(lesson_runs[CONVOLUTIONAL.name], digits)).sample
+    assert len(shown.map_images) == len(sample.indices)
+    for row in (0, len(sample.indices) // 2, len(sample.indices) - 1):  # a validation row first, a training row last
+        split = digits.x_val if sample.splits[row] == "validation" else digits.x_train
+        np.testing.assert_array_equal(shown.map_images[row], split[sample.indices[row]])
+
+
 def test_step_5_fitted_codes_decode_to_digits_and_noise_does_not(digits, lesson_runs):
     recognised = result(5, digits, lesson_runs).numbers["recognised"]
     assert recognised["gaussian"] > 2 * recognised["normal"]

@@ -20,6 +20,7 @@ from ae_core.generation.paths import interpolate_images
 from ae_core.generation.report import generate_for_run
 from ae_core.latent.maps import default_run_map
 from ae_core.latent.nearest import nearest
+from ae_core.latent.neighbours import mapped_images
 from ae_core.lesson.four_uses import four_uses
 from ae_core.lesson.result import StepResult
 from ae_core.quality.pca_baseline import pca_baseline
@@ -142,6 +143,7 @@ def the_map(dataset: Dataset, context) -> StepResult:
         headline,
         figures=[(latent_figure(latent_map.projection.coords, labels, names), caption)],
         numbers={"same_digit_share": same, "chance": 1 / len(names), "most_mixed": (int(first), int(second))},
+        map_images=mapped_images(context, latent_map),
     )
 
 

@@ -7,7 +7,9 @@ import streamlit as st
 from ae_core.data.drawing import drawing_to_image, has_ink
 from ae_core.figures.images import comparison_image, enlarged
 from ae_core.figures.latent import SPOT_NAME, latent_figure
+from ae_core.latent.neighbours import mapped_images
 from ae_core.lesson.drawn_digit import inspect_drawing
+from pages.shared.hover_images import hover_images
 from pages.shared.layout import control_row
 
 CANVAS_PIXELS = 280  # the canvas's side; a finger or a mouse draws comfortably at this size
@@ -52,6 +54,7 @@ def drawn_digit_ui(context, latent_map, key: str) -> None:
     )
     figure.update_traces(name="your drawing", showlegend=True, selector={"name": SPOT_NAME})
     st.plotly_chart(figure, key=key + ".map")
+    hover_images(key + ".map", latent_map, lambda: mapped_images(context, latent_map))
     placed = "exactly where its code projects" if drawn.map_point_exact else "amid the codes nearest to its own"
     st.caption(f"Your drawing is the black cross on this map of the run's codes, {placed}.")
     st.image(

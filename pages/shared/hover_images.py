@@ -8,6 +8,7 @@ per tile in map order) and listens to the chart's own ``plotly_hover`` events, w
 
 import base64
 import math
+import re
 import weakref
 from collections.abc import Callable
 
@@ -51,7 +52,7 @@ export default function (component) {
   let chart = null;
   // The chart is drawn again (a new element) when its figure changes: look for the current one.
   const attach = () => {
-    const found = document.querySelector(`.st-key-${data.chart_key} .js-plotly-plot`);
+    const found = document.querySelector(`.${data.chart_class} .js-plotly-plot`);
     if (found && found !== chart && typeof found.on === "function") {
       chart = found;
       chart.on("plotly_hover", hover);
@@ -79,7 +80,8 @@ _sprites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # a chart's o
 def hover_images(chart_key: str, owner, images: Callable[[], np.ndarray]) -> None:
     """Show, while the pointer is over a point of the chart with key ``chart_key``, the image of that point's row:
     ``images()`` gives them, (n, height, width, channels) in [0, 1] in row order, made into a sprite once per
-    ``owner`` (what the rows belong to: a map, or a run context; hashable and weakly referable)."""
+    ``owner`` (what the rows belong to: a map, a run context or a lesson step's result; hashable and weakly
+    referable)."""
     data = _sprites.get(owner)
     if data is None:
         pictures = images()
@@ -94,4 +96,7 @@ def hover_images(chart_key: str, owner, images: Callable[[], np.ndarray]) -> Non
             "scale": scale_for(height, SHOWN_PIXELS),
         }
         _sprites[owner] = data
-    _component(data={**data, "chart_key": chart_key}, key=chart_key + "_hover")
+    # the class Streamlit gives the chart's container: its key with each character other than a letter, a digit,
+    # "_" or "-" made "-"
+    chart_class = "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", chart_key.strip())
+    _component(data={**data, "chart_class": chart_class}, key=chart_key + "_hover")

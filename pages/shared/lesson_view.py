@@ -7,6 +7,7 @@ from ae_core import user_text
 from ae_core.lesson.experiments import STEP_RUNS, run_step
 from ae_core.lesson.steps import Step
 from pages.shared import keys, workspace
+from pages.shared.hover_images import hover_images
 from pages.shared.layout import control_row
 from pages.shared.lesson_runs import held_run
 from pages.shared.lesson_state import RESULT_PREFIX, prediction_key
@@ -59,7 +60,10 @@ def result_ui(step: int, result) -> None:
     if result.table:
         st.dataframe(result.table, hide_index=True)
     for index, (figure, caption) in enumerate(result.figures):
-        st.plotly_chart(figure, key=f"lesson.figure.{step}.{index}")
+        chart_key = f"lesson.figure.{step}.{index}"
+        st.plotly_chart(figure, key=chart_key)
+        if index == 0 and result.map_images is not None:
+            hover_images(chart_key, result, lambda: result.map_images)
         st.caption(caption)
     for box, (picture, caption) in zip(control_row(*["content"] * len(result.pictures)), result.pictures):
         box.image(picture, caption=caption)

@@ -397,3 +397,34 @@ def lasso_middle_of_map(page) -> None:
     for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 5)):
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
+
+
+def first_point(page, trace_name: str | None = None, chart: str = LATENT_MAP) -> tuple:
+    """Where Plotly draws the first point of the trace named ``trace_name`` (default: the first) of the map
+    ``chart`` (a selector), and its map row: (x, y, row)."""
+    page.locator(f"{chart} .nsewdrag").scroll_into_view_if_needed()
+    return page.evaluate(
+        """([name, chart]) => {
+        const plot = document.querySelector(chart);
+        const trace = plot._fullData.find(t => name === null || t.name === name);
+        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+        return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
+                box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0]), trace.customdata[0]];
+    }""",
+        [trace_name, chart],
+    )
+
+
+def hover_shows_the_first_points_image(page, chart: str, shot: str) -> None:
+    """Move the pointer over the first point of the map ``chart`` (a selector): that point's image shows, large
+    enough to read (screenshot ``shot``), and goes when the pointer leaves."""
+    x, y, row = first_point(page, chart=chart)
+    page.mouse.move(x - 30, y - 30)
+    page.mouse.move(x, y, steps=5)
+    image = page.locator('[data-testid="map-hover-image"]').filter(visible=True)
+    page.wait_until(lambda: image.count() == 1 and image.get_attribute("data-row") == str(row), "its hover image")
+    size = image.bounding_box()
+    assert size["width"] >= 100 and size["height"] >= 100, size  # an 8x8 digit, large enough to read
+    page.page.screenshot(path=ARTIFACTS / f"{shot}.png")  # the screen as it is: a whole-page shot moves the pointer
+    page.mouse.move(5, 5)
+    page.wait_until(lambda: image.count() == 0, "the hover image hidden again")

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ARTIFACTS, lasso_middle_of_map
 from conftest import LATENT_MAP as MAP
+from conftest import first_point, hover_shows_the_first_points_image, lasso_middle_of_map
 
 pytestmark = pytest.mark.browser
 
@@ -36,40 +36,9 @@ def train_digits(page) -> None:
     page.wait_idle()
 
 
-def first_point(page, trace_name: str | None = None, chart: str = MAP) -> tuple:
-    """Where Plotly draws the first point of the trace named ``trace_name`` (default: the first) of the map
-    ``chart`` (a selector), and its map row: (x, y, row)."""
-    page.locator(f"{chart} .nsewdrag").scroll_into_view_if_needed()
-    return page.evaluate(
-        """([name, chart]) => {
-        const plot = document.querySelector(chart);
-        const trace = plot._fullData.find(t => name === null || t.name === name);
-        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
-        return [box.x + layout.xaxis._offset + layout.xaxis.l2p(trace.x[0]),
-                box.y + layout.yaxis._offset + layout.yaxis.l2p(trace.y[0]), trace.customdata[0]];
-    }""",
-        [trace_name, chart],
-    )
-
-
 def click_first_point(page, trace_name: str | None = None) -> None:
     x, y, _ = first_point(page, trace_name)
     page.mouse.click(x, y)
-
-
-def hover_shows_the_first_points_image(page, chart: str, shot: str) -> None:
-    """Move the pointer over the first point of the map ``chart`` (a selector): that point's image shows, large
-    enough to read (screenshot ``shot``), and goes when the pointer leaves."""
-    x, y, row = first_point(page, chart=chart)
-    page.mouse.move(x - 30, y - 30)
-    page.mouse.move(x, y, steps=5)
-    image = page.locator('[data-testid="map-hover-image"]').filter(visible=True)
-    page.wait_until(lambda: image.count() == 1 and image.get_attribute("data-row") == str(row), "its hover image")
-    size = image.bounding_box()
-    assert size["width"] >= 100 and size["height"] >= 100, size  # an 8x8 digit, large enough to read
-    page.page.screenshot(path=ARTIFACTS / f"{shot}.png")  # the screen as it is: a whole-page shot moves the pointer
-    page.mouse.move(5, 5)
-    page.wait_until(lambda: image.count() == 0, "the hover image hidden again")
 
 
 def test_tsne_map_and_a_lasso_selection_open_the_inspector(page):

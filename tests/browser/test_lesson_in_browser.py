@@ -1,6 +1,6 @@
 """The Lesson in real Chromium, walked as a student does: each step's prediction chosen, the step run, the result
-read, a digit drawn on the last step. Prints the time each step took to show its result; screenshots land in
-test-artifacts/browser/lesson/step-N.png."""
+read, a digit drawn on the last step, the image of a map's point shown on hover. Prints the time each step took to
+show its result; screenshots land in test-artifacts/browser/lesson/step-N.png."""
 
 import re
 import time
@@ -9,11 +9,13 @@ import pytest
 
 from ae_core.lesson.steps import STEPS
 from pages.shared.drawn_digit import LESSON_CANVAS
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, hover_shows_the_first_points_image
 
 pytestmark = pytest.mark.browser
 
 STEP_TIMEOUT_S = 180  # a step that trains waits in the server's queue on a busy machine
+STEP_4_MAP = ".st-key-lesson-figure-4-0 .js-plotly-plot"
+DRAWING_MAP = f".st-key-{LESSON_CANVAS}-map .js-plotly-plot"  # the drawing's map on the last step
 RESULT = re.compile(r"^Result\.")
 
 
@@ -50,11 +52,14 @@ def test_walking_the_lesson_runs_every_step(page):
         page.wait_idle()
         seconds[step.number] = time.monotonic() - start
         page.wait_for_text(re.compile(r"^Open (this run|the )"))
+        if step.number == 4:
+            hover_shows_the_first_points_image(page, STEP_4_MAP, "lesson/step-4-hover")
         if step.number == len(STEPS):
             draw_a_one(page)
             page.wait_for_text("What the model sees: 8 × 8 pixels", timeout_s=STEP_TIMEOUT_S)
             page.wait_for_text("Anomaly threshold")
             page.wait_idle()
+            hover_shows_the_first_points_image(page, DRAWING_MAP, "lesson/step-8-hover")
         page.screenshot(f"lesson/step-{step.number}")
         if step.number < len(STEPS):
             page.click_button("Next step")
