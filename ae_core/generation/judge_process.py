@@ -13,14 +13,12 @@ reports each training step and sends the weights.
 """
 
 import os
-import subprocess
 import sys
 import time
 from multiprocessing.connection import Connection
 
 JUDGE_NICENESS = 10
 STEP, WEIGHTS, FAILED = "step", "weights", "failed"  # the child's messages: (STEP, done, total), (WEIGHTS, list)
-EXIT_WAIT_S = 10.0  # a child that sent its weights exits within a second
 URGENCY_POLL_S = 0.25  # how often a niced training asks whether a page now waits for it
 
 
@@ -48,7 +46,7 @@ def train_classifier_in_child(x_train, y_train, n_classes: int, seed: int, on_st
 
 def _train_in_child(task: tuple, on_step, urgent) -> list | None:
     """The weights the child sends; None when ``urgent`` (given only to a niced child) turned true first."""
-    from ae_core.training.local_workers import ended_after_closing, start_child
+    from ae_core.training.local_workers import ended_after_closing, start_child, wait_or_end
 
     niceness = JUDGE_NICENESS if urgent is not None else 0
     process, connection = start_child("ae_core.generation.judge_process", str(niceness))
@@ -78,11 +76,7 @@ def _train_in_child(task: tuple, on_step, urgent) -> list | None:
         connection.close()
         if not weights_sent:
             process.kill()  # ended early: a page waits for it or for another judge, or it failed
-        try:
-            process.wait(EXIT_WAIT_S)  # one that sent its weights exits by itself
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        wait_or_end(process)  # one that sent its weights exits by itself
 
 
 def main(descriptor: int, niceness: int) -> None:

@@ -54,15 +54,21 @@ def start_child(module: str, *arguments: str) -> tuple[subprocess.Popen, Connect
     return process, Connection(parent_end.detach())
 
 
-def ended_after_closing(process: subprocess.Popen) -> str:
-    """How a child whose socket closed ended (``ended_how``), waiting EXIT_WAIT_S for it; one still running then is
-    killed."""
+def wait_or_end(process: subprocess.Popen) -> int | None:
+    """Wait EXIT_WAIT_S for a child to exit by itself, and end one still running then. Its exit code; None when it
+    had to be ended."""
     try:
-        return ended_how(process.wait(EXIT_WAIT_S))
+        return process.wait(EXIT_WAIT_S)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-        return "it closed its connection and hung"
+        return None
+
+
+def ended_after_closing(process: subprocess.Popen) -> str:
+    """How a child whose socket closed ended (``ended_how``); one still running after EXIT_WAIT_S is ended."""
+    returncode = wait_or_end(process)
+    return "it closed its connection and hung" if returncode is None else ended_how(returncode)
 
 
 class _WorkerProcess:
@@ -148,10 +154,7 @@ class LocalTraining:
     def close(self) -> None:
         """Let the worker go once its last message is read: it exits by itself, or is ended after EXIT_WAIT_S."""
         self._worker.connection.close()
-        try:
-            self._worker.process.wait(EXIT_WAIT_S)
-        except subprocess.TimeoutExpired:
-            self._worker.kill()
+        wait_or_end(self._worker.process)
         self._first_batch_done()
 
 
